@@ -1,0 +1,42 @@
+# tcwire — see README.md. `make test` is what CI runs (as root, via .ci/run).
+GO      ?= go
+PKGS    ?= ./...
+FUZZTIME ?= 10s
+
+.PHONY: all build test vet fmt-check race fuzz fuzz-short fixtures clean
+
+all: build
+
+build:
+	$(GO) build $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Privileged tests run in throwaway namespaces; they need root.
+test: fmt-check vet
+	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) fuzz-short
+
+# Every Fuzz target, briefly (CI); `make fuzz FUZZTIME=5m` runs them longer.
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Re-capture the golden fixtures from the installed tc (root, strace).
+fixtures:
+	./testdata/capture.sh testdata
+
+clean:
+	$(GO) clean -testcache
