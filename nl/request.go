@@ -1,0 +1,49 @@
+package nl
+
+import (
+	"github.com/mdlayher/netlink"
+)
+
+// Header flags, from <linux/netlink.h>, in the combinations iproute2 uses.
+const (
+	// FlagsCreate is what `tc … add` and `ip link add` send:
+	// NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE (0x0605).
+	FlagsCreate = netlink.Request | netlink.Acknowledge | netlink.Excl | netlink.Create
+	// FlagsReplace is what `tc … replace` sends: NLM_F_REQUEST|NLM_F_ACK|NLM_F_CREATE.
+	FlagsReplace = netlink.Request | netlink.Acknowledge | netlink.Create
+	// FlagsAck is a plain acknowledged request (deletes, link changes).
+	FlagsAck = netlink.Request | netlink.Acknowledge
+	// FlagsDump asks for every object (NLM_F_REQUEST|NLM_F_DUMP). Never add
+	// NLM_F_ACK to a dump: the stray ACK would be read as the next reply.
+	FlagsDump = netlink.Request | netlink.Dump
+)
+
+// NlmsgHdrLen is sizeof(struct nlmsghdr).
+const NlmsgHdrLen = 16
+
+// Request is one netlink request as plain data: built by a pure function,
+// sent by Conn, compared by the golden tests and printed by `tcwire explain`.
+type Request struct {
+	Type  netlink.HeaderType
+	Flags netlink.HeaderFlags
+	// Data is everything after the nlmsghdr: the fixed header (tcmsg,
+	// ifinfomsg …) followed by the attributes.
+	Data []byte
+	// Cmd is the equivalent iproute2 command line. It names the request in
+	// errors and in `tcwire explain`.
+	Cmd string
+}
+
+// Message returns r as a netlink message whose length, sequence and pid are
+// left for the Conn to fill in.
+func (r Request) Message() netlink.Message {
+	return netlink.Message{Header: netlink.Header{Type: r.Type, Flags: r.Flags}, Data: r.Data}
+}
+
+// MarshalBinary returns the complete message with nlmsg_seq and nlmsg_pid
+// zero: the bytes the golden fixtures are compared with.
+func (r Request) MarshalBinary() ([]byte, error) {
+	m := r.Message()
+	m.Header.Length = uint32(NlmsgHdrLen + len(r.Data))
+	return m.MarshalBinary()
+}
