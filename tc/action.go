@@ -1,0 +1,214 @@
+package tc
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Action attributes, from <linux/pkt_cls.h> (enum TCA_ACT_*).
+const (
+	TCA_ACT_UNSPEC        = 0
+	TCA_ACT_KIND          = 1
+	TCA_ACT_OPTIONS       = 2
+	TCA_ACT_INDEX         = 3
+	TCA_ACT_STATS         = 4
+	TCA_ACT_PAD           = 5
+	TCA_ACT_COOKIE        = 6
+	TCA_ACT_FLAGS         = 7
+	TCA_ACT_HW_STATS      = 8
+	TCA_ACT_USED_HW_STATS = 9
+	TCA_ACT_IN_HW_COUNT   = 10
+)
+
+// TC_ACT_COOKIE_MAX_SIZE is the largest action cookie the kernel keeps.
+const TC_ACT_COOKIE_MAX_SIZE = 16
+
+// Action controls: what happens to a frame after an action, from
+// <linux/pkt_cls.h>.
+const (
+	TC_ACT_UNSPEC     = -1
+	TC_ACT_OK         = 0
+	TC_ACT_RECLASSIFY = 1
+	TC_ACT_SHOT       = 2
+	TC_ACT_PIPE       = 3
+	TC_ACT_STOLEN     = 4
+	TC_ACT_QUEUED     = 5
+	TC_ACT_REPEAT     = 6
+	TC_ACT_REDIRECT   = 7
+	TC_ACT_TRAP       = 8
+)
+
+// controlNames are tc's words for the action controls.
+var controlNames = map[int32]string{
+	TC_ACT_UNSPEC:     "continue",
+	TC_ACT_OK:         "pass",
+	TC_ACT_RECLASSIFY: "reclassify",
+	TC_ACT_SHOT:       "drop",
+	TC_ACT_PIPE:       "pipe",
+	TC_ACT_STOLEN:     "stolen",
+	TC_ACT_QUEUED:     "queued",
+	TC_ACT_REPEAT:     "repeat",
+	TC_ACT_REDIRECT:   "redirect",
+	TC_ACT_TRAP:       "trap",
+}
+
+// ControlName is tc's word for an action control ("pipe", "stolen" …).
+func ControlName(c int32) string {
+	if n, ok := controlNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("control %d", c)
+}
+
+// ParseControl reads an action control word as tc takes it. "stolen" is not
+// a word tc accepts on the command line; it is accepted here so every
+// control ControlName prints reads back.
+func ParseControl(s string) (int32, error) {
+	if s == "ok" {
+		return TC_ACT_OK, nil
+	}
+	for c, n := range controlNames {
+		if n == s {
+			return c, nil
+		}
+	}
+	return 0, fmt.Errorf("tc: unknown action control %q", s)
+}
+
+// Action is one entry of an action table. Only mirred is encoded; other
+// kinds are decoded with their kind, index and counters.
+type Action struct {
+	Kind   string
+	Mirred *Mirred
+	// Cookie is opaque user data the kernel stores with the action (up to
+	// TC_ACT_COOKIE_MAX_SIZE bytes).
+	Cookie []byte
+
+	// Decoded from dumps only.
+	Index   uint32
+	Bytes   uint64
+	Packets uint64
+}
+
+// encodeActions writes an action table (tcf_action_init's input): one nest
+// per action, typed with its order 1…N, neither flagged NLA_F_NESTED, as
+// tc's parse_action writes them.
+func encodeActions(e *nl.Encoder, acts []Action) {
+	for i, a := range acts {
+		e.Nest(uint16(i+1), func(e *nl.Encoder) {
+			e.String(TCA_ACT_KIND, a.Kind)
+			if a.Mirred != nil {
+				e.Nest(TCA_ACT_OPTIONS|nl.NLA_F_NESTED, a.Mirred.encode)
+			}
+			if len(a.Cookie) > 0 {
+				e.Attr(TCA_ACT_COOKIE, a.Cookie)
+			}
+		})
+	}
+}
+
+// validate reports what the kernel would refuse, naming it.
+func (a Action) validate() error {
+	if len(a.Cookie) > TC_ACT_COOKIE_MAX_SIZE {
+		return fmt.Errorf("tc: action %s: cookie of %d bytes exceeds %d", a.Kind, len(a.Cookie), TC_ACT_COOKIE_MAX_SIZE)
+	}
+	if a.Kind == KindMirred && a.Mirred == nil {
+		return fmt.Errorf("tc: action mirred without parameters")
+	}
+	if a.Mirred != nil {
+		if a.Kind != KindMirred {
+			return fmt.Errorf("tc: action %q has mirred parameters", a.Kind)
+		}
+		return a.Mirred.validate()
+	}
+	return nil
+}
+
+// spec is the action's part of a tc command line.
+func (a Action) spec() string {
+	s := "action " + a.Kind
+	if a.Mirred != nil {
+		s += " " + a.Mirred.spec()
+	}
+	if len(a.Cookie) > 0 {
+		s += " cookie " + strings.ReplaceAll(nl.FmtBytes(a.Cookie), ":", "")
+	}
+	return s
+}
+
+// decodeActions reads an action table as dumps return it.
+func decodeActions(b []byte) ([]Action, error) {
+	entries, err := nl.ParseAttrs(b)
+	if err != nil {
+		return nil, fmt.Errorf("tc: action table: %w", err)
+	}
+	acts := make([]Action, 0, len(entries))
+	for _, ent := range entries {
+		var a Action
+		if err := a.UnmarshalBinary(ent.Data); err != nil {
+			return nil, fmt.Errorf("tc: action %d: %w", ent.Type, err)
+		}
+		acts = append(acts, a)
+	}
+	return acts, nil
+}
+
+// UnmarshalBinary decodes one action's attributes (the payload of an action
+// table entry).
+func (a *Action) UnmarshalBinary(b []byte) error {
+	attrs, err := nl.ParseAttrs(b)
+	if err != nil {
+		return err
+	}
+	*a = Action{}
+	var opts []byte
+	for _, at := range attrs {
+		switch at.Type {
+		case TCA_ACT_KIND:
+			a.Kind = at.String()
+		case TCA_ACT_OPTIONS:
+			opts = at.Data
+		case TCA_ACT_INDEX:
+			if a.Index, err = at.Uint32(); err != nil {
+				return err
+			}
+		case TCA_ACT_COOKIE:
+			a.Cookie = append([]byte(nil), at.Data...)
+		case TCA_ACT_STATS:
+			if a.Bytes, a.Packets, err = decodeBasicStats(at.Data); err != nil {
+				return err
+			}
+		}
+	}
+	if a.Kind == KindMirred && opts != nil {
+		a.Mirred = new(Mirred)
+		if err := a.Mirred.UnmarshalBinary(opts); err != nil {
+			return err
+		}
+		if a.Index == 0 {
+			a.Index = a.Mirred.Index
+		}
+	}
+	return nil
+}
+
+// decodeBasicStats reads struct gnet_stats_basic (<linux/gen_stats.h>:
+// bytes u64, packets u32) from a TCA_STATS2/TCA_ACT_STATS nest.
+func decodeBasicStats(b []byte) (bytes, packets uint64, err error) {
+	attrs, err := nl.ParseAttrs(b)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, at := range attrs {
+		if at.Type == TCA_STATS_BASIC {
+			if len(at.Data) < 12 {
+				return 0, 0, fmt.Errorf("tc: gnet_stats_basic in %d bytes: %w", len(at.Data), nl.ErrTruncated)
+			}
+			bytes = nl.Host.Uint64(at.Data)
+			packets = uint64(nl.Host.Uint32(at.Data[8:]))
+		}
+	}
+	return bytes, packets, nil
+}

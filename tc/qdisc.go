@@ -1,0 +1,108 @@
+package tc
+
+import (
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Qdisc is a queueing discipline on a device: a tcmsg plus TCA_KIND.
+type Qdisc struct {
+	Dev     string // device name, for command lines only
+	Ifindex int32
+	Handle  Handle
+	Parent  Handle
+	Kind    string
+}
+
+// AddQdiscRequest is `tc qdisc add dev DEV …`: RTM_NEWQDISC with
+// NLM_F_EXCL|NLM_F_CREATE. Qdiscs without parameters (ingress, clsact,
+// noqueue) carry no TCA_OPTIONS.
+func AddQdiscRequest(q Qdisc) nl.Request {
+	return q.request(unix.RTM_NEWQDISC, nl.FlagsCreate, "add")
+}
+
+// DelQdiscRequest is `tc qdisc del dev DEV …`: the same tcmsg and kind as
+// the add, as RTM_DELQDISC.
+func DelQdiscRequest(q Qdisc) nl.Request {
+	return q.request(unix.RTM_DELQDISC, nl.FlagsAck, "del")
+}
+
+func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb string) nl.Request {
+	m := nl.Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
+	return newRequest(typ, flags, m, func(e *nl.Encoder) {
+		e.String(TCA_KIND, q.Kind)
+	}, fmt.Sprintf("tc qdisc %s dev %s %s", verb, devName(q.Dev, q.Ifindex), q.spec()))
+}
+
+// spec is the qdisc's part of a tc command line.
+func (q Qdisc) spec() string {
+	switch {
+	case q.Kind == KindIngress && q.Parent == TC_H_INGRESS && q.Handle == IngressHandle,
+		q.Kind == KindClsact && q.Parent == TC_H_CLSACT && q.Handle == ClsactHandle:
+		return q.Kind
+	case q.Parent == TC_H_ROOT && q.Handle == 0:
+		return "root " + q.Kind
+	case q.Handle == 0:
+		return fmt.Sprintf("parent %s %s", q.Parent, q.Kind)
+	case q.Parent == TC_H_ROOT:
+		return fmt.Sprintf("root handle %s %s", q.Handle, q.Kind)
+	}
+	return fmt.Sprintf("parent %s handle %s %s", q.Parent, q.Handle, q.Kind)
+}
+
+// ListQdiscsRequest is `tc qdisc show [dev DEV]`: an RTM_GETQDISC dump. An
+// ifindex of 0 lists every device's qdiscs.
+func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
+	cmd := "tc qdisc show"
+	if ifindex != 0 {
+		cmd += " dev " + devName(dev, ifindex)
+	}
+	return newRequest(unix.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
+}
+
+// UnmarshalBinary decodes an RTM_NEWQDISC message body (tcmsg and
+// attributes). Attributes other than TCA_KIND are ignored.
+func (q *Qdisc) UnmarshalBinary(b []byte) error {
+	var m nl.Tcmsg
+	if err := m.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("tc: qdisc: %w", err)
+	}
+	attrs, err := nl.ParseAttrs(b[nl.TcmsgLen:])
+	if err != nil {
+		return fmt.Errorf("tc: qdisc: %w", err)
+	}
+	*q = Qdisc{Ifindex: m.Ifindex, Handle: Handle(m.Handle), Parent: Handle(m.Parent)}
+	for _, a := range attrs {
+		if a.Type == TCA_KIND {
+			q.Kind = a.String()
+		}
+	}
+	return nil
+}
+
+// Qdiscs lists the qdiscs of one device (ifindex 0: all devices).
+func Qdiscs(c *nl.Conn, ifindex int32) ([]Qdisc, error) {
+	msgs, err := c.Dump(ListQdiscsRequest("", ifindex))
+	if err != nil {
+		return nil, err
+	}
+	var out []Qdisc
+	for _, m := range msgs {
+		if m.Header.Type != unix.RTM_NEWQDISC {
+			continue
+		}
+		var q Qdisc
+		if err := q.UnmarshalBinary(m.Data); err != nil {
+			return nil, err
+		}
+		// Older kernels ignore the ifindex of a dump request.
+		if ifindex == 0 || q.Ifindex == ifindex {
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}

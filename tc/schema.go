@@ -1,0 +1,197 @@
+package tc
+
+import (
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Schema lets nl.Annotate explain tc messages field by field: the tcmsg
+// header, TCA_* attributes, u32 and mirred options, action tables.
+var Schema nl.Schema
+
+func init() {
+	Schema = nl.Schema{}
+	for t, name := range map[netlink.HeaderType]string{
+		unix.RTM_NEWQDISC:   "RTM_NEWQDISC",
+		unix.RTM_DELQDISC:   "RTM_DELQDISC",
+		unix.RTM_GETQDISC:   "RTM_GETQDISC",
+		unix.RTM_NEWTFILTER: "RTM_NEWTFILTER",
+		unix.RTM_DELTFILTER: "RTM_DELTFILTER",
+		unix.RTM_GETTFILTER: "RTM_GETTFILTER",
+	} {
+		Schema[t] = &nl.MessageSpec{Name: name, Header: tcmsgStruct, Attrs: tcaNest}
+	}
+}
+
+func fmtHandle(b []byte) string { return Handle(nl.Host.Uint32(b)).String() }
+
+// fmtInfo explains tcm_info: a filter's pref and network-order protocol.
+func fmtInfo(b []byte) string {
+	v := nl.Host.Uint32(b)
+	if v == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("pref %d, protocol %s", v>>16, ProtocolName(htons(uint16(v))))
+}
+
+var tcmsgStruct = &nl.Struct{Name: "tcmsg", Fields: []nl.Field{
+	{Name: "tcm_family", Size: 1},
+	{Name: "tcm__pad1", Size: 1},
+	{Name: "tcm__pad2", Size: 2},
+	{Name: "tcm_ifindex", Size: 4, Format: nl.FmtInt},
+	{Name: "tcm_handle", Size: 4, Format: fmtHandleOrU32},
+	{Name: "tcm_parent", Size: 4, Format: fmtHandle},
+	{Name: "tcm_info", Size: 4, Format: fmtInfo},
+}}
+
+// fmtHandleOrU32 shows a handle both ways: a qdisc reads it as MAJ:MIN, a
+// u32 filter as htid:hash:node.
+func fmtHandleOrU32(b []byte) string {
+	v := nl.Host.Uint32(b)
+	if v == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%s (u32 %s)", Handle(v), U32HandleString(v))
+}
+
+var tcaNest = &nl.Nest{
+	Kind: TCA_KIND,
+	Attrs: map[uint16]*nl.AttrSpec{
+		TCA_KIND:           {Name: "TCA_KIND", Format: nl.FmtString},
+		TCA_OPTIONS:        {Name: "TCA_OPTIONS", Options: map[string]*nl.Nest{KindU32: u32Nest}},
+		TCA_STATS:          {Name: "TCA_STATS"},
+		TCA_XSTATS:         {Name: "TCA_XSTATS"},
+		TCA_STATS2:         {Name: "TCA_STATS2", Nest: statsNest},
+		TCA_CHAIN:          {Name: "TCA_CHAIN", Format: nl.FmtUint},
+		TCA_HW_OFFLOAD:     {Name: "TCA_HW_OFFLOAD", Format: nl.FmtUint},
+		TCA_INGRESS_BLOCK:  {Name: "TCA_INGRESS_BLOCK", Format: nl.FmtUint},
+		TCA_EGRESS_BLOCK:   {Name: "TCA_EGRESS_BLOCK", Format: nl.FmtUint},
+		TCA_DUMP_INVISIBLE: {Name: "TCA_DUMP_INVISIBLE"},
+	},
+}
+
+var statsNest = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	TCA_STATS_BASIC:      {Name: "TCA_STATS_BASIC", Struct: gnetStatsBasic},
+	TCA_STATS_BASIC_HW:   {Name: "TCA_STATS_BASIC_HW", Struct: gnetStatsBasic},
+	TCA_STATS_QUEUE:      {Name: "TCA_STATS_QUEUE", Struct: gnetStatsQueue},
+	TCA_STATS_RATE_EST:   {Name: "TCA_STATS_RATE_EST"},
+	TCA_STATS_RATE_EST64: {Name: "TCA_STATS_RATE_EST64"},
+	TCA_STATS_APP:        {Name: "TCA_STATS_APP"},
+	TCA_STATS_PAD:        {Name: "TCA_STATS_PAD"},
+	TCA_STATS_PKT64:      {Name: "TCA_STATS_PKT64", Format: nl.FmtUint},
+}}
+
+// struct gnet_stats_basic and gnet_stats_queue, <linux/gen_stats.h>.
+var gnetStatsBasic = &nl.Struct{Name: "gnet_stats_basic", Fields: []nl.Field{
+	{Name: "bytes", Size: 8}, {Name: "packets", Size: 4}, {Name: "pad", Size: 4},
+}}
+
+var gnetStatsQueue = &nl.Struct{Name: "gnet_stats_queue", Fields: []nl.Field{
+	{Name: "qlen", Size: 4}, {Name: "backlog", Size: 4}, {Name: "drops", Size: 4},
+	{Name: "requeues", Size: 4}, {Name: "overlimits", Size: 4},
+}}
+
+var u32Nest = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	TCA_U32_CLASSID: {Name: "TCA_U32_CLASSID", Format: fmtHandle},
+	TCA_U32_HASH:    {Name: "TCA_U32_HASH", Format: nl.FmtHex},
+	TCA_U32_LINK:    {Name: "TCA_U32_LINK", Format: nl.FmtHex},
+	TCA_U32_DIVISOR: {Name: "TCA_U32_DIVISOR", Format: nl.FmtUint},
+	TCA_U32_SEL:     {Name: "TCA_U32_SEL", Struct: u32SelStruct, Repeat: u32KeyStruct},
+	TCA_U32_ACT:     {Name: "TCA_U32_ACT", Nest: actTableNest},
+	TCA_U32_INDEV:   {Name: "TCA_U32_INDEV", Format: nl.FmtString},
+	TCA_U32_PCNT:    {Name: "TCA_U32_PCNT"},
+	TCA_U32_MARK:    {Name: "TCA_U32_MARK"},
+	TCA_U32_FLAGS:   {Name: "TCA_U32_FLAGS", Format: nl.FmtHex},
+	TCA_U32_PAD:     {Name: "TCA_U32_PAD"},
+}}
+
+var u32SelStruct = &nl.Struct{Name: "tc_u32_sel", Fields: []nl.Field{
+	{Name: "flags", Size: 1, Format: fmtSelFlags},
+	{Name: "offshift", Size: 1},
+	{Name: "nkeys", Size: 1},
+	{Name: "pad", Size: 1},
+	{Name: "offmask", Size: 2, Format: nl.FmtBE},
+	{Name: "off", Size: 2},
+	{Name: "offoff", Size: 2, Format: nl.FmtInt},
+	{Name: "hoff", Size: 2, Format: nl.FmtInt},
+	{Name: "hmask", Size: 4, Format: nl.FmtBE},
+}}
+
+var u32KeyStruct = &nl.Struct{Name: "tc_u32_key", Fields: []nl.Field{
+	{Name: "mask", Size: 4, Format: nl.FmtBE},
+	{Name: "val", Size: 4, Format: nl.FmtBE},
+	{Name: "off", Size: 4, Format: nl.FmtInt},
+	{Name: "offmask", Size: 4, Format: nl.FmtInt},
+}}
+
+func fmtSelFlags(b []byte) string {
+	if b[0]&TC_U32_TERMINAL != 0 {
+		return fmt.Sprintf("0x%02x (TC_U32_TERMINAL)", b[0])
+	}
+	return fmt.Sprintf("0x%02x", b[0])
+}
+
+// actTableNest: every entry's type is the action's order.
+var actTableNest = &nl.Nest{Each: &nl.AttrSpec{Name: "action (type = order)", Nest: actNest}}
+
+var actNest = &nl.Nest{
+	Kind: TCA_ACT_KIND,
+	Attrs: map[uint16]*nl.AttrSpec{
+		TCA_ACT_KIND:          {Name: "TCA_ACT_KIND", Format: nl.FmtString},
+		TCA_ACT_OPTIONS:       {Name: "TCA_ACT_OPTIONS", Options: map[string]*nl.Nest{KindMirred: mirredNest}},
+		TCA_ACT_INDEX:         {Name: "TCA_ACT_INDEX", Format: nl.FmtUint},
+		TCA_ACT_STATS:         {Name: "TCA_ACT_STATS", Nest: statsNest},
+		TCA_ACT_PAD:           {Name: "TCA_ACT_PAD"},
+		TCA_ACT_COOKIE:        {Name: "TCA_ACT_COOKIE", Format: nl.FmtBytes},
+		TCA_ACT_FLAGS:         {Name: "TCA_ACT_FLAGS"},
+		TCA_ACT_HW_STATS:      {Name: "TCA_ACT_HW_STATS"},
+		TCA_ACT_USED_HW_STATS: {Name: "TCA_ACT_USED_HW_STATS"},
+		TCA_ACT_IN_HW_COUNT:   {Name: "TCA_ACT_IN_HW_COUNT", Format: nl.FmtUint},
+	},
+}
+
+var mirredNest = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	TCA_MIRRED_TM:      {Name: "TCA_MIRRED_TM", Struct: tcfT},
+	TCA_MIRRED_PARMS:   {Name: "TCA_MIRRED_PARMS", Struct: tcMirredStruct},
+	TCA_MIRRED_PAD:     {Name: "TCA_MIRRED_PAD"},
+	TCA_MIRRED_BLOCKID: {Name: "TCA_MIRRED_BLOCKID", Format: nl.FmtUint},
+}}
+
+var tcMirredStruct = &nl.Struct{Name: "tc_mirred", Fields: []nl.Field{
+	{Name: "index", Size: 4},
+	{Name: "capab", Size: 4},
+	{Name: "action", Size: 4, Format: func(b []byte) string {
+		v := int32(nl.Host.Uint32(b))
+		return fmt.Sprintf("%d (%s)", v, actConst[v])
+	}},
+	{Name: "refcnt", Size: 4, Format: nl.FmtInt},
+	{Name: "bindcnt", Size: 4, Format: nl.FmtInt},
+	{Name: "eaction", Size: 4, Format: func(b []byte) string {
+		v := int32(nl.Host.Uint32(b))
+		return fmt.Sprintf("%d (%s)", v, eactionConst[v])
+	}},
+	{Name: "ifindex", Size: 4},
+}}
+
+var eactionConst = map[int32]string{
+	TCA_EGRESS_REDIR:   "TCA_EGRESS_REDIR",
+	TCA_EGRESS_MIRROR:  "TCA_EGRESS_MIRROR",
+	TCA_INGRESS_REDIR:  "TCA_INGRESS_REDIR",
+	TCA_INGRESS_MIRROR: "TCA_INGRESS_MIRROR",
+}
+
+var actConst = map[int32]string{
+	TC_ACT_UNSPEC: "TC_ACT_UNSPEC", TC_ACT_OK: "TC_ACT_OK", TC_ACT_RECLASSIFY: "TC_ACT_RECLASSIFY",
+	TC_ACT_SHOT: "TC_ACT_SHOT", TC_ACT_PIPE: "TC_ACT_PIPE", TC_ACT_STOLEN: "TC_ACT_STOLEN",
+	TC_ACT_QUEUED: "TC_ACT_QUEUED", TC_ACT_REPEAT: "TC_ACT_REPEAT", TC_ACT_REDIRECT: "TC_ACT_REDIRECT",
+	TC_ACT_TRAP: "TC_ACT_TRAP",
+}
+
+// struct tcf_t, <linux/pkt_cls.h>: jiffies-based timestamps.
+var tcfT = &nl.Struct{Name: "tcf_t", Fields: []nl.Field{
+	{Name: "install", Size: 8}, {Name: "lastuse", Size: 8}, {Name: "expires", Size: 8}, {Name: "firstuse", Size: 8},
+}}

@@ -1,0 +1,158 @@
+// Package tc encodes and decodes the traffic-control objects tcwire uses —
+// ingress and clsact qdiscs, u32 filters and mirred actions — byte for byte
+// as iproute2's tc sends them, one object kind per file as in tc's own
+// sources (q_ingress.c, f_u32.c, m_mirred.c).
+//
+// Every request is built by a pure function returning an nl.Request, so it
+// can be sent (nl.Conn), compared with a golden capture, or explained
+// (nl.Dump with Schema) without a socket. The Redirect type is the
+// high-level API: wire device A to device B both ways, list and remove.
+package tc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mdlayher/netlink"
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Top-level tc attributes, from <linux/rtnetlink.h> (enum TCA_*).
+const (
+	TCA_UNSPEC         = 0
+	TCA_KIND           = 1
+	TCA_OPTIONS        = 2
+	TCA_STATS          = 3
+	TCA_XSTATS         = 4
+	TCA_RATE           = 5
+	TCA_FCNT           = 6
+	TCA_STATS2         = 7
+	TCA_STAB           = 8
+	TCA_PAD            = 9
+	TCA_DUMP_INVISIBLE = 10
+	TCA_CHAIN          = 11
+	TCA_HW_OFFLOAD     = 12
+	TCA_INGRESS_BLOCK  = 13
+	TCA_EGRESS_BLOCK   = 14
+)
+
+// Statistics attributes inside TCA_STATS2 and TCA_ACT_STATS, from
+// <linux/gen_stats.h>.
+const (
+	TCA_STATS_BASIC      = 1
+	TCA_STATS_RATE_EST   = 2
+	TCA_STATS_QUEUE      = 3
+	TCA_STATS_APP        = 4
+	TCA_STATS_RATE_EST64 = 5
+	TCA_STATS_PAD        = 6
+	TCA_STATS_BASIC_HW   = 7
+	TCA_STATS_PKT64      = 8
+)
+
+// Handles, from <linux/pkt_sched.h>: a handle is major:minor, 16 bits each.
+const (
+	TC_H_MAJ_MASK = 0xffff0000
+	TC_H_MIN_MASK = 0x0000ffff
+	TC_H_UNSPEC   = 0
+	TC_H_ROOT     = 0xffffffff
+	// TC_H_INGRESS is the parent of the ingress and clsact qdiscs.
+	TC_H_INGRESS = 0xfffffff1
+	// TC_H_CLSACT is the same value as TC_H_INGRESS: the kernel tells the
+	// two qdiscs apart by kind.
+	TC_H_CLSACT = TC_H_INGRESS
+	// TC_H_MIN_INGRESS and TC_H_MIN_EGRESS are the minors of clsact's two
+	// hooks (filter parents ffff:fff2 and ffff:fff3).
+	TC_H_MIN_INGRESS = 0xfff2
+	TC_H_MIN_EGRESS  = 0xfff3
+)
+
+// Ethernet protocols used as filter protocols, from <linux/if_ether.h>.
+const (
+	ETH_P_ALL   = 0x0003
+	ETH_P_IP    = 0x0800
+	ETH_P_ARP   = 0x0806
+	ETH_P_8021Q = 0x8100
+	ETH_P_IPV6  = 0x86dd
+)
+
+// Handle is a tc handle, major:minor.
+type Handle uint32
+
+// MakeHandle joins a major and a minor (TC_H_MAKE).
+func MakeHandle(major, minor uint16) Handle { return Handle(uint32(major)<<16 | uint32(minor)) }
+
+// Major is the upper 16 bits.
+func (h Handle) Major() uint16 { return uint16(h >> 16) }
+
+// Minor is the lower 16 bits.
+func (h Handle) Minor() uint16 { return uint16(h) }
+
+// String prints h the way tc does: "root", "ingress", "ffff:", "ffff:fff2".
+func (h Handle) String() string {
+	switch h {
+	case TC_H_ROOT:
+		return "root"
+	case TC_H_INGRESS:
+		return "ingress"
+	case TC_H_UNSPEC:
+		return "none"
+	}
+	if h.Minor() == 0 {
+		return fmt.Sprintf("%x:", h.Major())
+	}
+	return fmt.Sprintf("%x:%x", h.Major(), h.Minor())
+}
+
+// ParseHandle reads a handle as tc writes it: "root", "ingress", "none",
+// "MAJ:", "MAJ:MIN" (hex) or a bare hex major.
+func ParseHandle(s string) (Handle, error) {
+	switch s {
+	case "root":
+		return TC_H_ROOT, nil
+	case "ingress":
+		return TC_H_INGRESS, nil
+	case "none":
+		return TC_H_UNSPEC, nil
+	}
+	maj, min, found := strings.Cut(s, ":")
+	ma, err := strconv.ParseUint(maj, 16, 16)
+	if err != nil {
+		return 0, fmt.Errorf("tc: invalid handle %q: major %q is not a 16-bit hex number", s, maj)
+	}
+	var mi uint64
+	if found && min != "" {
+		if mi, err = strconv.ParseUint(min, 16, 16); err != nil {
+			return 0, fmt.Errorf("tc: invalid handle %q: minor %q is not a 16-bit hex number", s, min)
+		}
+	}
+	return MakeHandle(uint16(ma), uint16(mi)), nil
+}
+
+// htons converts a host u16 to network order, as tcm_info wants the filter
+// protocol.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return nl.Host.Uint16(b[:])
+}
+
+// newRequest builds a tc message: the tcmsg, then the attributes attrs
+// writes (attrs may be nil).
+func newRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, m nl.Tcmsg, attrs func(*nl.Encoder), cmd string) nl.Request {
+	e := nl.NewEncoder(m.Append(make([]byte, 0, 128)))
+	if attrs != nil {
+		attrs(e)
+	}
+	return nl.Request{Type: typ, Flags: flags, Data: e.Bytes(), Cmd: cmd}
+}
+
+// devName names a device in a command line; tc takes names only, so an
+// unnamed device shows its index.
+func devName(name string, ifindex int32) string {
+	if name != "" {
+		return name
+	}
+	return fmt.Sprintf("if%d", ifindex)
+}
