@@ -44,7 +44,7 @@ func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto uint16, sel 
 }
 
 func redirectTo(f *fixture.Fixture, dev string) Action {
-	return Action{Kind: KindMirred, Mirred: Redirect(dev, int32(f.Ifindex[dev]))}
+	return Action{Kind: KindMirred, Mirred: EgressRedirect(dev, int32(f.Ifindex[dev]))}
 }
 
 func mustMatch(t *testing.T, fn func(*U32Sel) error) *U32 {
@@ -114,12 +114,12 @@ func goldenCases(t *testing.T) []struct {
 			return AddFilterRequest(u32Filter(f, "eth0", ClsactIngress, ETH_P_ALL, CatchAll(redirectTo(f, "tap0"))))
 		}},
 		{name: "filter-add-mirror", build: func(f *fixture.Fixture) (nl.Request, error) {
-			a := Action{Kind: KindMirred, Mirred: Mirror("tap0", int32(f.Ifindex["tap0"]))}
+			a := Action{Kind: KindMirred, Mirred: EgressMirror("tap0", int32(f.Ifindex["tap0"]))}
 			return AddFilterRequest(u32Filter(f, "eth0", IngressHandle, ETH_P_ALL, CatchAll(a)))
 		}},
 		{name: "filter-add-mirror-pipe", cmd: "tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress mirror dev tap0",
 			build: func(f *fixture.Fixture) (nl.Request, error) {
-				a := Action{Kind: KindMirred, Mirred: Mirror("tap0", int32(f.Ifindex["tap0"]))}
+				a := Action{Kind: KindMirred, Mirred: EgressMirror("tap0", int32(f.Ifindex["tap0"]))}
 				return AddFilterRequest(u32Filter(f, "eth0", IngressHandle, ETH_P_ALL, CatchAll(a)))
 			}},
 		{name: "filter-add-ingress-redirect", build: func(f *fixture.Fixture) (nl.Request, error) {

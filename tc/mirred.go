@@ -54,16 +54,16 @@ type Mirred struct {
 	Dev string
 }
 
-// Redirect is `mirred egress redirect dev DEV`: the frame leaves DEV and
+// EgressRedirect is `mirred egress redirect dev DEV`: the frame leaves DEV and
 // nothing else sees it (TC_ACT_STOLEN). Any other control would clone it
 // and let the original go on up the stack.
-func Redirect(dev string, ifindex int32) *Mirred {
+func EgressRedirect(dev string, ifindex int32) *Mirred {
 	return &Mirred{Action: TC_ACT_STOLEN, Eaction: TCA_EGRESS_REDIR, Ifindex: uint32(ifindex), Dev: dev}
 }
 
-// Mirror is `mirred egress mirror dev DEV`: a copy leaves DEV and the
+// EgressMirror is `mirred egress mirror dev DEV`: a copy leaves DEV and the
 // original goes on (TC_ACT_PIPE).
-func Mirror(dev string, ifindex int32) *Mirred {
+func EgressMirror(dev string, ifindex int32) *Mirred {
 	return &Mirred{Action: TC_ACT_PIPE, Eaction: TCA_EGRESS_MIRROR, Ifindex: uint32(ifindex), Dev: dev}
 }
 

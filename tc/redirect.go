@@ -1,0 +1,316 @@
+package tc
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Dev names a network device by name (for messages and command lines) and
+// index (for the kernel).
+type Dev struct {
+	Name  string
+	Index int32
+}
+
+func (d Dev) String() string { return devName(d.Name, d.Index) }
+
+// Redirect is one mirred action found on a device's ingress hook: frames
+// arriving on Ifindex go to TargetIfindex.
+type Redirect struct {
+	Ifindex       int32
+	TargetIfindex int32
+	Parent        Handle // ffff: on an ingress qdisc, ffff:fff2 on clsact
+	Pref          uint16
+	Handle        uint32
+	Protocol      uint16
+	Eaction       int32 // TCA_EGRESS_REDIR …
+	Action        int32 // TC_ACT_STOLEN …
+	CatchAll      bool  // the u32 filter matches every frame
+	Index         uint32
+	Packets       uint64
+	Bytes         uint64
+}
+
+// IsWire reports whether r is the shape tcwire installs: a catch-all u32
+// with mirred egress redirect (STOLEN).
+func (r Redirect) IsWire() bool {
+	return r.CatchAll && r.Eaction == TCA_EGRESS_REDIR && r.Action == TC_ACT_STOLEN
+}
+
+// Hook is the ingress side of one device: which qdisc holds it, and its
+// filters.
+type Hook struct {
+	Dev     Dev
+	Qdisc   string // "", KindIngress or KindClsact
+	Filters []Filter
+}
+
+// Parent is the filter parent of the hook: ffff: on ingress, ffff:fff2 on
+// clsact (where ffff: is refused).
+func (h Hook) Parent() Handle {
+	if h.Qdisc == KindClsact {
+		return ClsactIngress
+	}
+	return IngressHandle
+}
+
+// ReadHook reads a device's ingress qdisc and filters.
+func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
+	h := Hook{Dev: d}
+	qs, err := Qdiscs(c, d.Index)
+	if err != nil {
+		return h, fmt.Errorf("tc: read qdiscs of %s: %w", d, err)
+	}
+	for _, q := range qs {
+		if q.Parent == TC_H_INGRESS && (q.Kind == KindIngress || q.Kind == KindClsact) {
+			h.Qdisc = q.Kind
+		}
+	}
+	if h.Qdisc == "" {
+		return h, nil
+	}
+	if h.Filters, err = Filters(c, d.Index, h.Parent()); err != nil {
+		return h, fmt.Errorf("tc: read filters of %s: %w", d, err)
+	}
+	return h, nil
+}
+
+// Redirects lists the mirred redirects and mirrors on the hook, one per
+// action.
+func (h Hook) Redirects() []Redirect {
+	var out []Redirect
+	for _, f := range h.Filters {
+		if f.U32 == nil {
+			continue
+		}
+		for _, a := range f.U32.Actions {
+			if a.Mirred == nil {
+				continue
+			}
+			out = append(out, Redirect{
+				Ifindex:       f.Ifindex,
+				TargetIfindex: int32(a.Mirred.Ifindex),
+				Parent:        f.Parent,
+				Pref:          f.Pref,
+				Handle:        f.Handle,
+				Protocol:      f.Protocol,
+				Eaction:       a.Mirred.Eaction,
+				Action:        a.Mirred.Action,
+				CatchAll:      f.U32.IsCatchAll() && len(f.U32.Actions) == 1,
+				Index:         a.Index,
+				Packets:       a.Packets,
+				Bytes:         a.Bytes,
+			})
+		}
+	}
+	return out
+}
+
+// ErrRedirected is returned (wrapped) when a device already redirects its
+// frames to a device other than the one asked for.
+var ErrRedirected = errors.New("already redirected to another device")
+
+// WireOptions tunes the filters Wire adds. The zero value is the seeds'
+// setup, byte-identical to the tc commands.
+type WireOptions struct {
+	Pref     uint16 // 0: the kernel's choice, as tc without pref
+	Protocol uint16 // 0 means ETH_P_ALL
+}
+
+// WireFilter is the filter that sends every frame arriving on from out of
+// to: `tc filter add dev FROM parent P protocol all u32 match u8 0 0 action
+// mirred egress redirect dev TO`.
+func WireFilter(from, to Dev, parent Handle, o WireOptions) Filter {
+	proto := o.Protocol
+	if proto == 0 {
+		proto = ETH_P_ALL
+	}
+	act := Action{Kind: KindMirred, Mirred: EgressRedirect(to.Name, to.Index)}
+	return Filter{Dev: from.Name, Ifindex: from.Index, Parent: parent, Pref: o.Pref, Protocol: proto, U32: CatchAll(act)}
+}
+
+// Plan is what Wire or Unwire will send, decided from the hooks' state by a
+// pure function: the same plan feeds the kernel and `tcwire explain`.
+type Plan struct {
+	Requests []nl.Request
+	// undo[i] reverses Requests[i] when it succeeded and a later one failed.
+	undo []func(c *nl.Conn) error
+}
+
+// PlanWire decides how to wire a and b both ways given their hooks (as
+// ReadHook returns them; an empty Hook means no qdisc). It adds an ingress
+// qdisc where there is none, reuses an ingress or clsact qdisc, leaves
+// foreign filters alone, skips a direction already wired, and refuses a
+// device already redirected elsewhere.
+func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
+	if ha.Dev.Index == hb.Dev.Index {
+		return nil, fmt.Errorf("tc: cannot wire %s to itself", ha.Dev)
+	}
+	p := &Plan{}
+	for _, dir := range [2][2]Hook{{ha, hb}, {hb, ha}} {
+		from, to := dir[0], dir[1].Dev
+		done := false
+		for _, r := range from.Redirects() {
+			if r.Eaction != TCA_EGRESS_REDIR && r.Eaction != TCA_INGRESS_REDIR {
+				continue // a mirror takes nothing away
+			}
+			if r.TargetIfindex != to.Index {
+				return nil, fmt.Errorf("tc: %s: %w (ifindex %d, pref %d, handle %s)", from.Dev, ErrRedirected, r.TargetIfindex, r.Pref, U32HandleString(r.Handle))
+			}
+			if r.IsWire() {
+				done = true
+			}
+		}
+		if done {
+			continue
+		}
+		if from.Qdisc == "" {
+			q := Ingress(from.Dev.Name, from.Dev.Index)
+			p.add(AddQdiscRequest(q), func(c *nl.Conn) error { return c.Exec(DelQdiscRequest(q)) })
+		}
+		f := WireFilter(from.Dev, to, from.Parent(), o)
+		req, err := AddFilterRequest(f)
+		if err != nil {
+			return nil, err
+		}
+		before := from.Filters
+		p.add(req, func(c *nl.Conn) error { return removeNew(c, f, before) })
+	}
+	return p, nil
+}
+
+func (p *Plan) add(r nl.Request, undo func(*nl.Conn) error) {
+	p.Requests = append(p.Requests, r)
+	p.undo = append(p.undo, undo)
+}
+
+// removeNew deletes the wire filter f that was added on top of the filters
+// in before (the kernel chose its pref and handle, so it is found by dump).
+func removeNew(c *nl.Conn, f Filter, before []Filter) error {
+	now, err := Filters(c, f.Ifindex, f.Parent)
+	if err != nil {
+		return err
+	}
+	old := map[[2]uint32]bool{}
+	for _, b := range before {
+		old[[2]uint32{uint32(b.Pref), b.Handle}] = true
+	}
+	for _, n := range now {
+		if old[[2]uint32{uint32(n.Pref), n.Handle}] {
+			continue
+		}
+		for _, r := range (Hook{Filters: []Filter{n}}).Redirects() {
+			if r.IsWire() && uint32(r.TargetIfindex) == f.U32.Actions[0].Mirred.Ifindex {
+				return c.Exec(DelFilterRequest(n))
+			}
+		}
+	}
+	return nil
+}
+
+// Execute sends the plan in one batch (one round trip). If any request
+// fails, the ones that succeeded are undone, last first, and the first
+// failure is returned, joined with any failure to undo.
+func (p *Plan) Execute(c *nl.Conn) error {
+	errs := c.Do(p.Requests...)
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			first = err
+			break
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	var undoErrs []error
+	for i := len(errs) - 1; i >= 0; i-- {
+		if errs[i] == nil && p.undo[i] != nil {
+			if err := p.undo[i](c); err != nil && !isGone(err) {
+				undoErrs = append(undoErrs, fmt.Errorf("undo %q: %w", p.Requests[i].Cmd, err))
+			}
+		}
+	}
+	return errors.Join(append([]error{first}, undoErrs...)...)
+}
+
+// PlanUnwire decides how to remove what PlanWire added between the hooks:
+// the wire filters from each device to the other, and the ingress qdisc
+// when that leaves it empty. A clsact qdisc and foreign filters stay.
+func PlanUnwire(ha, hb Hook) *Plan {
+	p := &Plan{}
+	for _, dir := range [2][2]Hook{{ha, hb}, {hb, ha}} {
+		from, to := dir[0], dir[1].Dev
+		kept := 0
+		var dels []nl.Request
+		for _, f := range from.Filters {
+			if isWireTo(f, to.Index) {
+				f.Dev = from.Dev.Name
+				dels = append(dels, DelFilterRequest(f))
+			} else if f.U32 == nil || f.U32.Divisor == 0 {
+				kept++ // a filter that is not ours (hash tables don't count)
+			}
+		}
+		if len(dels) == 0 {
+			continue
+		}
+		if from.Qdisc == KindIngress && kept == 0 {
+			// Deleting the qdisc takes its filters with it.
+			p.add(DelQdiscRequest(Ingress(from.Dev.Name, from.Dev.Index)), nil)
+			continue
+		}
+		for _, d := range dels {
+			p.add(d, nil)
+		}
+	}
+	return p
+}
+
+func isWireTo(f Filter, target int32) bool {
+	if f.U32 == nil || len(f.U32.Actions) != 1 || f.U32.Divisor != 0 {
+		return false
+	}
+	rs := (Hook{Filters: []Filter{f}}).Redirects()
+	return len(rs) == 1 && rs[0].IsWire() && rs[0].TargetIfindex == target
+}
+
+// Wire connects a and b both ways: it reads both hooks, plans, and executes
+// the plan in one round trip, all or nothing. A second identical call
+// changes nothing.
+func Wire(c *nl.Conn, a, b Dev, o WireOptions) error {
+	p, err := readAndPlan(c, a, b, func(ha, hb Hook) (*Plan, error) { return PlanWire(ha, hb, o) })
+	if err != nil {
+		return err
+	}
+	return p.Execute(c)
+}
+
+// Unwire removes what Wire added between a and b. It is idempotent.
+func Unwire(c *nl.Conn, a, b Dev) error {
+	p, err := readAndPlan(c, a, b, func(ha, hb Hook) (*Plan, error) { return PlanUnwire(ha, hb), nil })
+	if err != nil {
+		return err
+	}
+	errs := c.Do(p.Requests...)
+	var keep []error
+	for _, err := range errs {
+		if err != nil && !isGone(err) {
+			keep = append(keep, err)
+		}
+	}
+	return errors.Join(keep...)
+}
+
+func readAndPlan(c *nl.Conn, a, b Dev, plan func(ha, hb Hook) (*Plan, error)) (*Plan, error) {
+	ha, err := ReadHook(c, a)
+	if err != nil {
+		return nil, err
+	}
+	hb, err := ReadHook(c, b)
+	if err != nil {
+		return nil, err
+	}
+	return plan(ha, hb)
+}
