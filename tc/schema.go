@@ -15,15 +15,17 @@ var Schema nl.Schema
 
 func init() {
 	Schema = nl.Schema{}
-	for t, name := range map[netlink.HeaderType]string{
-		unix.RTM_NEWQDISC:   "RTM_NEWQDISC",
-		unix.RTM_DELQDISC:   "RTM_DELQDISC",
-		unix.RTM_GETQDISC:   "RTM_GETQDISC",
-		unix.RTM_NEWTFILTER: "RTM_NEWTFILTER",
-		unix.RTM_DELTFILTER: "RTM_DELTFILTER",
-		unix.RTM_GETTFILTER: "RTM_GETTFILTER",
+	qdisc, filter := tcmsgStruct(fmtHandle), tcmsgStruct(fmtFilterHandle)
+	for t, spec := range map[netlink.HeaderType]nl.MessageSpec{
+		unix.RTM_NEWQDISC:   {Name: "RTM_NEWQDISC", Header: qdisc},
+		unix.RTM_DELQDISC:   {Name: "RTM_DELQDISC", Header: qdisc},
+		unix.RTM_GETQDISC:   {Name: "RTM_GETQDISC", Header: qdisc},
+		unix.RTM_NEWTFILTER: {Name: "RTM_NEWTFILTER", Header: filter},
+		unix.RTM_DELTFILTER: {Name: "RTM_DELTFILTER", Header: filter},
+		unix.RTM_GETTFILTER: {Name: "RTM_GETTFILTER", Header: filter},
 	} {
-		Schema[t] = &nl.MessageSpec{Name: name, Header: tcmsgStruct, Attrs: tcaNest}
+		spec.Attrs = tcaNest
+		Schema[t] = &spec
 	}
 }
 
@@ -35,27 +37,33 @@ func fmtInfo(b []byte) string {
 	if v == 0 {
 		return "0"
 	}
-	return fmt.Sprintf("pref %d, protocol %s", v>>16, ProtocolName(htons(uint16(v))))
+	pref := fmt.Sprint(v >> 16)
+	if v>>16 == 0 {
+		pref = "0 (the kernel chooses)"
+	}
+	return fmt.Sprintf("pref %s, protocol %s", pref, ProtocolName(htons(uint16(v))))
 }
 
-var tcmsgStruct = &nl.Struct{Name: "tcmsg", Fields: []nl.Field{
-	{Name: "tcm_family", Size: 1},
-	{Name: "tcm__pad1", Size: 1},
-	{Name: "tcm__pad2", Size: 2},
-	{Name: "tcm_ifindex", Size: 4, Format: nl.FmtInt},
-	{Name: "tcm_handle", Size: 4, Format: fmtHandleOrU32},
-	{Name: "tcm_parent", Size: 4, Format: fmtHandle},
-	{Name: "tcm_info", Size: 4, Format: fmtInfo},
-}}
+// tcmsgStruct is struct tcmsg; a qdisc's handle reads as MAJ:MIN, a
+// filter's as the classifier's own (u32: htid:hash:node).
+func tcmsgStruct(handle func([]byte) string) *nl.Struct {
+	return &nl.Struct{Name: "tcmsg", Fields: []nl.Field{
+		{Name: "tcm_family", Size: 1},
+		{Name: "tcm__pad1", Size: 1},
+		{Name: "tcm__pad2", Size: 2},
+		{Name: "tcm_ifindex", Size: 4, Format: nl.FmtInt},
+		{Name: "tcm_handle", Size: 4, Format: handle},
+		{Name: "tcm_parent", Size: 4, Format: fmtHandle},
+		{Name: "tcm_info", Size: 4, Format: fmtInfo},
+	}}
+}
 
-// fmtHandleOrU32 shows a handle both ways: a qdisc reads it as MAJ:MIN, a
-// u32 filter as htid:hash:node.
-func fmtHandleOrU32(b []byte) string {
+func fmtFilterHandle(b []byte) string {
 	v := nl.Host.Uint32(b)
 	if v == 0 {
-		return "0"
+		return "0 (the classifier chooses)"
 	}
-	return fmt.Sprintf("%s (u32 %s)", Handle(v), U32HandleString(v))
+	return fmt.Sprintf("0x%08x (u32 %s)", v, U32HandleString(v))
 }
 
 var tcaNest = &nl.Nest{

@@ -89,13 +89,11 @@ func (h Handle) Major() uint16 { return uint16(h >> 16) }
 // Minor is the lower 16 bits.
 func (h Handle) Minor() uint16 { return uint16(h) }
 
-// String prints h the way tc does: "root", "ingress", "ffff:", "ffff:fff2".
+// String prints h the way tc shows it: "root", "ffff:", "ffff:fff1".
 func (h Handle) String() string {
 	switch h {
 	case TC_H_ROOT:
 		return "root"
-	case TC_H_INGRESS:
-		return "ingress"
 	case TC_H_UNSPEC:
 		return "none"
 	}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
+	"github.com/tcwire/tcwire/tuntap"
+)
+
+const (
+	attachUsage = "usage: tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--tap-qdisc noqueue|keep]"
+	detachUsage = "usage: tcwire [--netns NS] [--json] detach DEV TAP"
+	ifupUsage   = "usage: tcwire [--netns NS] ifup TAP   (or tcwire-ifup TAP): wires tapN to ethN"
+)
+
+// tapOptions are the settings of a tap tcwire creates.
+type tapOptions struct {
+	queues, owner, group int
+}
+
+func (o *tapOptions) register(fs *flag.FlagSet) {
+	fs.IntVar(&o.queues, "queues", 1, "number of queues of a tap tcwire creates (1-256)")
+	fs.IntVar(&o.owner, "owner", -1, "uid allowed to open the tap without CAP_NET_ADMIN")
+	fs.IntVar(&o.group, "group", -1, "gid allowed to open the tap without CAP_NET_ADMIN")
+}
+
+func (o *tapOptions) check(usage string) error {
+	switch {
+	case o.queues < 1 || o.queues > tuntap.MaxQueues:
+		return usagef(usage, "--queues %d: want 1 to %d", o.queues, tuntap.MaxQueues)
+	case o.owner < -1:
+		return usagef(usage, "--owner %d: not a uid", o.owner)
+	case o.group < -1:
+		return usagef(usage, "--group %d: not a gid", o.group)
+	}
+	return nil
+}
+
+func (o *tapOptions) config(name, netns string) tuntap.Config {
+	cfg := tuntap.Config{Name: name, Persist: true, Queues: o.queues, NetNS: netns}
+	if o.owner >= 0 {
+		cfg.Owner = &o.owner
+	}
+	if o.group >= 0 {
+		cfg.Group = &o.group
+	}
+	return cfg
+}
+
+// attachResult is what a VMM needs to use the tap: printed by --json.
+type attachResult struct {
+	Dev        string `json:"dev"`
+	DevIfindex int32  `json:"dev_ifindex"`
+	Tap        string `json:"tap"`
+	Ifindex    int32  `json:"ifindex"`
+	MAC        string `json:"mac"`
+	MTU        uint32 `json:"mtu"`
+	Queues     int    `json:"queues"`
+	Created    bool   `json:"created"`
+}
+
+func cmdAttach(g *globals, args []string, stdout io.Writer) error {
+	fs := newFlagSet("attach")
+	var o tapOptions
+	o.register(fs)
+	tapQdisc := fs.String("tap-qdisc", "noqueue", "root qdisc of a tap tcwire creates: noqueue or keep")
+	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
+	if err != nil {
+		return err
+	}
+	if err := o.check(attachUsage); err != nil {
+		return err
+	}
+	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
+		return usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
+	}
+	c, err := dial(g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := attach(c, g.netns, pos[0], pos[1], o, *tapQdisc == "noqueue")
+	if err != nil {
+		return fmt.Errorf("attach %s %s: %w", pos[0], pos[1], err)
+	}
+	if g.json {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
+	fmt.Fprintln(stdout, res.MAC)
+	return nil
+}
+
+func dial(g *globals) (*nl.Conn, error) {
+	return nl.Dial(&nl.Config{NetNS: g.netns})
+}
+
+// attach wires dev and tap both ways, creating the tap when it does not
+// exist. All or nothing: on failure, a tap it created is deleted again (the
+// tc objects are rolled back by tc.Wire).
+func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bool) (*attachResult, error) {
+	dev, err := link.Lookup(c, devName)
+	if err != nil {
+		return nil, err
+	}
+	tap, err := link.Lookup(c, tapName)
+	created := false
+	switch {
+	case link.IsNotFound(err):
+		if tap, err = createTap(c, netns, tapName, o, dev.MTU, noqueue); err != nil {
+			return nil, err
+		}
+		created = true
+	case err != nil:
+		return nil, err
+	case tap.Kind != "tun":
+		return nil, fmt.Errorf("%s is a %s device, not a tap", tapName, orNone(tap.Kind))
+	default:
+		// An existing tap is only brought up: its owner set it up as it wants.
+		if err := c.Exec(link.SetUpRequest(tap.Index, tap.Name)); err != nil {
+			return nil, err
+		}
+	}
+	err = tc.Wire(c, tc.Dev{Name: dev.Name, Index: dev.Index}, tc.Dev{Name: tap.Name, Index: tap.Index}, tc.WireOptions{})
+	if err != nil {
+		if created {
+			err = errors.Join(err, deleteTap(c, tap.Name))
+		}
+		return nil, err
+	}
+	return &attachResult{
+		Dev: dev.Name, DevIfindex: dev.Index, Tap: tap.Name, Ifindex: tap.Index,
+		MAC: dev.MAC.String(), MTU: tap.MTU, Queues: int(tap.NumTxQueues), Created: created,
+	}, nil
+}
+
+func orNone(kind string) string {
+	if kind == "" {
+		return "plain"
+	}
+	return kind
+}
+
+// createTap makes a persistent tap (vnet_hdr, no_pi), marks it as tcwire's,
+// gives it mtu (and mac), a noqueue root qdisc when asked — tun never stops
+// its queue, so a queueing qdisc only adds cost and, with a host-wide fq
+// default, drops — and brings it up. On failure the tap is deleted.
+func createTap(c *nl.Conn, netns, name string, o tapOptions, mtu uint32, noqueue bool) (*link.Link, error) {
+	return createTapConfig(c, o.config(name, netns), mtu, nil, noqueue)
+}
+
+func createTapConfig(c *nl.Conn, cfg tuntap.Config, mtu uint32, mac net.HardwareAddr, noqueue bool) (*link.Link, error) {
+	t, err := tuntap.Create(cfg)
+	if err != nil {
+		return nil, err
+	}
+	name := t.Name() // the kernel's choice when cfg.Name has %d
+	if err := t.Close(); err != nil {
+		return nil, errors.Join(err, deleteTap(c, name))
+	}
+	l, err := link.Lookup(c, name)
+	if err != nil {
+		return nil, errors.Join(err, deleteTap(c, name))
+	}
+	reqs := []nl.Request{link.MarkRequest(l.Index, name)}
+	if mtu != 0 {
+		reqs = append(reqs, link.SetMTURequest(l.Index, name, mtu))
+	}
+	if mac != nil {
+		reqs = append(reqs, link.SetMACRequest(l.Index, name, mac))
+	}
+	reqs = append(reqs, link.SetUpRequest(l.Index, name))
+	if noqueue {
+		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: name, Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
+	}
+	if err := errors.Join(c.Do(reqs...)...); err != nil {
+		return nil, errors.Join(err, deleteTap(c, name))
+	}
+	return link.Lookup(c, name)
+}
+
+func deleteTap(c *nl.Conn, name string) error {
+	if err := link.Delete(c, name); err != nil && !link.IsNotFound(err) {
+		return fmt.Errorf("rollback: delete tap %s: %w", name, err)
+	}
+	return nil
+}
+
+func cmdDetach(g *globals, args []string, stdout io.Writer) error {
+	pos, err := parseArgs(newFlagSet("detach"), g, args, detachUsage, 2, 2)
+	if err != nil {
+		return err
+	}
+	c, err := dial(g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := detach(c, pos[0], pos[1]); err != nil {
+		return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
+	}
+	return nil
+}
+
+// detach removes what attach added: the wire filters, the ingress qdiscs
+// they leave empty, and the tap if tcwire created it. A device already gone
+// is not an error.
+func detach(c *nl.Conn, devName, tapName string) error {
+	dev, err := link.Lookup(c, devName)
+	if err != nil && !link.IsNotFound(err) {
+		return err
+	}
+	tap, terr := link.Lookup(c, tapName)
+	if terr != nil && !link.IsNotFound(terr) {
+		return terr
+	}
+	if dev != nil && tap != nil {
+		err := tc.Unwire(c, tc.Dev{Name: dev.Name, Index: dev.Index}, tc.Dev{Name: tap.Name, Index: tap.Index})
+		if err != nil {
+			return err
+		}
+	}
+	if tap != nil && tap.Owned() {
+		return link.Delete(c, tap.Name)
+	}
+	return nil
+}
+
+func cmdIfup(g *globals, args []string, stdout io.Writer) error {
+	pos, err := parseArgs(newFlagSet("ifup"), g, args, ifupUsage, 1, 1)
+	if err != nil {
+		return err
+	}
+	dev, err := ifupPeer(pos[0])
+	if err != nil {
+		return usagef(ifupUsage, "%v", err)
+	}
+	c, err := dial(g)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := attach(c, g.netns, dev, pos[0], tapOptions{queues: 1, owner: -1, group: -1}, false); err != nil {
+		return fmt.Errorf("ifup %s: %w", pos[0], err)
+	}
+	return nil
+}
+
+// ifupPeer maps tapN to ethN, vrnetlab's convention.
+func ifupPeer(tap string) (string, error) {
+	n, ok := strings.CutPrefix(tap, "tap")
+	if _, err := strconv.ParseUint(n, 10, 16); !ok || err != nil {
+		return "", fmt.Errorf("tap name %q is not tapN: cannot tell which ethN to wire it to", tap)
+	}
+	return "eth" + n, nil
+}

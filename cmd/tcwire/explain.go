@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
+)
+
+const explainUsage = "usage: tcwire [--netns NS] explain attach|detach DEV TAP"
+
+// cmdExplain prints, without sending anything, every message a command
+// would send on devices with no tc state, each with its tc command line and
+// an annotated hex dump: the byte-level reference.
+func cmdExplain(g *globals, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usagef(explainUsage, "explain: which command?")
+	}
+	what := args[0]
+	if what != "attach" && what != "detach" {
+		return usagef(explainUsage, "explain: cannot explain %q (attach or detach)", what)
+	}
+	pos, err := parseArgs(newFlagSet("explain"), g, args[1:], explainUsage, 2, 2)
+	if err != nil {
+		return err
+	}
+	var devs [2]tc.Dev
+	for i, name := range pos {
+		index, ok := resolve(g.netns, name)
+		if !ok {
+			index = int32(1001 + i)
+			fmt.Fprintf(stdout, "# %s not found: shown with ifindex %d\n", name, index)
+		}
+		devs[i] = tc.Dev{Name: name, Index: index}
+	}
+	a, b := devs[0], devs[1]
+	ha, hb := tc.Hook{Dev: a}, tc.Hook{Dev: b}
+	var plan *tc.Plan
+	if what == "attach" {
+		if plan, err = tc.PlanWire(ha, hb, tc.WireOptions{}); err != nil {
+			return err
+		}
+	} else {
+		// Detach as it runs after attach: both hooks hold an ingress qdisc
+		// with one wire filter (the kernel's first pref and handle).
+		ha, hb = wiredHook(a, b), wiredHook(b, a)
+		plan = tc.PlanUnwire(ha, hb)
+	}
+	fmt.Fprintf(stdout, "# tcwire %s %s %s: %d netlink messages in one sendmsg (seq and pid are filled in when sent)\n", what, a.Name, b.Name, len(plan.Requests))
+	schema := nl.Merge(tc.Schema, link.Schema)
+	for i, r := range plan.Requests {
+		raw, err := r.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\n# %d. %s\n%s", i+1, r.Cmd, nl.Dump(raw, schema))
+	}
+	return nil
+}
+
+// resolve finds a device's index with SIOCGIFINDEX (an ioctl, not netlink,
+// so explain sends no message).
+func resolve(netns, name string) (index int32, ok bool) {
+	find := func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		ifr, err := unix.NewIfreq(name)
+		if err != nil {
+			return err
+		}
+		if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
+			return err
+		}
+		index = int32(ifr.Uint32())
+		return nil
+	}
+	if netns == "" {
+		return index, find() == nil
+	}
+	return index, link.Do(netns, find) == nil
+}
+
+// wiredHook is a hook as attach leaves it: an ingress qdisc with the wire
+// filter at the kernel's first pref (49152) and handle (800::800).
+func wiredHook(from, to tc.Dev) tc.Hook {
+	f := tc.WireFilter(from, to, tc.IngressHandle, tc.WireOptions{})
+	f.Pref, f.Handle, f.Kind = 0xc000, 0x80000800, tc.KindU32
+	return tc.Hook{Dev: from, Qdisc: tc.KindIngress, Filters: []tc.Filter{f}}
+}

@@ -1,0 +1,162 @@
+// Command tcwire wires a VM's tap to a container's veth with tc: an ingress
+// qdisc, a u32 catch-all and a mirred egress redirect in each direction,
+// byte-identical to the four tc commands, in one netlink round trip.
+//
+//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--tap-qdisc noqueue|keep]
+//	tcwire [--netns NS] [--json] detach DEV TAP
+//	tcwire [--netns NS] [--json] show [DEV…]
+//	tcwire [--netns NS] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
+//	tcwire [--netns NS] tap del NAME
+//	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
+//	tcwire explain attach|detach DEV TAP
+//
+// Exit status: 0 on success, 1 when an operation fails, 2 for usage errors.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
+commands:
+  attach DEV TAP [--queues N] [--owner UID] [--group GID] [--tap-qdisc noqueue|keep]
+  detach DEV TAP
+  show [DEV...]
+  tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
+  tap del NAME
+  ifup TAP
+  explain attach|detach DEV TAP`
+
+// usageError is a bad command line: exit status 2 and a usage line.
+type usageError struct {
+	msg   string
+	usage string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(usage, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), usage: usage}
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	netns string
+	json  bool
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.netns, "netns", g.netns, "network namespace: a name under /run/netns or a path")
+	fs.BoolVar(&g.json, "json", g.json, "print JSON")
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(argv []string, stdout, stderr io.Writer) int {
+	args := argv[1:]
+	if filepath.Base(argv[0]) == "tcwire-ifup" {
+		args = append([]string{"ifup"}, args...)
+	}
+	err := dispatch(args, stdout)
+	if err == nil {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
+		return 2
+	}
+	fmt.Fprintf(stderr, "tcwire: %v\n", err)
+	return 1
+}
+
+func dispatch(args []string, stdout io.Writer) error {
+	var g globals
+	fs := newFlagSet("tcwire")
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usagef(usageText, "%v", err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usagef(usageText, "no command")
+	}
+	cmd, rest := rest[0], rest[1:]
+	switch cmd {
+	case "attach":
+		return cmdAttach(&g, rest, stdout)
+	case "detach":
+		return cmdDetach(&g, rest, stdout)
+	case "show":
+		return cmdShow(&g, rest, stdout)
+	case "tap":
+		return cmdTap(&g, rest, stdout)
+	case "ifup":
+		return cmdIfup(&g, rest, stdout)
+	case "explain":
+		return cmdExplain(&g, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usageText)
+		return nil
+	}
+	return usagef(usageText, "unknown command %q", cmd)
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by run
+	return fs
+}
+
+// parseArgs parses flags wherever they stand among the positional
+// arguments (`attach eth0 tap0 --queues 4`), as ip and tc users expect, and
+// checks the number of positionals.
+func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, max int) ([]string, error) {
+	g.register(fs)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usagef(usage, "%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	switch {
+	case len(pos) < min:
+		return nil, usagef(usage, "missing arguments")
+	case max >= 0 && len(pos) > max:
+		return nil, usagef(usage, "unexpected argument %q", pos[max])
+	}
+	for _, p := range pos {
+		if err := checkIfname(p); err != nil {
+			return nil, usagef(usage, "%v", err)
+		}
+	}
+	return pos, nil
+}
+
+// checkIfname rejects what the kernel would refuse as a device name.
+func checkIfname(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty device name")
+	case len(s) > 15:
+		return fmt.Errorf("device name %q is longer than 15 bytes", s)
+	case s == "." || s == "..", strings.ContainsAny(s, "/: \t\n"):
+		return fmt.Errorf("invalid device name %q", s)
+	}
+	return nil
+}
