@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Capture golden netlink fixtures for package link from the installed
+# iproute2 `ip` and `bridge`.
+#
+# usage: testdata/link/capture.sh [OUTDIR]   (as root; OUTDIR defaults to the
+#                                            directory of this script)
+#
+# Writes OUTDIR/<case>.fixture, one file per case, in the format of
+# testdata/capture.sh (parsed by internal/fixture), and removes stale
+# *.fixture files there.
+#
+# Every case runs in a network namespace of its own, created for it and
+# deleted after it (also on failure), so no case depends on another and the
+# interface indexes are the same in every fixture. The namespace holds:
+#   lo (up, index 1), a veth pair peer0 (2) / eth0 (3) and a bridge br0 (4),
+#   all down, with fixed MAC addresses: eth0 02:00:00:00:00:01,
+#   peer0 02:00:00:00:00:02, br0 02:00:00:00:00:04.
+# A second namespace, $OTHER, exists during each case too, for the cases that
+# move a device or create a veth peer in another namespace (its name is fixed
+# so that the command lines stored in the fixtures are).
+# Then the case's setup lines run inside the namespace, then the traced
+# command, under
+#   strace -f -yy -X verbose -s 0 -e trace=sendmsg,sendto,recvmsg,recvfrom \
+#          -e write=all -e read=all
+#
+# Nothing is created or changed in the root network namespace. (A macvtap
+# made in a case gets a /dev/tapN node from devtmpfs; it goes away with the
+# namespace.)
+#
+# Header lines (see internal/fixture/doc.go): cmd, setup (one per command),
+# ifindex (every device of the namespace after the setup, name=index), exit.
+# Output is deterministic apart from netlink seq/pid numbers, strace's pid
+# column, descriptor numbers (IFLA_NET_NS_FD carries one) and what the kernel
+# derives from the clock or counts (statistics, bridge timers,
+# IFLA_INET6_CACHEINFO) in the replies.
+set -euo pipefail
+set -f # no globbing of case words
+
+OUT="${1:-$(cd "$(dirname "$0")" && pwd)}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$0: must run as root (network namespaces)" >&2
+	exit 1
+fi
+for tool in ip bridge strace; do
+	command -v "$tool" >/dev/null || {
+		echo "$0: $tool not found" >&2
+		exit 1
+	}
+done
+mkdir -p "$OUT"
+
+NS="tcwire-linkcap-$$-${RANDOM}"
+OTHER="tcwire-capture-other"
+TMP="$(mktemp -d)"
+cleanup() {
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns del "$OTHER" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+if ip netns list | grep -qw "$OTHER"; then
+	echo "$0: namespace $OTHER exists already (another capture running?)" >&2
+	exit 1
+fi
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { ip netns exec "$NS" "$@"; }
+
+IPVER="$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')"
+STRACEVER="$(strace -V | sed -n '1s/.*version //p')"
+STRACE=(strace -f -yy -X verbose -s 0
+	-e trace=sendmsg,sendto,recvmsg,recvfrom -e write=all -e read=all)
+BASE="ip link set lo up; ip link add eth0 type veth peer name peer0; ip link add br0 type bridge; MACs eth0 02:00:00:00:00:01, peer0 02:00:00:00:00:02, br0 02:00:00:00:00:04; all but lo down"
+
+# fresh_namespaces makes $NS (with the base devices) and an empty $OTHER.
+fresh_namespaces() {
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns del "$OTHER" 2>/dev/null || true
+	ip netns add "$NS"
+	ip netns add "$OTHER"
+	nsx ip link set lo up
+	nsx ip link add eth0 type veth peer name peer0
+	nsx ip link add br0 type bridge
+	nsx ip link set eth0 address 02:00:00:00:00:01
+	nsx ip link set peer0 address 02:00:00:00:00:02
+	nsx ip link set br0 address 02:00:00:00:00:04
+}
+
+# ifindexes prints "name=index" for every device of $NS.
+ifindexes() {
+	nsx ip -o link show | sed -n 's/^\([0-9]*\): \([^:@ ]*\)[:@].*/\2=\1/p' | tr '\n' ' ' | sed 's/ $//'
+}
+
+CASES=()
+
+# capture NAME EXIT CMD [SETUP...]
+#   EXIT is the status the command must return (0, or nonzero for error cases).
+capture() {
+	local name="$1" want="$2" cmd="$3"
+	shift 3
+	local setup
+	local -a argv
+	CASES+=("$name")
+
+	fresh_namespaces
+	for setup in "$@"; do
+		read -ra argv <<<"$setup"
+		nsx "${argv[@]}" >/dev/null
+	done
+	local idx
+	idx="$(ifindexes)"
+
+	read -ra argv <<<"$cmd"
+	local rc=0
+	nsx "${STRACE[@]}" -o "$TMP/strace" "${argv[@]}" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "$0: case $name: '$cmd' exited $rc, want $want" >&2
+		cat "$TMP/stderr" >&2
+		exit 1
+	fi
+	if ! grep -q '^[0-9]*  *+++ exited with' "$TMP/strace"; then
+		echo "$0: case $name: strace output looks incomplete" >&2
+		exit 1
+	fi
+
+	{
+		echo "# captured by testdata/link/capture.sh: $IPVER, kernel $(uname -r), strace $STRACEVER"
+		echo "# namespace: $BASE; other namespace: $OTHER (empty)"
+		echo "# traced with: ${STRACE[*]} $cmd"
+		echo "cmd: $cmd"
+		for setup in "$@"; do
+			echo "setup: $setup"
+		done
+		echo "ifindex: $idx"
+		echo "exit: $rc"
+		echo "--- strace"
+		cat "$TMP/strace"
+		if [ -s "$TMP/stdout" ]; then
+			echo "--- stdout"
+			cat "$TMP/stdout"
+		fi
+		if [ -s "$TMP/stderr" ]; then
+			echo "--- stderr"
+			cat "$TMP/stderr"
+		fi
+	} >"$TMP/$name.fixture"
+}
+
+MASTER='ip link set dev eth0 master br0'
+MAC=02:00:00:00:00:aa
+
+# Lookups and dumps (the replies seed the decoder fuzz targets).
+capture link-show 0 'ip link show dev eth0'
+capture link-show-missing 1 'ip link show dev nosuch0'
+capture link-show-bridge 0 'ip -d link show dev br0'
+capture link-show-port 0 'ip -d link show dev eth0' "$MASTER"
+capture link-show-macvtap 0 'ip -d link show dev mvtap0' \
+	'ip link add mvtap0 link eth0 address 02:00:00:00:00:05 type macvtap mode bridge'
+capture link-show-all 0 'ip link show'
+
+# Link changes.
+capture set-up 0 'ip link set dev eth0 up'
+capture set-down 0 'ip link set dev eth0 down' 'ip link set dev eth0 up'
+capture set-mtu 0 'ip link set dev eth0 mtu 9000'
+capture set-address 0 "ip link set dev eth0 address $MAC"
+capture set-alias 0 'ip link set dev eth0 alias tcwire'
+capture set-master 0 "$MASTER"
+capture set-nomaster 0 'ip link set dev eth0 nomaster' "$MASTER"
+capture set-netns 0 "ip link set dev eth0 netns $OTHER"
+capture del 0 'ip link del dev eth0'
+capture del-missing 1 'ip link del dev nosuch0'
+
+# Creation.
+capture add-veth 0 'ip link add veth0 type veth peer name veth1'
+capture add-veth-peer-netns 0 "ip link add veth0 type veth peer name veth1 netns $OTHER"
+capture add-bridge 0 'ip link add br1 type bridge'
+capture add-macvtap-bridge 0 'ip link add mvtap0 link eth0 type macvtap mode bridge'
+capture add-macvtap-passthru 0 'ip link add mvtap0 link eth0 type macvtap mode passthru'
+capture add-macvtap-vepa 0 'ip link add mvtap0 link eth0 type macvtap mode vepa'
+capture add-macvtap-private 0 'ip link add mvtap0 link eth0 type macvtap mode private'
+capture add-macvtap-default 0 'ip link add mvtap0 link eth0 type macvtap'
+capture add-macvlan-bridge 0 'ip link add mvlan0 link eth0 type macvlan mode bridge'
+
+# Bridge: port flags, static FDB entries, group_fwd_mask.
+capture bridge-link-learning-off 0 'bridge link set dev eth0 learning off' "$MASTER"
+capture bridge-link-learning-on 0 'bridge link set dev eth0 learning on' "$MASTER"
+capture bridge-link-flood-off 0 'bridge link set dev eth0 flood off' "$MASTER"
+capture bridge-link-learning-off-flood-off 0 'bridge link set dev eth0 learning off flood off' "$MASTER"
+capture fdb-add-static 0 "bridge fdb add $MAC dev eth0 master static" "$MASTER"
+capture fdb-del 0 "bridge fdb del $MAC dev eth0 master" "$MASTER" "bridge fdb add $MAC dev eth0 master static"
+capture fdb-show 0 'bridge fdb show dev eth0' "$MASTER" "bridge fdb add $MAC dev eth0 master static"
+capture group-fwd-mask 0 'ip link set dev br0 type bridge group_fwd_mask 0x4000'
+
+# All cases captured: replace the old set.
+set +f
+for f in "$OUT"/*.fixture; do
+	[ -e "$f" ] || continue
+	keep=0
+	for name in "${CASES[@]}"; do
+		[ "$f" = "$OUT/$name.fixture" ] && keep=1
+	done
+	[ "$keep" -eq 1 ] || rm -f "$f"
+done
+for name in "${CASES[@]}"; do
+	mv "$TMP/$name.fixture" "$OUT/$name.fixture"
+done
+echo "captured ${#CASES[@]} fixtures in $OUT"
