@@ -120,7 +120,9 @@ func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlag
 	} else {
 		a.message(inner[:n], off+4, depth+1)
 	}
-	if flags&netlink.AcknowledgeTLVs != 0 {
+	// An echoed nlmsg_len that is not a multiple of 4 may point past the
+	// end once aligned: then there is no room left for TLVs.
+	if flags&netlink.AcknowledgeTLVs != 0 && Align(n) <= len(inner) {
 		tlv := inner[Align(n):]
 		a.nest(tlv, off+4+Align(n), depth, extAckNest)
 	}

@@ -62,14 +62,24 @@ func Dial(cfg *Config) (*Conn, error) {
 		if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || (st.Type != unix.NSFS_MAGIC && st.Type != unix.PROC_SUPER_MAGIC) {
 			return nil, errDialf("%s is not a network namespace", path)
 		}
+		// Another kind of namespace (/proc/self/ns/mnt) passes the check
+		// above; NS_GET_NSTYPE (Linux 4.11) tells them apart.
+		if typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE); err == nil && typ != unix.CLONE_NEWNET {
+			return nil, errDialf("%s is not a network namespace", path)
+		}
 		nc.NetNS = int(f.Fd())
 	}
 	c, err := netlink.Dial(unix.NETLINK_ROUTE, &nc)
 	if err != nil {
-		if errors.Is(err, unix.EPERM) {
-			return nil, errDialf("%w (entering a network namespace needs CAP_SYS_ADMIN)", err)
+		where := ""
+		if cfg != nil && cfg.NetNS != "" {
+			// setns fails with a bare EINVAL or EPERM: say which namespace.
+			where = fmt.Sprintf("network namespace %q: ", cfg.NetNS)
 		}
-		return nil, errDialf("%w", err)
+		if errors.Is(err, unix.EPERM) {
+			return nil, errDialf("%s%w (entering a network namespace needs CAP_SYS_ADMIN)", where, err)
+		}
+		return nil, errDialf("%s%w", where, err)
 	}
 	return &Conn{c: c}, nil
 }

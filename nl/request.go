@@ -41,9 +41,10 @@ func (r Request) Message() netlink.Message {
 }
 
 // MarshalBinary returns the complete message with nlmsg_seq and nlmsg_pid
-// zero: the bytes the golden fixtures are compared with.
+// zero: the bytes the golden fixtures are compared with. Like the Conn
+// (mdlayher/netlink), it aligns nlmsg_len and zero-pads Data to 4 bytes.
 func (r Request) MarshalBinary() ([]byte, error) {
 	m := r.Message()
-	m.Header.Length = uint32(NlmsgHdrLen + len(r.Data))
+	m.Header.Length = uint32(Align(NlmsgHdrLen + len(r.Data)))
 	return m.MarshalBinary()
 }
