@@ -137,9 +137,15 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 		}
 		return nil, err
 	}
+	// A multiqueue tap always has MaxQueues kernel queues; the number the
+	// VMM must open (and be told) is the one asked for.
+	queues := int(tap.NumTxQueues)
+	if created {
+		queues = o.queues
+	}
 	return &attachResult{
 		Dev: dev.Name, DevIfindex: dev.Index, Tap: tap.Name, Ifindex: tap.Index,
-		MAC: dev.MAC.String(), MTU: tap.MTU, Queues: int(tap.NumTxQueues), Created: created,
+		MAC: dev.MAC.String(), MTU: tap.MTU, Queues: queues, Created: created,
 	}, nil
 }
 

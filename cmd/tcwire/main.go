@@ -21,6 +21,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
@@ -75,7 +77,13 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "tcwire: %v\n", err)
+	msg := err.Error()
+	if (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) && !strings.Contains(msg, "CAP_NET_ADMIN") {
+		// Entering --netns fails first (setns needs CAP_SYS_ADMIN), but
+		// what the command needs in the end is CAP_NET_ADMIN: say both.
+		msg += " (tcwire needs root: CAP_NET_ADMIN, and CAP_SYS_ADMIN for --netns)"
+	}
+	fmt.Fprintf(stderr, "tcwire: %s\n", msg)
 	return 1
 }
 

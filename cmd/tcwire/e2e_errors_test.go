@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/internal/fixture"
+	"github.com/tcwire/tcwire/internal/nstest"
+	"github.com/tcwire/tcwire/link"
+)
+
+// explainMessages reads the netlink messages back out of explain's output:
+// each "# N. …" line starts one, and each dump line is an offset, two
+// spaces, then the bytes at that offset as hex pairs separated by single
+// spaces (the annotation follows after two or more spaces).
+func explainMessages(t *testing.T, out string) [][]byte {
+	t.Helper()
+	var msgs [][]byte
+	for n, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "# ") {
+			if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[1], ".") {
+				if _, err := strconv.Atoi(strings.TrimSuffix(f[1], ".")); err == nil {
+					msgs = append(msgs, nil)
+				}
+			}
+			continue
+		}
+		if len(line) < 6 || line[4:6] != "  " {
+			continue
+		}
+		off, err := strconv.ParseUint(line[:4], 16, 32)
+		if err != nil || len(msgs) == 0 {
+			continue
+		}
+		cur := &msgs[len(msgs)-1]
+		var bs []byte
+		rest := line[6:]
+		for len(rest) >= 2 && isHexPair(rest[:2]) && (len(rest) == 2 || rest[2] == ' ') {
+			v, _ := strconv.ParseUint(rest[:2], 16, 8)
+			bs = append(bs, byte(v))
+			rest = rest[2:]
+			if strings.HasPrefix(rest, "  ") {
+				break
+			}
+			rest = strings.TrimPrefix(rest, " ")
+		}
+		if len(bs) == 0 {
+			continue
+		}
+		if int(off) != len(*cur) {
+			t.Fatalf("explain output line %d: offset %#x, but %d bytes read so far: %q", n+1, off, len(*cur), line)
+		}
+		*cur = append(*cur, bs...)
+	}
+	return msgs
+}
+
+func isHexPair(s string) bool {
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// fixtureRequest is the request a golden fixture's tc sent, seq and pid
+// zeroed as explain prints them.
+func fixtureRequest(t *testing.T, name string) (msg []byte, ifindex map[string]int) {
+	t.Helper()
+	f, err := fixture.Load(filepath.Join("..", "..", "testdata", "tc", name+".fixture"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.Request()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return fixture.ZeroSeqPID(m.Raw), f.Ifindex
+}
+
+// TestExplain: the messages explain prints are, byte for byte, what tc sent
+// in the golden fixtures, and explain sends nothing.
+func TestExplain(t *testing.T) {
+	ns := vethNS(t)
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	before := snapshot(t, ns)
+	for _, tc := range []struct {
+		what     string
+		fixtures []string
+	}{
+		{"attach", []string{"qdisc-add-ingress", "filter-add-redirect", "qdisc-add-ingress-tap", "filter-add-redirect-tap"}},
+		{"detach", []string{"qdisc-del-ingress", ""}}, // no fixture deletes tap0's qdisc
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			r := mustTcwire(t, "--netns", ns.Name, "explain", tc.what, "eth0", "tap0")
+			if strings.Contains(r.stdout, "not found") {
+				t.Errorf("explain did not find the devices:\n%s", r.stdout)
+			}
+			msgs := explainMessages(t, r.stdout)
+			if len(msgs) != len(tc.fixtures) {
+				t.Fatalf("explain %s: %d messages, want %d:\n%s", tc.what, len(msgs), len(tc.fixtures), r.stdout)
+			}
+			for i, name := range tc.fixtures {
+				if name == "" {
+					continue
+				}
+				want, ifindex := fixtureRequest(t, name)
+				for dev, idx := range ifindex {
+					if dev == "peer0" || dev == "eth0" || dev == "tap0" {
+						if got := ns.Ifindex(dev); got != idx {
+							t.Fatalf("%s has ifindex %d here, %d in %s", dev, got, idx, name)
+						}
+					}
+				}
+				if !bytes.Equal(msgs[i], want) {
+					t.Errorf("explain %s message %d differs from %s:\n got % x\nwant % x", tc.what, i+1, name, msgs[i], want)
+				}
+			}
+		})
+	}
+	sameState(t, "explain", before, snapshot(t, ns))
+
+	// Nothing is sent: no sendmsg/sendto at all (SIOCGIFINDEX is an ioctl).
+	nstest.RequireTool(t, "strace")
+	trace := filepath.Join(t.TempDir(), "strace.out")
+	r := execute(t, "strace", "-f", "-qq", "-o", trace, "-e", "trace=sendmsg,sendto,sendmmsg,write",
+		tcwireBin, "--netns", ns.Name, "explain", "attach", "eth0", "tap0")
+	if r.code != 0 {
+		t.Fatalf("strace tcwire explain: %s", r)
+	}
+	out, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "send") {
+			t.Errorf("explain sent something: %s", line)
+		}
+	}
+	if !strings.Contains(string(out), "write(1") {
+		t.Errorf("the trace did not see explain's output; trace:\n%s", out)
+	}
+}
+
+func TestExplainMissingDevices(t *testing.T) {
+	ns := nstest.New(t)
+	r := mustTcwire(t, "--netns", ns.Name, "explain", "attach", "eth0", "tap0")
+	if !strings.Contains(r.stdout, "# eth0 not found: shown with ifindex 1001") || !strings.Contains(r.stdout, "# tap0 not found: shown with ifindex 1002") {
+		t.Errorf("explain with missing devices:\n%s", r.stdout)
+	}
+	if msgs := explainMessages(t, r.stdout); len(msgs) != 4 {
+		t.Errorf("%d messages, want 4", len(msgs))
+	}
+}
+
+// TestErrors: every bad command line or failing operation exits with the
+// documented status, names the culprit, and changes nothing.
+func TestErrors(t *testing.T) {
+	ns := vethNS(t)
+	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap", "vnet_hdr")
+	N := func(args ...string) []string { return append([]string{"--netns", ns.Name}, args...) }
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{N(), 2, []string{"no command", "usage:"}},
+		{N("frob"), 2, []string{`"frob"`, "usage:"}},
+		{N("--frob", "show"), 2, []string{"frob"}},
+		{N("attach"), 2, []string{"missing arguments", "attach DEV TAP"}},
+		{N("attach", "eth0"), 2, []string{"missing arguments"}},
+		{N("attach", "eth0", "tap0", "extra"), 2, []string{`"extra"`}},
+		{N("attach", "eth0", "tap0", "--queues", "0"), 2, []string{"--queues 0"}},
+		{N("attach", "eth0", "tap0", "--queues", "257"), 2, []string{"--queues 257"}},
+		{N("attach", "eth0", "tap0", "--queues", "four"), 2, []string{"queues", "four"}},
+		{N("attach", "eth0", "tap0", "--owner", "-2"), 2, []string{"--owner -2"}},
+		{N("attach", "eth0", "tap0", "--owner", "root"), 2, []string{"owner", "root"}},
+		{N("attach", "eth0", "tap0", "--group", "-7"), 2, []string{"--group -7"}},
+		{N("attach", "eth0", "tap0", "--tap-qdisc", "fq"), 2, []string{"--tap-qdisc", "fq"}},
+		{N("attach", "eth0", "averyveryverylongname"), 2, []string{"averyveryverylongname", "15"}},
+		{N("attach", "eth0", "a/b"), 2, []string{"a/b"}},
+		{N("attach", "nosuch0", "tap0"), 1, []string{"nosuch0"}},
+		{N("attach", "eth0", "peer0"), 1, []string{"peer0", "not a tap"}},
+		{N("attach", "eth0", "eth0"), 1, []string{"eth0"}},
+		{N("detach", "eth0"), 2, []string{"missing arguments"}},
+		{N("detach", "eth0", "tap0", "--queues", "2"), 2, []string{"queues"}},
+		{N("show", "nosuch0"), 1, []string{"nosuch0"}},
+		{N("tap"), 2, []string{"add or del"}},
+		{N("tap", "frob"), 2, []string{`"frob"`}},
+		{N("tap", "add"), 2, []string{"missing arguments"}},
+		{N("tap", "add", "tapx", "--mtu", "10"), 2, []string{"--mtu 10"}},
+		{N("tap", "add", "tapx", "--mtu", "70000"), 2, []string{"--mtu 70000"}},
+		{N("tap", "add", "tapx", "--mac", "nope"), 2, []string{"--mac", "nope"}},
+		{N("tap", "add", "tapx", "--mac", "01:00:5e:00:00:01"), 2, []string{"multicast"}},
+		{N("tap", "add", "tapx", "--queues", "300"), 2, []string{"--queues 300"}},
+		{N("tap", "add", "averyveryverylongname"), 2, []string{"averyveryverylongname"}},
+		{N("tap", "add", "tap9"), 1, []string{"tap9", "exists"}},
+		{N("tap", "del"), 2, []string{"missing arguments"}},
+		{N("tap", "del", "nosuch0"), 1, []string{"nosuch0"}},
+		{N("tap", "del", "eth0"), 1, []string{"eth0"}},
+		{N("ifup", "foo"), 2, []string{`"foo"`, "tapN"}},
+		{N("ifup"), 2, []string{"missing arguments"}},
+		{N("explain"), 2, []string{"which command"}},
+		{N("explain", "show"), 2, []string{`"show"`}},
+		{N("explain", "attach", "eth0"), 2, []string{"missing arguments"}},
+		{[]string{"--netns", "tcwire-no-such-ns", "attach", "eth0", "tap0"}, 1, []string{"tcwire-no-such-ns"}},
+		{[]string{"--netns", "tcwire-no-such-ns", "show"}, 1, []string{"tcwire-no-such-ns"}},
+		{[]string{"--netns", "tcwire-no-such-ns", "tap", "add", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
+		{[]string{"--netns", "tcwire-no-such-ns", "tap", "del", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
+		{[]string{"--netns", "/proc/self/status", "show"}, 1, []string{"/proc/self/status"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			before := snapshot(t, ns)
+			r := tcwire(t, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("%s\nwant exit %d", r, tc.code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q does not contain %q", r.stderr, w)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			if n := strings.Count(r.stderr, "tcwire: "); n != 1 {
+				t.Errorf("stderr has %d error lines, want 1:\n%s", n, r.stderr)
+			}
+			sameState(t, "a failing command", before, snapshot(t, ns))
+		})
+	}
+}
+
+// nobody runs the binary with no capabilities at all, as uid/gid 65534.
+func nobody(t *testing.T, ns *nstest.NS, args ...string) result {
+	t.Helper()
+	argv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", tcwireBin}
+	if ns != nil {
+		argv = append([]string{"ip", "netns", "exec", ns.Name}, argv...)
+	}
+	return execute(t, append(argv, args...)...)
+}
+
+func TestWithoutCapNetAdmin(t *testing.T) {
+	nstest.RequireTool(t, "setpriv")
+	ns := vethNS(t)
+	wired := vethNS(t)
+	// With an owner and group, so that only CAP_NET_ADMIN opens the tap:
+	// the kernel lets anyone attach to a persistent tap that has neither.
+	mustTcwire(t, "--netns", wired.Name, "attach", "eth0", "tap0", "--owner", "1234", "--group", "5678")
+	for _, tc := range []struct {
+		name string
+		ns   *nstest.NS // run inside it; nil: pass --netns
+		in   *nstest.NS
+		args []string
+	}{
+		{"attach in the namespace", ns, ns, []string{"attach", "eth0", "tap0"}},
+		{"attach --netns", nil, ns, []string{"--netns", ns.Name, "attach", "eth0", "tap0"}},
+		{"detach in the namespace", wired, wired, []string{"detach", "eth0", "tap0"}},
+		{"detach --netns", nil, wired, []string{"--netns", wired.Name, "detach", "eth0", "tap0"}},
+		{"tap add", ns, ns, []string{"tap", "add", "tapx"}},
+		{"tap del", wired, wired, []string{"tap", "del", "tap0"}},
+		{"ifup", nil, ns, []string{"--netns", ns.Name, "ifup", "tap0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(t, tc.in)
+			r := nobody(t, tc.ns, tc.args...)
+			if r.code != 1 || !strings.Contains(r.stderr, "CAP_NET_ADMIN") {
+				t.Errorf("%s\nwant exit 1 and CAP_NET_ADMIN in stderr", r)
+			}
+			sameState(t, "an unprivileged "+tc.name, before, snapshot(t, tc.in))
+		})
+	}
+	// Reading needs no privilege.
+	r := nobody(t, wired, "show")
+	if r.code != 0 || !strings.Contains(r.stdout, "tap0") {
+		t.Errorf("unprivileged show: %s", r)
+	}
+}
+
+// sendFrames sends n broadcast frames (ethertype 0x88b5, local
+// experimental) out of dev in ns, with an AF_PACKET socket.
+func sendFrames(t *testing.T, ns *nstest.NS, dev string, n int) {
+	t.Helper()
+	err := link.Do(ns.Path(), func() error {
+		ifi, err := net.InterfaceByName(dev)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		frame := make([]byte, 60)
+		copy(frame, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		copy(frame[6:], ifi.HardwareAddr)
+		binary.BigEndian.PutUint16(frame[12:], 0x88b5)
+		copy(frame[14:], "tcwire e2e")
+		sa := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Protocol: 0xb588, Halen: 6}
+		copy(sa.Addr[:], frame[:6])
+		for i := 0; i < n; i++ {
+			if err := unix.Sendto(fd, frame, 0, sa); err != nil {
+				return fmt.Errorf("sendto %s: %w", dev, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("[netns %s] send frames: %v", ns.Name, err)
+	}
+}
