@@ -226,7 +226,7 @@ func (a *annotator) payload(b []byte, off, depth int, spec *AttrSpec, kind strin
 		a.add(off, b, depth, "", spec.Format(b))
 	case spec.Struct != nil:
 		n := a.strct(b, off, depth, spec.Struct)
-		for i := 0; spec.Repeat != nil && n+spec.Repeat.Size() <= len(b); i++ {
+		for i := 0; spec.Repeat != nil && spec.Repeat.Size() > 0 && n+spec.Repeat.Size() <= len(b); i++ {
 			a.add(off+n, nil, depth, fmt.Sprintf("%s[%d]", spec.Repeat.Name, i), "")
 			n += a.strct(b[n:], off+n, depth+1, spec.Repeat)
 		}

@@ -98,6 +98,14 @@ func (c *Conn) Do(reqs ...Request) []error {
 	}
 	msgs := make([]netlink.Message, len(reqs))
 	for i, r := range reqs {
+		if r.Flags&netlink.Acknowledge == 0 {
+			// Without NLM_F_ACK a success has no reply to wait for: send
+			// nothing rather than wait forever.
+			for j, r := range reqs {
+				errs[j] = &Error{Cmd: r.Cmd, Err: unix.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
+			}
+			return errs
+		}
 		msgs[i] = r.Message()
 	}
 
