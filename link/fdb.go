@@ -27,11 +27,11 @@ const NdmsgLen = 12
 //		__u8  ndm_type;
 //	};
 type Ndmsg struct {
-	Family  uint8
-	Ifindex int32
-	State   uint16
-	Flags   uint8
-	Type    uint8
+	Family  uint8  // ndm_family: AF_BRIDGE for FDB entries
+	Ifindex int32  // ndm_ifindex: the device (bridge port)
+	State   uint16 // ndm_state: NUD_*
+	Flags   uint8  // ndm_flags: NTF_*
+	Type    uint8  // ndm_type: RTN_* for routes' neighbours, 0 here
 }
 
 // MarshalBinary encodes m in host order (NdmsgLen bytes).

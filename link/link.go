@@ -29,11 +29,11 @@ const IfinfomsgLen = 16
 // All fields are host order. In a request, Change selects which bits of Flags
 // the kernel applies.
 type Ifinfomsg struct {
-	Family uint8
-	Type   uint16
-	Index  int32
-	Flags  uint32
-	Change uint32
+	Family uint8  // ifi_family: AF_UNSPEC, AF_BRIDGE …
+	Type   uint16 // ifi_type: ARPHRD_*, zero in requests
+	Index  int32  // ifi_index
+	Flags  uint32 // ifi_flags: IFF_*
+	Change uint32 // ifi_change: the IFF_* bits of Flags to apply
 }
 
 // MarshalBinary encodes m in host order (IfinfomsgLen bytes).

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -702,6 +703,10 @@ func TestLiveDo(t *testing.T) {
 		}()
 		_ = Do(ns.Name, func() error { panic("boom") })
 	}()
+	// runtime.Goexit in fn ends Do with an error instead of hanging it.
+	if err := Do(ns.Name, func() error { runtime.Goexit(); return nil }); !errors.Is(err, errGoexit) {
+		t.Errorf("Goexit in fn: %v", err)
+	}
 	if err := Do("tcwire-no-such-netns", func() error { return nil }); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing namespace: %v", err)
 	}

@@ -86,6 +86,7 @@ func (mi *MacvlanInfo) UnmarshalBinary(b []byte) error {
 
 // Macvlan describes a macvlan or macvtap to create on a lower device.
 type Macvlan struct {
+	// Name is the new device's name.
 	Name string
 	// Parent is the lower device (IFLA_LINK), in the same namespace.
 	Parent string
