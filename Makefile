@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet fmt-check race fuzz fuzz-short fixtures clean
+.PHONY: all build build-bin demo test vet fmt-check race fuzz fuzz-short fixtures clean
 
 all: build
 
@@ -33,6 +33,19 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
 	  done; \
 	done
+
+# bin/tcwire, and its tcwire-ifup link (qemu's script=).
+build-bin:
+	$(GO) build -o bin/tcwire ./cmd/tcwire
+	ln -sf tcwire bin/tcwire-ifup
+
+# As root (sudo make demo; sudo env PATH="$$PATH" make demo when root's PATH
+# lacks go): wires a veth to a tap in two throwaway namespaces with
+# bin/tcwire, proves frames cross both ways through the tap fd, prints
+# `tcwire show`, cleans up and prints PASS/FAIL.
+demo: build-bin
+	$(GO) build -o bin/tcwire-demo ./cmd/tcwire-demo
+	./bin/tcwire-demo -tcwire bin/tcwire
 
 # Re-capture the golden fixtures from the installed tc (root, strace).
 fixtures:
