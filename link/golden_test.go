@@ -44,55 +44,52 @@ func loadFixture(t testing.TB, name string) *fixture.Fixture {
 	return f
 }
 
-// kernelMessages splits a sent or received buffer into netlink messages the
-// way the kernel reads a request (netlink_rcv_skb): it stops at the first
-// header whose nlmsg_len is shorter than a header or runs past the buffer,
-// and returns what follows as trailing. Messages have seq and pid zeroed.
-func kernelMessages(b []byte) (msgs [][]byte, trailing []byte) {
-	off := 0
-	for len(b)-off >= nl.NlmsgHdrLen {
-		n := int(nl.Host.Uint32(b[off:]))
-		if n < nl.NlmsgHdrLen || n > len(b)-off {
-			break
-		}
-		msgs = append(msgs, fixture.ZeroSeqPID(b[off:off+n]))
-		off += nl.Align(n)
-		if off > len(b) {
-			off = len(b)
-		}
+// zeroed returns the messages' bytes with seq and pid zeroed.
+func zeroed(ms []fixture.Message) [][]byte {
+	out := make([][]byte, len(ms))
+	for i, m := range ms {
+		out[i] = fixture.ZeroSeqPID(m.Raw)
 	}
-	return msgs, b[off:]
+	return out
 }
 
 // sent returns every message a fixture's command sent, in order, with seq
-// and pid zeroed; trailing bytes after the messages of a buffer must be
+// and pid zeroed. Buffers are split as the kernel reads them
+// (fixture.SplitTrailing); bytes after the messages of a buffer must be
 // zero (they are, for bridge fdb show; see above).
 func sent(t testing.TB, f *fixture.Fixture) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for i, b := range f.Sent {
-		msgs, trailing := kernelMessages(b)
-		if len(msgs) == 0 {
+		ms, trailing, err := fixture.SplitTrailing(b)
+		if err != nil {
+			t.Fatalf("%s: sent buffer %d: %v", f.Name, i, err)
+		}
+		if len(ms) == 0 {
 			t.Fatalf("%s: sent buffer %d holds no netlink message", f.Name, i)
 		}
 		if len(bytes.Trim(trailing, "\x00")) != 0 {
 			t.Fatalf("%s: sent buffer %d: nonzero bytes after the messages: % x", f.Name, i, trailing)
 		}
-		out = append(out, msgs...)
+		out = append(out, zeroed(ms)...)
 	}
 	return out
 }
 
-// received returns every message a fixture's command received.
+// received returns every message a fixture's command received, with seq
+// and pid zeroed; the kernel leaves nothing after its messages.
 func received(t testing.TB, f *fixture.Fixture) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for i, b := range f.Received {
-		msgs, trailing := kernelMessages(b)
+		ms, trailing, err := fixture.SplitTrailing(b)
+		if err != nil {
+			t.Fatalf("%s: received buffer %d: %v", f.Name, i, err)
+		}
 		if len(trailing) != 0 {
 			t.Fatalf("%s: received buffer %d: %d bytes after the messages", f.Name, i, len(trailing))
 		}
-		out = append(out, msgs...)
+		out = append(out, zeroed(ms)...)
 	}
 	return out
 }
@@ -422,9 +419,13 @@ func TestGoldenDifferences(t *testing.T) {
 	t.Run("fdb-show-buffer", func(t *testing.T) {
 		f := loadFixture(t, "fdb-show")
 		buf := f.Sent[len(f.Sent)-1]
-		msgs, trailing := kernelMessages(buf)
-		if len(msgs) != 1 || len(msgs[0]) != nl.NlmsgHdrLen+NdmsgLen || len(trailing) == 0 || len(bytes.Trim(trailing, "\x00")) != 0 {
-			t.Errorf("bridge fdb show's buffer: %d messages, first %d bytes, %d trailing bytes; want one 28-byte message and zeros", len(msgs), len(msgs[0]), len(trailing))
+		msgs, trailing, err := fixture.SplitTrailing(buf)
+		if err != nil || len(msgs) != 1 || len(msgs[0].Raw) != nl.NlmsgHdrLen+NdmsgLen || len(trailing) == 0 || len(bytes.Trim(trailing, "\x00")) != 0 {
+			t.Errorf("bridge fdb show's buffer: %d messages, %d trailing bytes, %v; want one 28-byte message and zeros", len(msgs), len(trailing), err)
+		}
+		all, err := f.Messages(true)
+		if err != nil || len(all) != 2 {
+			t.Errorf("fdb-show: Messages(true) = %d messages, %v; want the link dump and the request", len(all), err)
 		}
 	})
 }
