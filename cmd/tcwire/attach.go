@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -111,6 +114,17 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 	dev, err := link.Lookup(c, devName)
 	if err != nil {
 		return nil, err
+	}
+	// A redirect left behind by a tap that was deleted (a crashed VM, `tap
+	// del`) blackholes everything; say so, and how to clear it, before
+	// creating anything.
+	gone, err := deadRedirects(c, dev)
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		return nil, fmt.Errorf("%s: %w (ifindex %d): that device no longer exists; `tcwire detach %s %s` removes the stale redirect",
+			dev.Name, tc.ErrRedirected, gone[0], devName, tapName)
 	}
 	tap, err := link.Lookup(c, tapName)
 	created := false
@@ -235,6 +249,10 @@ func detach(c *nl.Conn, devName, tapName string) error {
 			return err
 		}
 	}
+	if dev != nil && tap == nil {
+		// The tap was deleted first: DEV still redirects into the void.
+		return unwireDead(c, dev)
+	}
 	if tap != nil && tap.Owned() {
 		return link.Delete(c, tap.Name)
 	}
@@ -268,4 +286,58 @@ func ifupPeer(tap string) (string, error) {
 		return "", fmt.Errorf("tap name %q is not tapN: cannot tell which ethN to wire it to", tap)
 	}
 	return "eth" + n, nil
+}
+
+// deadRedirects lists the targets of dev's redirects (wire-shaped or not)
+// that no longer exist. The kernel reports a redirect's target as ifindex 0
+// once the device is gone.
+func deadRedirects(c *nl.Conn, dev *link.Link) ([]int32, error) {
+	h, err := tc.ReadHook(c, tc.Dev{Name: dev.Name, Index: dev.Index})
+	if err != nil || len(h.Filters) == 0 {
+		return nil, err
+	}
+	links, err := link.List(c)
+	if err != nil {
+		return nil, err
+	}
+	exists := map[int32]bool{}
+	for _, l := range links {
+		exists[l.Index] = true
+	}
+	var dead []int32
+	for _, r := range h.Redirects() {
+		redirect := r.Eaction == tc.TCA_EGRESS_REDIR || r.Eaction == tc.TCA_INGRESS_REDIR
+		if redirect && !exists[r.TargetIfindex] && !slices.Contains(dead, r.TargetIfindex) {
+			dead = append(dead, r.TargetIfindex)
+		}
+	}
+	return dead, nil
+}
+
+// unwireDead removes dev's wire filters (the shape attach installs) whose
+// target device no longer exists, and the ingress qdisc when that leaves it
+// empty, as detach does when both devices are there.
+func unwireDead(c *nl.Conn, dev *link.Link) error {
+	dead, err := deadRedirects(c, dev)
+	if err != nil {
+		return err
+	}
+	for _, target := range dead {
+		h, err := tc.ReadHook(c, tc.Dev{Name: dev.Name, Index: dev.Index})
+		if err != nil {
+			return err
+		}
+		gone := tc.Hook{Dev: tc.Dev{Name: fmt.Sprintf("ifindex %d", target), Index: target}}
+		p := tc.PlanUnwire(h, gone)
+		var errs []error
+		for _, err := range c.Do(p.Requests...) {
+			if err != nil && !errors.Is(err, unix.ENOENT) {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

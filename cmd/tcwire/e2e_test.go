@@ -658,3 +658,34 @@ func TestIfup(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleRedirect: when the tap is deleted behind tcwire's back (a VM
+// torn down, `tap del`), eth0 keeps redirecting into the void. attach says
+// so and changes nothing; detach clears it (firecracker-go-sdk calls DEL
+// before ADD after a crash); attach then works.
+func TestStaleRedirect(t *testing.T) {
+	for _, del := range [][]string{{"tcwire", "tap", "del", "tap0"}, {"ip", "link", "del", "tap0"}} {
+		t.Run(strings.Join(del, " "), func(t *testing.T) {
+			ns := vethNS(t)
+			initial := snapshot(t, ns)
+			mustTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+			if del[0] == "tcwire" {
+				mustTcwire(t, append([]string{"--netns", ns.Name}, del[1:]...)...)
+			} else {
+				ns.Run(del[0], del[1:]...)
+			}
+			before := snapshot(t, ns)
+			r := tcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+			if r.code != 1 || !strings.Contains(r.stderr, "no longer exists") || !strings.Contains(r.stderr, "tcwire detach eth0 tap0") {
+				t.Errorf("attach over a stale redirect: %s", r)
+			}
+			sameState(t, "a refused attach", before, snapshot(t, ns))
+			mustTcwire(t, "--netns", ns.Name, "detach", "eth0", "tap0")
+			sameState(t, "attach, tap deleted, detach", initial, snapshot(t, ns))
+			mustTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+			if rows := showJSON(t, ns); len(rows) != 2 {
+				t.Errorf("after re-attach: %+v", rows)
+			}
+		})
+	}
+}
