@@ -152,19 +152,24 @@ func parentSpec(p Handle) string {
 }
 
 // U32HandleString prints a u32 handle as tc does: htid:hash:node in hex,
-// empty fields for zero ("800::800", "800:").
+// each part left out when zero ("800::800", "800:", "801:1"), and "none"
+// for 0.
 func U32HandleString(h uint32) string {
+	if h == 0 {
+		return "none"
+	}
 	htid, hash, node := h>>20, (h>>12)&0xff, h&0xfff
-	f := func(v uint32) string {
-		if v == 0 {
-			return ""
-		}
-		return fmt.Sprintf("%x", v)
+	var s string
+	if htid != 0 {
+		s = fmt.Sprintf("%x:", htid)
 	}
-	if node == 0 && hash == 0 {
-		return f(htid) + ":"
+	if hash != 0 {
+		s += fmt.Sprintf("%x", hash)
 	}
-	return f(htid) + ":" + f(hash) + ":" + f(node)
+	if node != 0 {
+		s += fmt.Sprintf(":%x", node)
+	}
+	return s
 }
 
 var protocolNames = map[uint16]string{

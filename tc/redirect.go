@@ -227,7 +227,8 @@ func (p *Plan) Execute(c *nl.Conn) error {
 	}
 	var undoErrs []error
 	for i := len(errs) - 1; i >= 0; i-- {
-		if errs[i] == nil && p.undo[i] != nil {
+		// Requests appended to a plan have no undo step.
+		if errs[i] == nil && i < len(p.undo) && p.undo[i] != nil {
 			if err := p.undo[i](c); err != nil && !isGone(err) {
 				undoErrs = append(undoErrs, fmt.Errorf("undo %q: %w", p.Requests[i].Cmd, err))
 			}
@@ -248,9 +249,18 @@ func PlanUnwire(ha, hb Hook) *Plan {
 		for _, f := range from.Filters {
 			if isWireTo(f, to.Index) {
 				f.Dev = from.Dev.Name
+				if aloneAtPref(f, from.Filters) {
+					// Delete the pref, not just the key node: with other
+					// u32 prefs on the hook, the kernel would keep this
+					// one with an empty hash table.
+					f.Handle = 0
+				}
 				dels = append(dels, DelFilterRequest(f))
-			} else if f.U32 == nil || f.U32.Divisor == 0 {
-				kept++ // a filter that is not ours (hash tables don't count)
+			} else if f.Handle != 0 && (f.U32 == nil || f.U32.Divisor == 0) {
+				// A filter that is not ours. Neither the hash tables nor
+				// the handle-0 entry a dump gives for each classifier
+				// instance (pref) count.
+				kept++
 			}
 		}
 		if len(dels) == 0 {
@@ -266,6 +276,23 @@ func PlanUnwire(ha, hb Hook) *Plan {
 		}
 	}
 	return p
+}
+
+// aloneAtPref reports whether f is the only key node at its pref and chain
+// (no TCA_CHAIN is chain 0).
+func aloneAtPref(f Filter, all []Filter) bool {
+	chain := func(f Filter) uint32 {
+		if f.Chain == nil {
+			return 0
+		}
+		return *f.Chain
+	}
+	for _, o := range all {
+		if o.Pref == f.Pref && chain(o) == chain(f) && o.Handle != 0 && o.Handle != f.Handle && (o.U32 == nil || o.U32.Divisor == 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func isWireTo(f Filter, target int32) bool {
