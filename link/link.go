@@ -135,6 +135,8 @@ type Link struct {
 	Macvlan *MacvlanInfo
 	// Bridge is IFLA_INFO_DATA of a bridge.
 	Bridge *BridgeInfo
+	// Tun is IFLA_INFO_DATA of a tun or tap device (Kind "tun").
+	Tun *TunInfo
 	// Port is the bridge port state: IFLA_INFO_SLAVE_DATA when PortKind is
 	// "bridge", or IFLA_PROTINFO in an AF_BRIDGE message.
 	Port *BridgePort
@@ -296,6 +298,11 @@ func (l *Link) linkInfo(b []byte) error {
 		case KindBridge:
 			l.Bridge = new(BridgeInfo)
 			if err := l.Bridge.UnmarshalBinary(data); err != nil {
+				return fmt.Errorf("IFLA_INFO_DATA (%s): %w", l.Kind, err)
+			}
+		case KindTun:
+			l.Tun = new(TunInfo)
+			if err := l.Tun.UnmarshalBinary(data); err != nil {
 				return fmt.Errorf("IFLA_INFO_DATA (%s): %w", l.Kind, err)
 			}
 		}

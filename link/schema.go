@@ -12,7 +12,8 @@ import (
 // Schema explains RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK and
 // RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH messages to nl.Annotate: the
 // ifinfomsg or ndmsg fields, the IFLA_* and NDA_* names, and IFLA_LINKINFO's
-// IFLA_INFO_DATA chosen by IFLA_INFO_KIND (veth, bridge, macvlan, macvtap).
+// IFLA_INFO_DATA chosen by IFLA_INFO_KIND (veth, bridge, macvlan, macvtap,
+// tun).
 //
 // Limits of the nl.Schema model, shown as raw bytes rather than guessed:
 // VETH_INFO_PEER's ifinfomsg is annotated but the attributes after it are
@@ -184,6 +185,7 @@ var linkInfo = &nl.Nest{Kind: unix.IFLA_INFO_KIND, Attrs: map[uint16]*nl.AttrSpe
 		KindBridge:  bridgeData,
 		KindMacvlan: macvlanData,
 		KindMacvtap: macvlanData,
+		KindTun:     tunData,
 	}},
 	unix.IFLA_INFO_XSTATS:     raw("IFLA_INFO_XSTATS"),
 	unix.IFLA_INFO_SLAVE_KIND: str("IFLA_INFO_SLAVE_KIND"),

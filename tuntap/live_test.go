@@ -38,8 +38,8 @@ func exists(ns *nstest.NS, name string) bool {
 	return err == nil
 }
 
-// link returns `ip -d -j link show NAME` as decoded JSON.
-func link(t *testing.T, ns *nstest.NS, name string) map[string]any {
+// ipLink returns `ip -d -j link show NAME` as decoded JSON.
+func ipLink(t *testing.T, ns *nstest.NS, name string) map[string]any {
 	t.Helper()
 	var links []map[string]any
 	if err := json.Unmarshal([]byte(ns.Run("ip", "-d", "-j", "link", "show", "dev", name)), &links); err != nil || len(links) != 1 {
@@ -50,7 +50,7 @@ func link(t *testing.T, ns *nstest.NS, name string) map[string]any {
 
 func infoData(t *testing.T, ns *nstest.NS, name string) map[string]any {
 	t.Helper()
-	li, _ := link(t, ns, name)["linkinfo"].(map[string]any)
+	li, _ := ipLink(t, ns, name)["linkinfo"].(map[string]any)
 	data, _ := li["info_data"].(map[string]any)
 	if li["info_kind"] != "tun" || data == nil {
 		t.Fatalf("%s: linkinfo %v, want a tun device", name, li)
@@ -83,7 +83,7 @@ func TestCreateMatchesIPTuntap(t *testing.T) {
 	b.Run("ip", "tuntap", "add", "dev", name, "mode", "tap", "vnet_hdr", "multi_queue",
 		"user", fmt.Sprint(uid), "group", fmt.Sprint(gid))
 
-	got, want := link(t, a, name), link(t, b, name)
+	got, want := ipLink(t, a, name), ipLink(t, b, name)
 	// Fields that legitimately differ between two otherwise equal devices:
 	//   address: a random MAC per tap;
 	//   ifindex: a per-namespace counter (equal here, but only because both
@@ -791,4 +791,51 @@ func readTap(t *testing.T, tap *Tap, hdrLen int, etherType uint16) []byte {
 	}
 	t.Fatalf("no frame came out of the tap: %v", errors.Join(errs...))
 	return nil
+}
+
+// lookupTun decodes the device's IFLA_INFO_DATA (link.TunInfo) as
+// `ip -d -j link show` does.
+func TestLookupTunMatchesIP(t *testing.T) {
+	nstest.RequireTool(t, "ip")
+	ns := nstest.New(t)
+	for _, args := range [][]string{
+		{"mode", "tap"},
+		{"mode", "tun", "pi"},
+		{"mode", "tap", "vnet_hdr", "multi_queue", "user", "1234", "group", "5678"},
+	} {
+		name := fmt.Sprintf("lt%d", len(args))
+		ns.Run("ip", append([]string{"tuntap", "add", "dev", name}, args...)...)
+		l, err := lookupTun(ns.Name, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ti, data := l.Tun, infoData(t, ns, name)
+		typ := "tun"
+		if ti.Tap() {
+			typ = "tap"
+		}
+		got := map[string]any{"type": typ, "pi": ti.PI, "vnet_hdr": ti.VnetHdr, "multi_queue": ti.MultiQueue, "persist": ti.Persist}
+		if ti.Owner >= 0 {
+			got["user"] = float64(ti.Owner)
+		}
+		if ti.Group >= 0 {
+			got["group"] = float64(ti.Group)
+		}
+		if ti.MultiQueue {
+			got["numqueues"] = float64(ti.NumQueues)
+			got["numdisabled"] = float64(ti.NumDisabledQueues)
+		}
+		if !reflect.DeepEqual(got, data) {
+			t.Errorf("%s (%v): decoded %v, ip says %v", name, args, got, data)
+		}
+		if l.Name != name || int(l.Index) != ns.Ifindex(name) {
+			t.Errorf("%s: Name %q Index %d", name, l.Name, l.Index)
+		}
+	}
+	if _, err := lookupTun(ns.Name, "lo"); !errors.Is(err, ErrNotTunTap) || err.Error() != "not a tun/tap device (kind none)" {
+		t.Errorf("lookupTun(lo) = %v", err)
+	}
+	if _, err := lookupTun(ns.Name, "nosuch0"); err != unix.ENODEV {
+		t.Errorf("lookupTun(nosuch0) = %v, want bare ENODEV", err)
+	}
 }

@@ -30,6 +30,9 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
 )
 
 // Tap is an open tun/tap device: one file per queue.
@@ -199,34 +202,34 @@ func Open(name string, opts ...Option) (*Tap, error) {
 		return nil, invalid("WithFlags(%#04x): unknown flags %#04x", o.flags, o.flags&^(knownFlags&^IFF_TUN_EXCL))
 	}
 
-	fds, li, err := openInNetNS(o.netns, name, o.queues)
+	fds, l, err := openInNetNS(o.netns, name, o.queues)
 	if err != nil {
 		return nil, fmt.Errorf("tuntap: open %s: %w", name, err)
 	}
-	flags := li.flags()
+	flags := attachFlags(l.Tun)
 	if o.setFlags {
 		mask := uint16(IFF_TUN | IFF_TAP | IFF_MULTI_QUEUE)
 		if o.flags&mask != flags&mask {
 			closeFDs(fds)
-			return nil, invalid("open %s: WithFlags(%#04x) does not match the device's type and multi-queue flags (%#04x)", li.name, o.flags, flags&mask)
+			return nil, invalid("open %s: WithFlags(%#04x) does not match the device's type and multi-queue flags (%#04x)", l.Name, o.flags, flags&mask)
 		}
 		flags = o.flags
 	}
-	if o.queues > 1 && !li.multiQueue {
+	if o.queues > 1 && !l.Tun.MultiQueue {
 		closeFDs(fds)
-		return nil, invalid("open %s: WithQueues(%d) needs a multi-queue device", li.name, o.queues)
+		return nil, invalid("open %s: WithQueues(%d) needs a multi-queue device", l.Name, o.queues)
 	}
 	for i, fd := range fds {
-		if _, err := setIff(fd, li.name, flags); err != nil {
+		if _, err := setIff(fd, l.Name, flags); err != nil {
 			closeFDs(fds)
 			step := "TUNSETIFF"
 			if i > 0 {
 				step = fmt.Sprintf("TUNSETIFF (queue %d)", i)
 			}
-			return nil, ioctlError("open", li.name, step, err)
+			return nil, ioctlError("open", l.Name, step, err)
 		}
 	}
-	return newTap(li.name, o.netns, flags, fds), nil
+	return newTap(l.Name, o.netns, flags, fds), nil
 }
 
 // Delete removes the persistent tun/tap device called name in the network
@@ -247,16 +250,16 @@ func Delete(name, netns string) error {
 	if err := validateNetNS(netns); err != nil {
 		return invalid("%v", err)
 	}
-	fds, li, err := openInNetNS(netns, name, 1)
+	fds, l, err := openInNetNS(netns, name, 1)
 	if err != nil {
 		return fmt.Errorf("tuntap: delete %s: %w", name, err)
 	}
 	defer closeFDs(fds)
-	if _, err := setIff(fds[0], li.name, li.flags()); err != nil {
-		return ioctlError("delete", li.name, "TUNSETIFF", err)
+	if _, err := setIff(fds[0], l.Name, attachFlags(l.Tun)); err != nil {
+		return ioctlError("delete", l.Name, "TUNSETIFF", err)
 	}
 	if err := unix.IoctlSetInt(fds[0], TUNSETPERSIST, 0); err != nil {
-		return ioctlError("delete", li.name, "TUNSETPERSIST 0", err)
+		return ioctlError("delete", l.Name, "TUNSETPERSIST 0", err)
 	}
 	return nil
 }
@@ -278,21 +281,12 @@ func KernelFeatures() (uint16, error) {
 
 // openInNetNS opens n /dev/net/tun files in netns. When lookup is set it
 // first checks, in the same namespace, that lookup names a tun/tap device.
-func openInNetNS(netns, lookup string, n int) (fds []int, li *linkInfo, err error) {
+func openInNetNS(netns, lookup string, n int) (fds []int, l *link.Link, err error) {
 	err = inNetNS(netns, func() error {
 		if lookup != "" {
-			l, err := getLink(lookup)
-			if err != nil {
+			if l, err = lookupTun(netns, lookup); err != nil {
 				return err
 			}
-			if l.kind != "tun" {
-				kind := l.kind
-				if kind == "" {
-					kind = "none"
-				}
-				return fmt.Errorf("%w (kind %s)", ErrNotTunTap, kind)
-			}
-			li = l
 		}
 		for range n {
 			fd, err := openTun()
@@ -307,7 +301,59 @@ func openInNetNS(netns, lookup string, n int) (fds []int, li *linkInfo, err erro
 		closeFDs(fds)
 		return nil, nil, err
 	}
-	return fds, li, nil
+	return fds, l, nil
+}
+
+// lookupTun asks rtnetlink (RTM_GETLINK, link.Lookup) about the device
+// called name in netns ("" for the calling thread's namespace) and checks
+// that it is a tun/tap device. A missing device gives unix.ENODEV; one of
+// another kind, an error wrapping ErrNotTunTap.
+//
+// It asks rtnetlink rather than reading /sys/class/net/NAME/tun_flags
+// because sysfs shows the devices of the namespace it was mounted in, not
+// those of the thread that reads it: after setns, /sys/class/net still lists
+// the original namespace's devices.
+func lookupTun(netns, name string) (*link.Link, error) {
+	var cfg *nl.Config
+	if netns != "" {
+		cfg = &nl.Config{NetNS: netns}
+	}
+	c, err := nl.Dial(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	l, err := link.Lookup(c, name)
+	if link.IsNotFound(err) {
+		return nil, unix.ENODEV
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.Kind != link.KindTun || l.Tun == nil {
+		kind := l.Kind
+		if kind == "" {
+			kind = "none"
+		}
+		return nil, fmt.Errorf("%w (kind %s)", ErrNotTunTap, kind)
+	}
+	return l, nil
+}
+
+// attachFlags returns the TUNSETIFF flags that attach to the tun/tap
+// device ti describes without changing it.
+func attachFlags(ti *link.TunInfo) uint16 {
+	f := uint16(ti.Type)
+	if !ti.PI {
+		f |= IFF_NO_PI
+	}
+	if ti.VnetHdr {
+		f |= IFF_VNET_HDR
+	}
+	if ti.MultiQueue {
+		f |= IFF_MULTI_QUEUE
+	}
+	return f
 }
 
 // openTun opens /dev/net/tun. O_NONBLOCK lets os.NewFile register the file
