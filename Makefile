@@ -47,9 +47,11 @@ demo: build-bin
 	$(GO) build -o bin/tcwire-demo ./cmd/tcwire-demo
 	./bin/tcwire-demo -tcwire bin/tcwire
 
-# Re-capture the golden fixtures from the installed tc (root, strace).
+# Re-capture the golden fixtures from the installed tc, ip and bridge (root,
+# strace): testdata/tc and testdata/link.
 fixtures:
 	./testdata/capture.sh testdata
+	./testdata/link/capture.sh testdata/link
 
 clean:
 	$(GO) clean -testcache

@@ -11,25 +11,9 @@
 # qdiscs of eth0 and tap0 are deleted, then the case's setup lines are run, so
 # no fixture depends on another.
 #
-# The tc command runs under
-#   strace -f -yy -X verbose -s 0 -e trace=sendmsg,sendto,recvmsg,recvfrom \
-#          -e write=all -e read=all
-# which hex-dumps every buffer sent and every buffer received; -yy names the
-# socket (NETLINK:[ROUTE:pid]) and -X verbose prints flags as numbers with their
-# names in comments. internal/fixture parses the result.
-#
-# File format (see internal/fixture/doc.go):
-#   # comment lines
-#   cmd: <the tc command>
-#   setup: <one line per command run before it, inside the namespace>
-#   ifindex: eth0=N peer0=N tap0=N
-#   exit: <tc's exit status; nonzero only for the cases meant to fail>
-#   --- strace
-#   <raw strace output>
-#   --- stdout          (only when tc printed something)
-#   <tc's stdout, verbatim>
-#   --- stderr          (only when tc printed something)
-#   <tc's stderr, verbatim>
+# The tc command runs under strace, and the file format is the one
+# internal/fixture parses: see testdata/capture-lib.sh, which holds the parts
+# shared with testdata/link/capture.sh.
 #
 # Output is deterministic apart from netlink seq/pid numbers, strace's pid
 # column, and what the kernel derives from the clock: IFLA_INET6_CACHEINFO
@@ -42,48 +26,31 @@ if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
 	exit 2
 fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "$0: must run as root (network namespaces, tc)" >&2
-	exit 1
-fi
-for tool in ip tc strace; do
-	command -v "$tool" >/dev/null || {
-		echo "$0: $tool not found" >&2
-		exit 1
-	}
-done
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/capture-lib.sh"
+capture_require "network namespaces, tc" ip tc
 
 OUT="$1/tc"
 mkdir -p "$OUT"
 
 NS="tcwire-capture-$$-${RANDOM}"
-TMP="$(mktemp -d)"
-cleanup() {
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+CAPTURE_NETNS=("$NS")
+capture_start
 
-nsx() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS"
-nsx ip link set lo up
-nsx ip link add eth0 type veth peer name peer0
+capture_base_netns
 nsx ip tuntap add tap0 mode tap
-nsx ip link set eth0 address 02:00:00:00:00:01
-nsx ip link set peer0 address 02:00:00:00:00:02
 nsx ip link set tap0 address 02:00:00:00:00:03
 
 ifindex() { nsx ip -o link show dev "$1" | cut -d: -f1; }
 IFINDEX="eth0=$(ifindex eth0) peer0=$(ifindex peer0) tap0=$(ifindex tap0)"
 
-TCVER="$(tc -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')"
-STRACEVER="$(strace -V | sed -n '1s/.*version //p')"
-STRACE=(strace -f -yy -X verbose -s 0
-	-e trace=sendmsg,sendto,recvmsg,recvfrom -e write=all -e read=all)
+CAPTURE_SCRIPT=testdata/capture.sh
+CAPTURE_TOOLVER="$(iproute2_version tc)"
+CAPTURE_NAMESPACE="ip link set lo up; ip link add eth0 type veth peer name peer0; ip tuntap add tap0 mode tap; MACs eth0 02:00:00:00:00:01, peer0 02:00:00:00:00:02, tap0 02:00:00:00:00:03; all but lo down"
 
-reset_state() {
+# capture_prepare, a hook of capture (capture-lib.sh), resets the namespace
+# before each case: no ingress/clsact qdisc, no mirred action left. The
+# namespace and its indexes are the same for every case.
+capture_prepare() {
 	local dev kind
 	for dev in eth0 tap0; do
 		for kind in clsact ingress; do
@@ -105,60 +72,7 @@ reset_state() {
 	exit 1
 }
 
-CASES=()
-
-# capture NAME EXIT CMD [SETUP...]
-#   EXIT is the exit status tc must return (0, or nonzero for error cases).
-capture() {
-	local name="$1" want="$2" cmd="$3"
-	shift 3
-	local setup line
-	local -a argv
-	CASES+=("$name")
-
-	reset_state
-	for setup in "$@"; do
-		read -ra argv <<<"$setup"
-		nsx "${argv[@]}" >/dev/null
-	done
-
-	read -ra argv <<<"$cmd"
-	local rc=0
-	nsx "${STRACE[@]}" -o "$TMP/strace" "${argv[@]}" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "$0: case $name: '$cmd' exited $rc, want $want" >&2
-		cat "$TMP/stderr" >&2
-		exit 1
-	fi
-	if ! grep -q '^[0-9]*  *+++ exited with' "$TMP/strace"; then
-		echo "$0: case $name: strace output looks incomplete" >&2
-		exit 1
-	fi
-
-	{
-		echo "# captured by testdata/capture.sh: $TCVER, kernel $(uname -r), strace $STRACEVER"
-		echo "# namespace: ip link set lo up; ip link add eth0 type veth peer name peer0;" \
-			"ip tuntap add tap0 mode tap; MACs eth0 02:00:00:00:00:01," \
-			"peer0 02:00:00:00:00:02, tap0 02:00:00:00:00:03; all but lo down"
-		echo "# traced with: ${STRACE[*]} $cmd"
-		echo "cmd: $cmd"
-		for setup in "$@"; do
-			echo "setup: $setup"
-		done
-		echo "ifindex: $IFINDEX"
-		echo "exit: $rc"
-		echo "--- strace"
-		cat "$TMP/strace"
-		if [ -s "$TMP/stdout" ]; then
-			echo "--- stdout"
-			cat "$TMP/stdout"
-		fi
-		if [ -s "$TMP/stderr" ]; then
-			echo "--- stderr"
-			cat "$TMP/stderr"
-		fi
-	} >"$TMP/$name.fixture"
-}
+capture_ifindex() { echo "$IFINDEX"; }
 
 ING='tc qdisc add dev eth0 ingress'
 CLS='tc qdisc add dev eth0 clsact'
@@ -216,17 +130,5 @@ capture dump-filter-show-clsact 0 'tc -d filter show dev eth0 ingress' \
 capture dump-qdisc-show 0 'tc -d qdisc show dev eth0' "$ING"
 capture dump-qdisc-show-all 0 'tc -d qdisc show' "$ING" "$ING_TAP"
 
-# All cases captured: replace the old set.
-set +f
-for f in "$OUT"/*.fixture; do
-	[ -e "$f" ] || continue
-	keep=0
-	for name in "${CASES[@]}"; do
-		[ "$f" = "$OUT/$name.fixture" ] && keep=1
-	done
-	[ "$keep" -eq 1 ] || rm -f "$f"
-done
-for name in "${CASES[@]}"; do
-	mv "$TMP/$name.fixture" "$OUT/$name.fixture"
-done
+capture_install "$OUT"
 echo "captured ${#CASES[@]} fixtures in $OUT ($IFINDEX)"

@@ -19,9 +19,8 @@
 # move a device or create a veth peer in another namespace (its name is fixed
 # so that the command lines stored in the fixtures are).
 # Then the case's setup lines run inside the namespace, then the traced
-# command, under
-#   strace -f -yy -X verbose -s 0 -e trace=sendmsg,sendto,recvmsg,recvfrom \
-#          -e write=all -e read=all
+# command, under strace as testdata/capture-lib.sh (shared with
+# testdata/capture.sh) describes.
 #
 # Nothing is created or changed in the root network namespace. (A macvtap
 # made in a case gets a /dev/tapN node from devtmpfs; it goes away with the
@@ -37,113 +36,38 @@ set -euo pipefail
 set -f # no globbing of case words
 
 OUT="${1:-$(cd "$(dirname "$0")" && pwd)}"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "$0: must run as root (network namespaces)" >&2
-	exit 1
-fi
-for tool in ip bridge strace; do
-	command -v "$tool" >/dev/null || {
-		echo "$0: $tool not found" >&2
-		exit 1
-	}
-done
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/capture-lib.sh"
+capture_require "network namespaces" ip bridge
 mkdir -p "$OUT"
 
 NS="tcwire-linkcap-$$-${RANDOM}"
 OTHER="tcwire-capture-other"
-TMP="$(mktemp -d)"
-cleanup() {
-	ip netns del "$NS" 2>/dev/null || true
-	ip netns del "$OTHER" 2>/dev/null || true
-	rm -rf "$TMP"
-}
 if ip netns list | grep -qw "$OTHER"; then
 	echo "$0: namespace $OTHER exists already (another capture running?)" >&2
 	exit 1
 fi
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+CAPTURE_NETNS=("$NS" "$OTHER")
+capture_start
 
-nsx() { ip netns exec "$NS" "$@"; }
+CAPTURE_SCRIPT=testdata/link/capture.sh
+CAPTURE_TOOLVER="$(iproute2_version ip)"
+CAPTURE_NAMESPACE="ip link set lo up; ip link add eth0 type veth peer name peer0; ip link add br0 type bridge; MACs eth0 02:00:00:00:00:01, peer0 02:00:00:00:00:02, br0 02:00:00:00:00:04; all but lo down; other namespace: $OTHER (empty)"
 
-IPVER="$(ip -V | sed -n 's/.*\(iproute2-[^ ,]*\).*/\1/p')"
-STRACEVER="$(strace -V | sed -n '1s/.*version //p')"
-STRACE=(strace -f -yy -X verbose -s 0
-	-e trace=sendmsg,sendto,recvmsg,recvfrom -e write=all -e read=all)
-BASE="ip link set lo up; ip link add eth0 type veth peer name peer0; ip link add br0 type bridge; MACs eth0 02:00:00:00:00:01, peer0 02:00:00:00:00:02, br0 02:00:00:00:00:04; all but lo down"
-
-# fresh_namespaces makes $NS (with the base devices) and an empty $OTHER.
-fresh_namespaces() {
+# capture_prepare, a hook of capture (capture-lib.sh), makes $NS afresh
+# (with the base devices) and an empty $OTHER before each case.
+capture_prepare() {
 	ip netns del "$NS" 2>/dev/null || true
 	ip netns del "$OTHER" 2>/dev/null || true
-	ip netns add "$NS"
 	ip netns add "$OTHER"
-	nsx ip link set lo up
-	nsx ip link add eth0 type veth peer name peer0
+	capture_base_netns
 	nsx ip link add br0 type bridge
-	nsx ip link set eth0 address 02:00:00:00:00:01
-	nsx ip link set peer0 address 02:00:00:00:00:02
 	nsx ip link set br0 address 02:00:00:00:00:04
 }
 
-# ifindexes prints "name=index" for every device of $NS.
-ifindexes() {
+# capture_ifindex, the other hook, prints "name=index" for every device of
+# $NS, after the case's setup.
+capture_ifindex() {
 	nsx ip -o link show | sed -n 's/^\([0-9]*\): \([^:@ ]*\)[:@].*/\2=\1/p' | tr '\n' ' ' | sed 's/ $//'
-}
-
-CASES=()
-
-# capture NAME EXIT CMD [SETUP...]
-#   EXIT is the status the command must return (0, or nonzero for error cases).
-capture() {
-	local name="$1" want="$2" cmd="$3"
-	shift 3
-	local setup
-	local -a argv
-	CASES+=("$name")
-
-	fresh_namespaces
-	for setup in "$@"; do
-		read -ra argv <<<"$setup"
-		nsx "${argv[@]}" >/dev/null
-	done
-	local idx
-	idx="$(ifindexes)"
-
-	read -ra argv <<<"$cmd"
-	local rc=0
-	nsx "${STRACE[@]}" -o "$TMP/strace" "${argv[@]}" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "$0: case $name: '$cmd' exited $rc, want $want" >&2
-		cat "$TMP/stderr" >&2
-		exit 1
-	fi
-	if ! grep -q '^[0-9]*  *+++ exited with' "$TMP/strace"; then
-		echo "$0: case $name: strace output looks incomplete" >&2
-		exit 1
-	fi
-
-	{
-		echo "# captured by testdata/link/capture.sh: $IPVER, kernel $(uname -r), strace $STRACEVER"
-		echo "# namespace: $BASE; other namespace: $OTHER (empty)"
-		echo "# traced with: ${STRACE[*]} $cmd"
-		echo "cmd: $cmd"
-		for setup in "$@"; do
-			echo "setup: $setup"
-		done
-		echo "ifindex: $idx"
-		echo "exit: $rc"
-		echo "--- strace"
-		cat "$TMP/strace"
-		if [ -s "$TMP/stdout" ]; then
-			echo "--- stdout"
-			cat "$TMP/stdout"
-		fi
-		if [ -s "$TMP/stderr" ]; then
-			echo "--- stderr"
-			cat "$TMP/stderr"
-		fi
-	} >"$TMP/$name.fixture"
 }
 
 MASTER='ip link set dev eth0 master br0'
@@ -191,17 +115,5 @@ capture fdb-del 0 "bridge fdb del $MAC dev eth0 master" "$MASTER" "bridge fdb ad
 capture fdb-show 0 'bridge fdb show dev eth0' "$MASTER" "bridge fdb add $MAC dev eth0 master static"
 capture group-fwd-mask 0 'ip link set dev br0 type bridge group_fwd_mask 0x4000'
 
-# All cases captured: replace the old set.
-set +f
-for f in "$OUT"/*.fixture; do
-	[ -e "$f" ] || continue
-	keep=0
-	for name in "${CASES[@]}"; do
-		[ "$f" = "$OUT/$name.fixture" ] && keep=1
-	done
-	[ "$keep" -eq 1 ] || rm -f "$f"
-done
-for name in "${CASES[@]}"; do
-	mv "$TMP/$name.fixture" "$OUT/$name.fixture"
-done
+capture_install "$OUT"
 echo "captured ${#CASES[@]} fixtures in $OUT"
