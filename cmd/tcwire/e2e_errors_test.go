@@ -241,6 +241,38 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		r := tcwire(t, args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: tcwire") || r.stderr != "" {
+			t.Errorf("tcwire %s: %s", args[0], r)
+		}
+		for _, cmd := range []string{"attach", "detach", "show", "tap add", "tap del", "ifup", "explain"} {
+			if !strings.Contains(r.stdout, "\n  "+cmd+" ") {
+				t.Errorf("tcwire %s does not list %q:\n%s", args[0], cmd, r.stdout)
+			}
+		}
+	}
+	// Each command's -h prints its own usage, exit 0, and does nothing.
+	for _, tc := range []struct{ args, want string }{
+		{"attach -h", "attach DEV TAP"},
+		{"attach eth0 tap0 --help", "attach DEV TAP"},
+		{"detach -h", "detach DEV TAP"},
+		{"show --help", "show [DEV...]"},
+		{"tap -h", "tap add NAME"},
+		{"tap add -h", "tap add NAME"},
+		{"tap del -h", "tap del NAME"},
+		{"ifup -h", "ifup TAP"},
+		{"explain -h", "explain attach|detach"},
+		{"explain attach -h", "explain attach|detach"},
+	} {
+		r := tcwire(t, strings.Fields(tc.args)...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: tcwire") || !strings.Contains(r.stdout, tc.want) || r.stderr != "" {
+			t.Errorf("tcwire %s: %s\nwant exit 0 and a usage with %q", tc.args, r, tc.want)
+		}
+	}
+}
+
 // nobody runs the binary with no capabilities at all, as uid/gid 65534.
 func nobody(t *testing.T, ns *nstest.NS, args ...string) result {
 	t.Helper()

@@ -23,6 +23,10 @@ import (
 	"github.com/tcwire/tcwire/internal/nstest"
 )
 
+// buildFlags are the go build flags of the binary under test (race_test.go
+// adds -race).
+var buildFlags []string
+
 // tcwireBin is the binary under test; tcwireIfup is a tcwire-ifup symlink
 // to it (qemu's script= name).
 var tcwireBin, tcwireIfup string
@@ -44,7 +48,7 @@ func testMain(m *testing.M) int {
 	}
 	tcwireBin = filepath.Join(dir, "tcwire")
 	tcwireIfup = filepath.Join(dir, "tcwire-ifup")
-	cmd := exec.Command(goTool(), "build", "-o", tcwireBin, ".")
+	cmd := exec.Command(goTool(), append(append([]string{"build"}, buildFlags...), "-o", tcwireBin, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build -o %s .: %v\n%s", tcwireBin, err, out)
 		return 1

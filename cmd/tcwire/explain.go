@@ -21,6 +21,9 @@ func cmdExplain(g *globals, args []string, stdout io.Writer) error {
 		return usagef(explainUsage, "explain: which command?")
 	}
 	what := args[0]
+	if what == "help" || what == "-h" || what == "--help" {
+		return &helpError{usage: explainUsage}
+	}
 	if what != "attach" && what != "detach" {
 		return usagef(explainUsage, "explain: cannot explain %q (attach or detach)", what)
 	}

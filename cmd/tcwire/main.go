@@ -43,6 +43,21 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
+// helpError is an explicit request for help (-h, --help, help): the usage
+// goes to stdout and the exit status is 0.
+type helpError struct{ usage string }
+
+func (e *helpError) Error() string { return "help requested" }
+
+// flagError turns a flag parsing error into a usage error, or into a help
+// request for -h/--help.
+func flagError(usage string, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &helpError{usage: usage}
+	}
+	return usagef(usage, "%v", err)
+}
+
 func usagef(usage, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), usage: usage}
 }
@@ -72,6 +87,11 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var he *helpError
+	if errors.As(err, &he) {
+		fmt.Fprintln(stdout, he.usage)
+		return 0
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
@@ -92,7 +112,7 @@ func dispatch(args []string, stdout io.Writer) error {
 	fs := newFlagSet("tcwire")
 	g.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return usagef(usageText, "%v", err)
+		return flagError(usageText, err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -112,9 +132,8 @@ func dispatch(args []string, stdout io.Writer) error {
 		return cmdIfup(&g, rest, stdout)
 	case "explain":
 		return cmdExplain(&g, rest, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usageText)
-		return nil
+	case "help":
+		return &helpError{usage: usageText}
 	}
 	return usagef(usageText, "unknown command %q", cmd)
 }
@@ -133,7 +152,7 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usagef(usage, "%v", err)
+			return nil, flagError(usage, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

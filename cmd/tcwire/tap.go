@@ -17,6 +17,8 @@ func cmdTap(g *globals, args []string, stdout io.Writer) error {
 		return usagef(tapUsage, "tap: missing add or del")
 	}
 	switch args[0] {
+	case "help", "-h", "--help":
+		return &helpError{usage: tapUsage}
 	case "add":
 		return cmdTapAdd(g, args[1:], stdout)
 	case "del":
