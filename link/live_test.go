@@ -208,12 +208,25 @@ func TestLiveMacvtapLikeIP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { removeStaleNode(t, a, path) })
 				if path != MacvtapDevPath(l.Index) {
 					t.Errorf("path %s", path)
 				}
 				checkMacvtapNode(t, a, path, l.Index)
 			})
 		}
+	}
+}
+
+// removeStaleNode deletes the macvtap, then the node if it outlived it: a
+// node made by mknod (not devtmpfs) would stay in the shared /dev and make
+// the next run's macvtap with this index fail with EEXIST.
+func removeStaleNode(t *testing.T, ns *nstest.NS, path string) {
+	if _, err := ns.Try("ip", "link", "del", "mv0"); err != nil {
+		t.Logf("cleanup: %v", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 
