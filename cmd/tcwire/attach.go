@@ -256,6 +256,11 @@ func detach(c *nl.Conn, devName, tapName string) error {
 	if tap != nil && tap.Owned() {
 		return link.Delete(c, tap.Name)
 	}
+	if tap != nil && dev == nil {
+		// DEV went away (its container did) but the tap is not ours to
+		// delete: it keeps only its redirect into the void, remove that.
+		return unwireDead(c, tap)
+	}
 	return nil
 }
 

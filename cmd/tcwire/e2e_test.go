@@ -694,4 +694,19 @@ func TestStaleRedirect(t *testing.T) {
 			}
 		})
 	}
+	t.Run("veth deleted", func(t *testing.T) {
+		// The container's veth goes first; the tap (not tcwire's) stays
+		// and must lose its dead redirect.
+		ns := vethNS(t)
+		ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr")
+		mustTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+		ns.Run("ip", "link", "del", "eth0")
+		mustTcwire(t, "--netns", ns.Name, "detach", "eth0", "tap0")
+		if got := tcState(t, ns, "tap0"); got != "### tap0\n" {
+			t.Errorf("detach left tc state on tap0:\n%s", got)
+		}
+		if linkOf(t, ns, "tap0") == nil {
+			t.Errorf("detach deleted a tap tcwire did not create")
+		}
+	})
 }
