@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ type tapOptions struct {
 
 func (o *tapOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.queues, "queues", 1, "number of queues of a tap tcwire creates (1-256)")
-	fs.IntVar(&o.owner, "owner", -1, "uid allowed to open the tap without CAP_NET_ADMIN")
+	fs.IntVar(&o.owner, "owner", -1, "uid allowed to open the tap without CAP_NET_ADMIN (default: the caller's euid)")
 	fs.IntVar(&o.group, "group", -1, "gid allowed to open the tap without CAP_NET_ADMIN")
 }
 
@@ -50,8 +51,15 @@ func (o *tapOptions) check(usage string) error {
 
 func (o *tapOptions) config(name, netns string) tuntap.Config {
 	cfg := tuntap.Config{Name: name, Persist: true, Queues: o.queues, NetNS: netns}
-	if o.owner >= 0 {
-		cfg.Owner = &o.owner
+	// A persistent tap with neither owner nor group may be opened (and
+	// deleted) by any user, so it gets the caller's euid unless told
+	// otherwise, as tc-redirect-tap does.
+	owner := o.owner
+	if owner < 0 && o.group < 0 {
+		owner = os.Geteuid()
+	}
+	if owner >= 0 {
+		cfg.Owner = &owner
 	}
 	if o.group >= 0 {
 		cfg.Group = &o.group

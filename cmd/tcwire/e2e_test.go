@@ -145,10 +145,19 @@ type ipLink struct {
 			VnetHdr    bool   `json:"vnet_hdr"`
 			MultiQueue bool   `json:"multi_queue"`
 			Persist    bool   `json:"persist"`
-			User       *int   `json:"user"`
-			Group      *int   `json:"group"`
+			User       *ipID  `json:"user"`
+			Group      *ipID  `json:"group"`
 		} `json:"info_data"`
 	} `json:"linkinfo"`
+}
+
+// ipID is a tap's user or group as ip -j prints it: a name when the id
+// resolves ("root"), else the number.
+type ipID string
+
+func (id *ipID) UnmarshalJSON(b []byte) error {
+	*id = ipID(strings.Trim(string(b), `"`))
+	return nil
 }
 
 func (l ipLink) up() bool {
@@ -259,6 +268,11 @@ func TestAttach(t *testing.T) {
 	if tap.LinkInfo.Kind != "tun" || d.Type != "tap" {
 		t.Errorf("tap0 is %s/%s, want tun/tap", tap.LinkInfo.Kind, d.Type)
 	}
+	// Without --owner the tap belongs to the caller (root here), so that
+	// no other user can open or delete it.
+	if d.User == nil || (*d.User != "root" && *d.User != "0") || d.Group != nil {
+		t.Errorf("tap0 user %v group %v, want the caller (root) and no group", d.User, d.Group)
+	}
 	if !d.Persist || !d.VnetHdr || d.PI || d.MultiQueue {
 		t.Errorf("tap0: persist %v vnet_hdr %v pi %v multi_queue %v, want true true false false", d.Persist, d.VnetHdr, d.PI, d.MultiQueue)
 	}
@@ -315,7 +329,7 @@ func TestAttachJSONQueuesOwner(t *testing.T) {
 	if !d.MultiQueue {
 		t.Errorf("tap0 is not multi_queue")
 	}
-	if d.User == nil || *d.User != 1234 || d.Group == nil || *d.Group != 5678 {
+	if d.User == nil || *d.User != "1234" || d.Group == nil || *d.Group != "5678" {
 		t.Errorf("tap0 user %v group %v, want 1234 5678", d.User, d.Group)
 	}
 
