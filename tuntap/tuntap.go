@@ -500,18 +500,7 @@ func (t *Tap) control(i int, ioctl string, fn func(fd int) error) error {
 // were attached with, which the kernel cannot change while they stay
 // attached. The per-queue IFF_DETACH_QUEUE is dropped; see QueueAttached.
 func (t *Tap) Flags() (uint16, error) {
-	var flags uint16
-	err := t.control(0, "TUNGETIFF", func(fd int) error {
-		ifr, err := unix.NewIfreq("")
-		if err != nil {
-			return err
-		}
-		if err := unix.IoctlIfreq(fd, TUNGETIFF, ifr); err != nil {
-			return err
-		}
-		flags = ifr.Uint16()
-		return nil
-	})
+	flags, err := t.getIff(0, "TUNGETIFF")
 	if err != nil {
 		return 0, err
 	}
@@ -602,8 +591,14 @@ func (t *Tap) setQueue(i int, flag uint16) error {
 // QueueAttached reports whether queue i is attached, i.e. not disabled with
 // DetachQueue (TUNGETIFF reports IFF_DETACH_QUEUE on a detached queue).
 func (t *Tap) QueueAttached(i int) (bool, error) {
+	flags, err := t.getIff(i, fmt.Sprintf("TUNGETIFF (queue %d)", i))
+	return flags&IFF_DETACH_QUEUE == 0, err
+}
+
+// getIff reads queue i's flags with TUNGETIFF, as the kernel reports them.
+func (t *Tap) getIff(i int, step string) (uint16, error) {
 	var flags uint16
-	err := t.control(i, fmt.Sprintf("TUNGETIFF (queue %d)", i), func(fd int) error {
+	err := t.control(i, step, func(fd int) error {
 		ifr, err := unix.NewIfreq("")
 		if err != nil {
 			return err
@@ -614,5 +609,5 @@ func (t *Tap) QueueAttached(i int) (bool, error) {
 		flags = ifr.Uint16()
 		return nil
 	})
-	return flags&IFF_DETACH_QUEUE == 0, err
+	return flags, err
 }
