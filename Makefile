@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build build-bin demo test vet fmt-check race fuzz fuzz-short fixtures clean
+.PHONY: all build build-bin demo deps-check test vet fmt-check race fuzz fuzz-short fixtures clean
 
 all: build
 
@@ -17,8 +17,16 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# The main module depends on these and nothing else; comparisons with other
+# libraries live in nested modules under bench/.
+DIRECT_DEPS := github.com/josharian/native github.com/mdlayher/netlink golang.org/x/sys
+
+deps-check:
+	@got="$$($(GO) list -m -f '{{if not .Indirect}}{{if not .Main}}{{.Path}}{{end}}{{end}}' all | sort | xargs)"; \
+	if [ "$$got" != "$(DIRECT_DEPS)" ]; then echo "direct dependencies: $$got; want $(DIRECT_DEPS)"; exit 1; fi
+
 # Privileged tests run in throwaway namespaces; they need root.
-test: fmt-check vet
+test: fmt-check vet deps-check
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) fuzz-short
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tcwire/tcwire/nl"
 	"golang.org/x/sys/unix"
 )
@@ -116,7 +115,7 @@ func checkAnnotation(t *testing.T, b []byte, got []nl.Line, want []wantLine) {
 	for i, l := range got {
 		gotW[i] = wantLine{l.Offset, len(l.Bytes), l.Depth, l.Name, l.Value}
 	}
-	if diff := cmp.Diff(want, gotW); diff != "" {
+	if diff := nl.Diff(want, gotW); diff != "" {
 		t.Fatalf("unexpected lines (-want +got):\n%s\n%s", diff, nl.FormatLines(got))
 	}
 }
@@ -297,7 +296,7 @@ func TestAnnotateMultipart(t *testing.T) {
 		"004c nlmsg_type NLMSG_DONE (3)",
 		"0058 error 0 (success)",
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := nl.Diff(want, got); diff != "" {
 		t.Fatalf("(-want +got):\n%s\n%s", diff, nl.FormatLines(lines))
 	}
 	for _, l := range lines {

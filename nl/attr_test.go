@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -195,7 +194,7 @@ func TestEncoder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := nl.NewEncoder(tt.prefix)
 			tt.enc(e)
-			if diff := cmp.Diff(tt.want, e.Bytes()); diff != "" {
+			if diff := nl.Diff(tt.want, e.Bytes()); diff != "" {
 				t.Fatalf("unexpected bytes (-want +got):\n%s", diff)
 			}
 		})
@@ -213,7 +212,7 @@ func TestEncoderPaddingIsZeroed(t *testing.T) {
 		0x0b, 0x00, 0x01, 0x00, 'm', 'i', 'r', 'r', 'e', 'd', 0x00, 0x00,
 		0x05, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
 	}
-	if diff := cmp.Diff(want, e.Bytes()); diff != "" {
+	if diff := nl.Diff(want, e.Bytes()); diff != "" {
 		t.Fatalf("unexpected bytes (-want +got):\n%s", diff)
 	}
 }
@@ -303,7 +302,7 @@ func TestParseAttrs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("failed to parse: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := nl.Diff(tt.want, got); diff != "" {
 				t.Fatalf("unexpected attributes (-want +got):\n%s", diff)
 			}
 		})
@@ -377,7 +376,7 @@ func TestParseAttrsRoundTrip(t *testing.T) {
 		{Type: 4, Data: []byte("mirred\x00")},
 		{Type: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
 	}
-	if diff := cmp.Diff(want, attrs[:5]); diff != "" {
+	if diff := nl.Diff(want, attrs[:5]); diff != "" {
 		t.Fatalf("unexpected attributes (-want +got):\n%s", diff)
 	}
 	if got := attrs[3].String(); got != "mirred" {
@@ -411,7 +410,7 @@ func TestParseAttrsRoundTrip(t *testing.T) {
 	if err != nil || len(parms) != 1 || parms[0].Type != 2 {
 		t.Fatalf("TCA_MIRRED_PARMS: %+v, %v", parms, err)
 	}
-	if diff := cmp.Diff(tcMirred, parms[0].Data); diff != "" {
+	if diff := nl.Diff(tcMirred, parms[0].Data); diff != "" {
 		t.Fatalf("unexpected tc_mirred (-want +got):\n%s", diff)
 	}
 }

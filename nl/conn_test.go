@@ -13,7 +13,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/nstest"
 	"github.com/tcwire/tcwire/nl"
@@ -161,7 +160,7 @@ func TestDialNetNS(t *testing.T) {
 	before := map[string]int{"lo": 1}
 
 	byName := dial(t, &nl.Config{NetNS: ns.Name})
-	if diff := cmp.Diff(before, links(t, byName)); diff != "" {
+	if diff := nl.Diff(before, links(t, byName)); diff != "" {
 		t.Fatalf("fresh namespace by name (-want +got):\n%s", diff)
 	}
 
@@ -176,13 +175,13 @@ func TestDialNetNS(t *testing.T) {
 	}
 
 	t.Run("by name", func(t *testing.T) {
-		if diff := cmp.Diff(after, links(t, byName)); diff != "" {
+		if diff := nl.Diff(after, links(t, byName)); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
 		}
 	})
 	t.Run("by path", func(t *testing.T) {
 		c := dial(t, &nl.Config{NetNS: ns.Path()})
-		if diff := cmp.Diff(after, links(t, c)); diff != "" {
+		if diff := nl.Diff(after, links(t, c)); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
 		}
 	})
@@ -205,7 +204,7 @@ func TestDialNetNS(t *testing.T) {
 			t.Fatalf("helper process: %q, %v", line, err)
 		}
 		c := dial(t, &nl.Config{NetNS: fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)})
-		if diff := cmp.Diff(after, links(t, c)); diff != "" {
+		if diff := nl.Diff(after, links(t, c)); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
 		}
 	})
@@ -445,7 +444,7 @@ func TestExecDumpErrors(t *testing.T) {
 	} else {
 		t.Logf("bad dump: %v", err)
 	}
-	if diff := cmp.Diff(map[string]int{"lo": 1}, links(t, c)); diff != "" {
+	if diff := nl.Diff(map[string]int{"lo": 1}, links(t, c)); diff != "" {
 		t.Fatalf("after errors (-want +got):\n%s", diff)
 	}
 }
@@ -508,7 +507,7 @@ func TestConcurrent(t *testing.T) {
 					t.Errorf("dump: %v", err)
 					return
 				}
-				if !cmp.Equal(want, got) {
+				if nl.Diff(want, got) != "" {
 					t.Errorf("dump: %v, want %v", got, want)
 					return
 				}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -44,7 +43,7 @@ func TestWrap(t *testing.T) {
 			if !errors.As(err, &got) {
 				t.Fatalf("wrap returned %T, want *Error", err)
 			}
-			if diff := cmp.Diff(*tt.want, *got, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+			if diff := diff(*tt.want, *got); diff != "" {
 				t.Fatalf("(-want +got):\n%s", diff)
 			}
 		})

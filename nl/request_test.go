@@ -3,7 +3,6 @@ package nl_test
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/nl"
 	"golang.org/x/sys/unix"
@@ -104,7 +103,7 @@ func TestRequestMarshalBinary(t *testing.T) {
 			if err != nil {
 				t.Fatalf("failed to marshal: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, b); diff != "" {
+			if diff := nl.Diff(tt.want, b); diff != "" {
 				t.Fatalf("unexpected bytes (-want +got):\n%s", diff)
 			}
 
@@ -126,7 +125,7 @@ func TestRequestMessage(t *testing.T) {
 		Header: netlink.Header{Type: unix.RTM_NEWQDISC, Flags: nl.FlagsCreate},
 		Data:   r.Data,
 	}
-	if diff := cmp.Diff(want, m); diff != "" {
+	if diff := nl.Diff(want, m); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -63,10 +62,10 @@ func TestTcmsgMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatalf("failed to marshal: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, b); diff != "" {
+			if diff := nl.Diff(tt.want, b); diff != "" {
 				t.Fatalf("unexpected bytes (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(append([]byte{0xaa}, tt.want...), tt.m.Append([]byte{0xaa})); diff != "" {
+			if diff := nl.Diff(append([]byte{0xaa}, tt.want...), tt.m.Append([]byte{0xaa})); diff != "" {
 				t.Fatalf("Append: unexpected bytes (-want +got):\n%s", diff)
 			}
 
@@ -74,7 +73,7 @@ func TestTcmsgMarshal(t *testing.T) {
 			if err := got.UnmarshalBinary(b); err != nil {
 				t.Fatalf("failed to unmarshal: %v", err)
 			}
-			if diff := cmp.Diff(tt.m, got); diff != "" {
+			if diff := nl.Diff(tt.m, got); diff != "" {
 				t.Fatalf("round trip (-want +got):\n%s", diff)
 			}
 		})
@@ -91,7 +90,7 @@ func TestTcmsgUnmarshal(t *testing.T) {
 			t.Fatalf("failed to unmarshal: %v", err)
 		}
 		want := nl.Tcmsg{Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := nl.Diff(want, got); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
 		}
 	})
@@ -129,7 +128,7 @@ func FuzzTcmsg(f *testing.F) {
 		// Marshaling zeroes the pad bytes; every other byte survives.
 		want := append([]byte(nil), b[:nl.TcmsgLen]...)
 		want[1], want[2], want[3] = 0, 0, 0
-		if diff := cmp.Diff(want, out); diff != "" {
+		if diff := nl.Diff(want, out); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)
 		}
 		var again nl.Tcmsg
