@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build build-bin demo deps-check test vet fmt-check race fuzz fuzz-short fixtures clean
+.PHONY: all build build-bin demo deps-check test vet fmt-check fuzz fuzz-short fixtures clean
 
 all: build
 
