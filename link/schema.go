@@ -310,7 +310,7 @@ type bitName struct {
 // fmtBits renders a host-order integer as NAME|NAME (0x…), with unnamed
 // bits in hex.
 func fmtBits(b []byte, names []bitName) string {
-	v, ok := hostUint(b)
+	v, ok := nl.HostUint(b)
 	if !ok {
 		return nl.FmtBytes(b)
 	}
@@ -329,20 +329,6 @@ func fmtBits(b []byte, names []bitName) string {
 		parts = append(parts, fmt.Sprintf("%#x", rest))
 	}
 	return fmt.Sprintf("%s (%#x)", strings.Join(parts, "|"), v)
-}
-
-func hostUint(b []byte) (uint64, bool) {
-	switch len(b) {
-	case 1:
-		return uint64(b[0]), true
-	case 2:
-		return uint64(nl.Host.Uint16(b)), true
-	case 4:
-		return uint64(nl.Host.Uint32(b)), true
-	case 8:
-		return nl.Host.Uint64(b), true
-	}
-	return 0, false
 }
 
 var iffNames = []bitName{
@@ -379,7 +365,7 @@ func fmtNTF(b []byte) string     { return fmtBits(b, ntfNames) }
 func fmtExtMask(b []byte) string { return fmtBits(b, extMaskNames) }
 
 func fmtFamily(b []byte) string {
-	v, _ := hostUint(b)
+	v, _ := nl.HostUint(b)
 	switch v {
 	case unix.AF_UNSPEC:
 		return "AF_UNSPEC (0)"
@@ -396,7 +382,7 @@ func fmtFamily(b []byte) string {
 }
 
 func fmtARPHRD(b []byte) string {
-	v, _ := hostUint(b)
+	v, _ := nl.HostUint(b)
 	switch v {
 	case unix.ARPHRD_ETHER:
 		return "ARPHRD_ETHER (1)"
@@ -409,7 +395,7 @@ func fmtARPHRD(b []byte) string {
 }
 
 func fmtOperState(b []byte) string {
-	v, ok := hostUint(b)
+	v, ok := nl.HostUint(b)
 	if !ok || v > IF_OPER_UP {
 		return nl.FmtUint(b)
 	}
@@ -417,7 +403,7 @@ func fmtOperState(b []byte) string {
 }
 
 func fmtMacvlanMode(b []byte) string {
-	v, ok := hostUint(b)
+	v, ok := nl.HostUint(b)
 	if _, known := macvlanModeNames[MacvlanMode(v)]; !ok || !known {
 		return nl.FmtUint(b)
 	}

@@ -86,8 +86,10 @@ type Nest struct {
 
 // Formatters for Field.Format and AttrSpec.Format.
 
-// hostUint decodes a host-order unsigned integer of 1, 2, 4 or 8 bytes.
-func hostUint(b []byte) (uint64, bool) {
+// HostUint decodes a host-order unsigned integer of 1, 2, 4 or 8 bytes; ok
+// is false for any other length, so formatters can show bytes of a
+// malformed attribute as they are.
+func HostUint(b []byte) (uint64, bool) {
 	switch len(b) {
 	case 1:
 		return uint64(b[0]), true
@@ -103,7 +105,7 @@ func hostUint(b []byte) (uint64, bool) {
 
 // FmtUint renders a host-order unsigned integer of 1, 2, 4 or 8 bytes.
 func FmtUint(b []byte) string {
-	if v, ok := hostUint(b); ok {
+	if v, ok := HostUint(b); ok {
 		return strconv.FormatUint(v, 10)
 	}
 	return FmtBytes(b)
@@ -111,7 +113,7 @@ func FmtUint(b []byte) string {
 
 // FmtInt renders a host-order signed integer of 1, 2, 4 or 8 bytes.
 func FmtInt(b []byte) string {
-	v, ok := hostUint(b)
+	v, ok := HostUint(b)
 	if !ok {
 		return FmtBytes(b)
 	}
@@ -121,7 +123,7 @@ func FmtInt(b []byte) string {
 
 // FmtHex renders a host-order unsigned integer in hex.
 func FmtHex(b []byte) string {
-	if v, ok := hostUint(b); ok {
+	if v, ok := HostUint(b); ok {
 		return fmt.Sprintf("0x%0*x", 2*len(b), v)
 	}
 	return FmtBytes(b)

@@ -29,10 +29,18 @@ func init() {
 	}
 }
 
-func fmtHandle(b []byte) string { return Handle(nl.Host.Uint32(b)).String() }
+func fmtHandle(b []byte) string {
+	if len(b) != 4 {
+		return nl.FmtBytes(b)
+	}
+	return Handle(nl.Host.Uint32(b)).String()
+}
 
 // fmtInfo explains tcm_info: a filter's pref and network-order protocol.
 func fmtInfo(b []byte) string {
+	if len(b) != 4 {
+		return nl.FmtBytes(b)
+	}
 	v := nl.Host.Uint32(b)
 	if v == 0 {
 		return "0"
@@ -59,6 +67,9 @@ func tcmsgStruct(handle func([]byte) string) *nl.Struct {
 }
 
 func fmtFilterHandle(b []byte) string {
+	if len(b) != 4 {
+		return nl.FmtBytes(b)
+	}
 	v := nl.Host.Uint32(b)
 	if v == 0 {
 		return "0 (the classifier chooses)"
