@@ -191,6 +191,15 @@ func TestPlanWireRedirected(t *testing.T) {
 			}
 		})
 	}
+	// A redirect whose target was deleted (the kernel reports ifindex 0)
+	// blocks a new wire too, with its own sentinel.
+	stale := wired(eth0, Dev{Name: "gone", Index: 0}, KindIngress)
+	if _, err := PlanWire(stale, Hook{Dev: tap0}, WireOptions{}); !errors.Is(err, ErrTargetGone) || !errors.Is(err, ErrRedirected) {
+		t.Errorf("stale redirect: %v, want ErrTargetGone", err)
+	}
+	if _, err := PlanWire(wired(eth0, peer0, KindIngress), Hook{Dev: tap0}, WireOptions{}); errors.Is(err, ErrTargetGone) {
+		t.Errorf("live redirect elsewhere reported as gone: %v", err)
+	}
 	if _, err := PlanWire(Hook{Dev: eth0}, Hook{Dev: Dev{"eth0bis", eth0.Index}}, WireOptions{}); err == nil || !strings.Contains(err.Error(), "itself") {
 		t.Errorf("wire to itself: %v", err)
 	}

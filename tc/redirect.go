@@ -112,6 +112,11 @@ func (h Hook) Redirects() []Redirect {
 // frames to a device other than the one asked for.
 var ErrRedirected = errors.New("already redirected to another device")
 
+// ErrTargetGone is the ErrRedirected of a redirect whose target was deleted:
+// the kernel then reports the target as ifindex 0, and the redirect drops
+// every frame until it is removed (Unwire with a Hook of index 0 does).
+var ErrTargetGone = fmt.Errorf("%w, one that no longer exists", ErrRedirected)
+
 // WireOptions tunes the filters Wire adds. The zero value is the seeds'
 // setup, byte-identical to the tc commands.
 type WireOptions struct {
@@ -155,6 +160,9 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 		for _, r := range from.Redirects() {
 			if r.Eaction != TCA_EGRESS_REDIR && r.Eaction != TCA_INGRESS_REDIR {
 				continue // a mirror takes nothing away
+			}
+			if r.TargetIfindex == 0 {
+				return nil, fmt.Errorf("tc: %s: %w (pref %d, handle %s)", from.Dev, ErrTargetGone, r.Pref, U32HandleString(r.Handle))
 			}
 			if r.TargetIfindex != to.Index {
 				return nil, fmt.Errorf("tc: %s: %w (ifindex %d, pref %d, handle %s)", from.Dev, ErrRedirected, r.TargetIfindex, r.Pref, U32HandleString(r.Handle))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -123,17 +122,6 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 	if err != nil {
 		return nil, err
 	}
-	// A redirect left behind by a tap that was deleted (a crashed VM, `tap
-	// del`) blackholes everything; say so, and how to clear it, before
-	// creating anything.
-	gone, err := deadRedirects(c, dev)
-	if err != nil {
-		return nil, err
-	}
-	if len(gone) > 0 {
-		return nil, fmt.Errorf("%s: %w (ifindex %d): that device no longer exists; `tcwire detach %s %s` removes the stale redirect",
-			dev.Name, tc.ErrRedirected, gone[0], devName, tapName)
-	}
 	tap, err := link.Lookup(c, tapName)
 	created := false
 	switch {
@@ -153,6 +141,9 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 		}
 	}
 	err = tc.Wire(c, tc.Dev{Name: dev.Name, Index: dev.Index}, tc.Dev{Name: tap.Name, Index: tap.Index}, tc.WireOptions{})
+	if errors.Is(err, tc.ErrTargetGone) {
+		err = fmt.Errorf("%w; `tcwire detach %s %s` removes the stale redirect", err, devName, tapName)
+	}
 	if err != nil {
 		if created {
 			err = errors.Join(err, deleteTap(c, tap.Name))
@@ -301,56 +292,21 @@ func ifupPeer(tap string) (string, error) {
 	return "eth" + n, nil
 }
 
-// deadRedirects lists the targets of dev's redirects (wire-shaped or not)
-// that no longer exist. The kernel reports a redirect's target as ifindex 0
-// once the device is gone.
-func deadRedirects(c *nl.Conn, dev *link.Link) ([]int32, error) {
-	h, err := tc.ReadHook(c, tc.Dev{Name: dev.Name, Index: dev.Index})
-	if err != nil || len(h.Filters) == 0 {
-		return nil, err
-	}
-	links, err := link.List(c)
-	if err != nil {
-		return nil, err
-	}
-	exists := map[int32]bool{}
-	for _, l := range links {
-		exists[l.Index] = true
-	}
-	var dead []int32
-	for _, r := range h.Redirects() {
-		redirect := r.Eaction == tc.TCA_EGRESS_REDIR || r.Eaction == tc.TCA_INGRESS_REDIR
-		if redirect && !exists[r.TargetIfindex] && !slices.Contains(dead, r.TargetIfindex) {
-			dead = append(dead, r.TargetIfindex)
-		}
-	}
-	return dead, nil
-}
-
 // unwireDead removes dev's wire filters (the shape attach installs) whose
 // target device no longer exists, and the ingress qdisc when that leaves it
 // empty, as detach does when both devices are there.
 func unwireDead(c *nl.Conn, dev *link.Link) error {
-	dead, err := deadRedirects(c, dev)
+	h, err := tc.ReadHook(c, tc.Dev{Name: dev.Name, Index: dev.Index})
 	if err != nil {
 		return err
 	}
-	for _, target := range dead {
-		h, err := tc.ReadHook(c, tc.Dev{Name: dev.Name, Index: dev.Index})
-		if err != nil {
-			return err
-		}
-		gone := tc.Hook{Dev: tc.Dev{Name: fmt.Sprintf("ifindex %d", target), Index: target}}
-		p := tc.PlanUnwire(h, gone)
-		var errs []error
-		for _, err := range c.Do(p.Requests...) {
-			if err != nil && !errors.Is(err, unix.ENOENT) {
-				errs = append(errs, err)
-			}
-		}
-		if err := errors.Join(errs...); err != nil {
-			return err
+	// The kernel reports a deleted target as ifindex 0.
+	gone := tc.Hook{Dev: tc.Dev{Name: "(deleted)", Index: 0}}
+	var errs []error
+	for _, err := range c.Do(tc.PlanUnwire(h, gone).Requests...) {
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
