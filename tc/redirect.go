@@ -56,7 +56,10 @@ func (h Hook) Parent() Handle {
 	return IngressHandle
 }
 
-// ReadHook reads a device's ingress qdisc and filters.
+// ReadHook reads a device's ingress qdisc and filters. The qdisc comes from
+// a dump, although the kernel returns every device's qdiscs in it: a plain
+// RTM_GETQDISC for ffff:fff1 (or handle ffff:) is acknowledged on 6.18 but
+// answered with no qdisc message, so it cannot tell ingress from clsact.
 func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
 	h := Hook{Dev: d}
 	qs, err := Qdiscs(c, d.Index)
