@@ -161,8 +161,7 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 	}
 	if !slices.Contains(cniSupportedVersions, conf.CNIVersion) {
 		return &conf, &cniError{Code: cniErrIncompatibleVersion,
-			Msg:     fmt.Sprintf("cniVersion %q is not supported", conf.CNIVersion),
-			Details: "tcwire speaks " + strings.Join(cniSupportedVersions, ", ")}
+			Msg: fmt.Sprintf("cniVersion %q is not supported: tcwire speaks %s", conf.CNIVersion, strings.Join(cniSupportedVersions, ", "))}
 	}
 	if conf.TapName != "" {
 		if err := checkTapName(conf.TapName); err != nil {
@@ -252,11 +251,18 @@ func jsonError(what, prefix string, b []byte, err error) *cniError {
 	case errors.As(err, &syn):
 		return &cniError{Code: cniErrDecode, Msg: fmt.Sprintf("%s is not valid JSON: %v at byte %d", what, syn, syn.Offset)}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := prefix + typ.Field
+		if typ.Field == "" {
+			field = strings.TrimSuffix(prefix, ".")
+		}
 		if field == "" {
 			field = "(top level)"
 		}
-		return cniErrorf(cniErrInvalidConfig, "%s: field %q: %s is a JSON %s, want %s", what, prefix+field, excerpt(b, typ.Offset), typ.Value, jsonKind(typ.Type.Kind().String()))
+		got := "a JSON " + typ.Value
+		if typ.Value != "array" && typ.Value != "object" {
+			got = excerpt(b, typ.Offset) + " is " + got
+		}
+		return cniErrorf(cniErrInvalidConfig, "%s: field %q: %s, want %s", what, field, got, jsonKind(typ.Type.Kind().String()))
 	}
 	return &cniError{Code: cniErrDecode, Msg: fmt.Sprintf("%s: %v", what, err)}
 }
