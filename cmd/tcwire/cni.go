@@ -374,7 +374,7 @@ func cniCheckCmd(env cniEnv, conf *cniNetConf, k cniKnobs) *cniError {
 	}
 	problems = append(problems, checkResult(conf.PrevResult, env, dev, tap)...)
 	if len(problems) > 0 {
-		return &cniError{Code: cniErrCheck, Msg: fmt.Sprintf("%s and %s are not as ADD left them: %s", dev.Name, tap.Name, problems[0]),
+		return &cniError{Code: cniErrCheck, Msg: fmt.Sprintf("%s and %s are not as ADD left them", dev.Name, tap.Name),
 			Details: strings.Join(problems, "; ")}
 	}
 	return nil
