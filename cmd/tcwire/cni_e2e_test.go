@@ -316,6 +316,12 @@ func framesThrough(t *testing.T, host *nstest.NS, hostDev string, ctr *nstest.NS
 	}
 	defer tap.Close()
 	f := tap.Files()[0]
+	// Opening the tap turns its carrier on at once, but the kernel
+	// activates its qdisc (and sets operstate UP) later, from linkwatch:
+	// until then frames to the tap are dropped, as on any NIC whose link
+	// just came up. A VMM's guest sees the same. Wait for it: on a busy
+	// machine it can take seconds.
+	waitOperUp(t, ctr, tapName)
 	hostIdx := host.Ifindex(hostDev)
 	sock := hostPacketSocket(t, host, hostIdx)
 	const etherType = 0x88b5 // IEEE 802 local experimental
@@ -327,19 +333,37 @@ func framesThrough(t *testing.T, host *nstest.NS, hostDev string, ctr *nstest.NS
 	}
 	const vnetHdr = 10 // the tap has IFF_VNET_HDR: an all-zero header, no offloads
 
-	out := frame("tcwire cni: vm to host")
-	if _, err := f.Write(append(make([]byte, vnetHdr), out...)); err != nil {
-		t.Fatalf("write tap fd: %v", err)
-	}
-	if !waitFor(func() ([]byte, error) { return recvSock(sock) }, out) {
-		t.Errorf("a frame written to %s's fd did not reach %s in the host namespace", tapName, hostDev)
+	// Each direction gets up to three tries, 5 s each: a frame lost to a
+	// busy machine is logged, a path that carries nothing fails.
+	try := func(what string, send func() error, read func() ([]byte, error), want []byte) {
+		t.Helper()
+		var saw []string
+		for i := 1; i <= 3; i++ {
+			if err := send(); err != nil {
+				t.Fatalf("%s: send: %v", what, err)
+			}
+			ok, s := waitForFrame(read, want)
+			if ok {
+				if i > 1 {
+					t.Logf("%s: arrived on try %d (before: %s)", what, i, strings.Join(saw, "; "))
+				}
+				return
+			}
+			saw = append(saw, s)
+		}
+		show, _ := ctr.Try(tcwireBin, "show")
+		stats, _ := ctr.Try("ip", "-s", "link")
+		hostStats, _ := host.Try("ip", "-s", "link", "show", hostDev)
+		t.Errorf("%s: nothing arrived in 3 tries (%s)\n%s\n%s\n%s", what, strings.Join(saw, "; "), show, stats, hostStats)
 	}
 
+	out := frame("tcwire cni: vm to host")
+	try(fmt.Sprintf("%s fd -> %s in the host namespace", tapName, hostDev),
+		func() error { _, err := f.Write(append(make([]byte, vnetHdr), out...)); return err },
+		func() ([]byte, error) { return recvSock(sock) }, out)
+
 	in := frame("tcwire cni: host to vm")
-	if err := unix.Sendto(sock, in, 0, &unix.SockaddrLinklayer{Ifindex: hostIdx, Halen: 6}); err != nil {
-		t.Fatalf("send on %s: %v", hostDev, err)
-	}
-	read := func() ([]byte, error) {
+	readTap := func() ([]byte, error) {
 		buf := make([]byte, 65536)
 		f.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		n, err := f.Read(buf)
@@ -351,23 +375,46 @@ func framesThrough(t *testing.T, host *nstest.NS, hostDev string, ctr *nstest.NS
 		}
 		return buf[vnetHdr:n], nil
 	}
-	if !waitFor(read, in) {
-		t.Errorf("a frame sent out of %s did not come out of %s's fd", hostDev, tapName)
-	}
+	try(fmt.Sprintf("%s in the host namespace -> %s fd", hostDev, tapName),
+		func() error { return unix.Sendto(sock, in, 0, &unix.SockaddrLinklayer{Ifindex: hostIdx, Halen: 6}) },
+		readTap, in)
 }
 
-// waitFor reads frames for up to 5 s until one equals want.
-func waitFor(read func() ([]byte, error), want []byte) bool {
+// waitOperUp waits up to 10 s for name's operstate to be UP.
+func waitOperUp(t *testing.T, ns *nstest.NS, name string) {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < 10*time.Second {
+		if kernelLink(t, ns, name).OperState == link.IF_OPER_UP {
+			if d := time.Since(start); d > 100*time.Millisecond {
+				t.Logf("%s came up %v after it was opened", name, d.Round(time.Millisecond))
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s is not UP 10 s after it was opened: %s", name, ns.Run("ip", "link", "show", name))
+}
+
+// waitForFrame reads frames for up to 5 s until one equals want; when none
+// does, it describes what it saw.
+func waitForFrame(read func() ([]byte, error), want []byte) (bool, string) {
+	seen := 0
+	var last []byte
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		got, err := read()
 		if err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, unix.EINTR) {
-			return false
+			return false, fmt.Sprintf("read error %v after %d frames", err, seen)
 		}
 		if bytes.Equal(got, want) {
-			return true
+			return true, ""
+		}
+		if got != nil {
+			seen++
+			last = got
 		}
 	}
-	return false
+	return false, fmt.Sprintf("%d other frames, the last %x", seen, last)
 }
 
 func recvSock(fd int) ([]byte, error) {
