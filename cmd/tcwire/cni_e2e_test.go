@@ -511,7 +511,12 @@ func TestCNIPluginKnobs(t *testing.T) {
 	ns.Run("ip", "link", "set", "eth0", "mtu", "9000")
 	prev := `{"cniVersion":"1.0.0","interfaces":[{"name":"lxc12345"}],"ips":[{"address":"10.0.1.7/32","gateway":"10.0.1.1"}]}`
 	conf := `{"cniVersion":"1.0.0","name":"n","type":"tcwire","tapName":"vm0","tapUID":1000,"queues":2,"mtu":1500,"prevResult":` + prev + `}`
-	out := mustPlugin(t, "ADD", ns, conf, "CNI_ARGS=IgnoreUnknown=1;TC_REDIRECT_TAP_NAME=vm1;TC_REDIRECT_TAP_GID=100")
+	addArgs := "CNI_ARGS=IgnoreUnknown=1;TC_REDIRECT_TAP_NAME=vm1;TC_REDIRECT_TAP_GID=100"
+	out := mustPlugin(t, "ADD", ns, conf, addArgs)
+	// A runtime retrying ADD with the same prevResult gets the same answer.
+	if again := mustPlugin(t, "ADD", ns, conf, addArgs); again != out {
+		t.Errorf("repeated ADD answered\n%s\nthe first\n%s", again, out)
+	}
 	r := parseOut(t, out)
 	if len(r.Interfaces) != 3 || r.Interfaces[2].Name != "vm1" || r.Interfaces[2].Sandbox != "ctr1" || r.Interfaces[2].MAC != mustLink(t, ns, "eth0").Address {
 		t.Fatalf("result %s: want lxc12345, vm1 in the namespace, vm1 for the VM with eth0's MAC", out)
@@ -640,5 +645,26 @@ func TestCNIPluginErrors(t *testing.T) {
 	e = cniErr(t, cniPlugin(t, "ADD", empty, `{"cniVersion":"1.0.0","name":"n","type":"tcwire","prevResult":{}}`))
 	if e.Code != cniErrNotFound || !strings.Contains(e.Msg, "no veth") {
 		t.Errorf("no veth: %+v", e)
+	}
+}
+
+// TestCNIPluginSandboxAlias: a prevResult naming the namespace by another
+// path (/var/run/netns/X for CNI_NETNS /run/netns/X) still identifies the
+// veth, so only its addresses go to the VM.
+func TestCNIPluginSandboxAlias(t *testing.T) {
+	ns := vethNS(t)
+	alias := "/var/run/netns/" + ns.Name
+	if fi, err := os.Lstat("/var/run"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Skip("/var/run is not a link to /run here")
+	}
+	prev := `{"cniVersion":"1.0.0","interfaces":[{"name":"peer0","sandbox":"/run/netns/elsewhere"},{"name":"eth0","sandbox":"` + alias + `"}],
+		"ips":[{"interface":0,"address":"192.0.2.9/24"},{"interface":1,"address":"10.2.0.2/24"}]}`
+	out := mustPlugin(t, "ADD", ns, `{"cniVersion":"1.0.0","name":"n","type":"tcwire","prevResult":`+prev+`}`)
+	r := parseOut(t, out)
+	if got := r.addressesOf(3); len(got) != 1 || !strings.HasPrefix(got[0], "10.2.0.2/24") {
+		t.Errorf("VM addresses %v, want eth0's 10.2.0.2/24 only:\n%s", got, out)
+	}
+	if r.Interfaces[2].Sandbox != ns.Path() || r.Interfaces[3].MAC != mustLink(t, ns, "eth0").Address {
+		t.Errorf("tap/VM interfaces %+v", r.Interfaces[2:])
 	}
 }

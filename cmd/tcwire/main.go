@@ -36,7 +36,8 @@ commands:
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
   tap del NAME
   ifup TAP
-  explain attach|detach DEV TAP`
+  explain attach|detach DEV TAP
+with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
 type usageError struct {
