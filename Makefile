@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build build-bin demo deps-check test vet fmt-check fuzz fuzz-short fixtures clean
+.PHONY: all build build-bin demo deps-check test vet fmt-check fuzz fuzz-short fixtures clean cni-plugins
 
 all: build
 
@@ -25,9 +25,29 @@ deps-check:
 	@got="$$($(GO) list -m -f '{{if not .Indirect}}{{if not .Main}}{{.Path}}{{end}}{{end}}' all | sort | xargs)"; \
 	if [ "$$got" != "$(DIRECT_DEPS)" ]; then echo "direct dependencies: $$got; want $(DIRECT_DEPS)"; exit 1; fi
 
+# The CNI integration tests (cmd/tcwire/cni_e2e_test.go) drive the real
+# cnitool and the real ptp, bridge and host-local plugins, built from source
+# at these versions with `go install pkg@version`: outside the main module,
+# so go.mod does not change. bin/cni/.stamp-* records what is installed.
+CNI_PLUGINS_VERSION ?= v1.9.1
+CNITOOL_VERSION     ?= v1.3.0
+CNI_BIN             := $(CURDIR)/bin/cni
+CNI_STAMP           := $(CNI_BIN)/.stamp-plugins-$(CNI_PLUGINS_VERSION)-cnitool-$(CNITOOL_VERSION)
+
+cni-plugins: $(CNI_STAMP)
+
+$(CNI_STAMP):
+	@mkdir -p $(CNI_BIN) && rm -f $(CNI_BIN)/.stamp-*
+	GOBIN=$(CNI_BIN) $(GO) install \
+	  github.com/containernetworking/plugins/plugins/main/ptp@$(CNI_PLUGINS_VERSION) \
+	  github.com/containernetworking/plugins/plugins/main/bridge@$(CNI_PLUGINS_VERSION) \
+	  github.com/containernetworking/plugins/plugins/ipam/host-local@$(CNI_PLUGINS_VERSION)
+	GOBIN=$(CNI_BIN) $(GO) install github.com/containernetworking/cni/cnitool@$(CNITOOL_VERSION)
+	@touch $@
+
 # Privileged tests run in throwaway namespaces; they need root.
-test: fmt-check vet deps-check
-	$(GO) test -race -count=1 $(PKGS)
+test: fmt-check vet deps-check cni-plugins
+	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 $(PKGS)
 	$(MAKE) fuzz-short
 
 # Every Fuzz target, briefly (CI); `make fuzz FUZZTIME=5m` runs them longer.

@@ -25,9 +25,15 @@ const (
 	ifupUsage   = "usage: tcwire [--netns NS] ifup TAP   (or tcwire-ifup TAP): wires tapN to ethN"
 )
 
+// errNotTap is wrapped by the error for a tap name that another kind of
+// device has.
+var errNotTap = errors.New("not a tap")
+
 // tapOptions are the settings of a tap tcwire creates.
 type tapOptions struct {
 	queues, owner, group int
+	// mtu of a tap tcwire creates; 0 means the wired device's.
+	mtu uint32
 }
 
 func (o *tapOptions) register(fs *flag.FlagSet) {
@@ -118,6 +124,37 @@ func dial(g *globals) (*nl.Conn, error) {
 // exist. All or nothing: on failure, a tap it created is deleted again (the
 // tc objects are rolled back by tc.Wire).
 func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bool) (*attachResult, error) {
+	w, err := wire(c, netns, devName, tapName, o, noqueue)
+	if err != nil {
+		return nil, err
+	}
+	return w.result(o), nil
+}
+
+// wired is what wire did: both devices as they are now.
+type wired struct {
+	dev, tap *link.Link
+	created  bool // the tap is new
+}
+
+func (w *wired) result(o tapOptions) *attachResult {
+	// A multiqueue tap always has MaxQueues kernel queues; the number the
+	// VMM must open (and be told) is the one asked for.
+	queues := int(w.tap.NumTxQueues)
+	if w.created {
+		queues = o.queues
+	}
+	return &attachResult{
+		Dev: w.dev.Name, DevIfindex: w.dev.Index, Tap: w.tap.Name, Ifindex: w.tap.Index,
+		MAC: w.dev.MAC.String(), MTU: w.tap.MTU, Queues: queues, Created: w.created,
+	}
+}
+
+// wire is the one path of `tcwire attach`, ifup and the CNI plugin's ADD:
+// look dev up, refuse a stale redirect, create the tap (persistent, DEV's
+// MTU unless o.mtu says otherwise) or bring an existing one up, and wire
+// both ways.
+func wire(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bool) (*wired, error) {
 	dev, err := link.Lookup(c, devName)
 	if err != nil {
 		return nil, err
@@ -126,14 +163,18 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 	created := false
 	switch {
 	case link.IsNotFound(err):
-		if tap, err = createTap(c, netns, tapName, o, dev.MTU, noqueue); err != nil {
+		mtu := dev.MTU
+		if o.mtu != 0 {
+			mtu = o.mtu
+		}
+		if tap, err = createTap(c, netns, tapName, o, mtu, noqueue); err != nil {
 			return nil, err
 		}
 		created = true
 	case err != nil:
 		return nil, err
 	case tap.Kind != "tun":
-		return nil, fmt.Errorf("%s is a %s device, not a tap", tapName, orNone(tap.Kind))
+		return nil, fmt.Errorf("%s is a %s device, %w", tapName, orNone(tap.Kind), errNotTap)
 	default:
 		// An existing tap is only brought up: its owner set it up as it wants.
 		if err := c.Exec(link.SetUpRequest(tap.Index, tap.Name)); err != nil {
@@ -150,16 +191,7 @@ func attach(c *nl.Conn, netns, devName, tapName string, o tapOptions, noqueue bo
 		}
 		return nil, err
 	}
-	// A multiqueue tap always has MaxQueues kernel queues; the number the
-	// VMM must open (and be told) is the one asked for.
-	queues := int(tap.NumTxQueues)
-	if created {
-		queues = o.queues
-	}
-	return &attachResult{
-		Dev: dev.Name, DevIfindex: dev.Index, Tap: tap.Name, Ifindex: tap.Index,
-		MAC: dev.MAC.String(), MTU: tap.MTU, Queues: queues, Created: created,
-	}, nil
+	return &wired{dev: dev, tap: tap, created: created}, nil
 }
 
 func orNone(kind string) string {

@@ -10,6 +10,9 @@
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
 //	tcwire explain attach|detach DEV TAP
 //
+// With CNI_COMMAND in the environment it is a chained CNI plugin instead,
+// a drop-in for tc-redirect-tap (cni.go).
+//
 // Exit status: 0 on success, 1 when an operation fails, 2 for usage errors.
 package main
 
@@ -33,7 +36,8 @@ commands:
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
   tap del NAME
   ifup TAP
-  explain attach|detach DEV TAP`
+  explain attach|detach DEV TAP
+with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
 type usageError struct {
@@ -74,6 +78,10 @@ func (g *globals) register(fs *flag.FlagSet) {
 }
 
 func main() {
+	if os.Getenv("CNI_COMMAND") != "" {
+		// Invoked by a container runtime as a CNI plugin (cni.go).
+		os.Exit(cniMain(os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 

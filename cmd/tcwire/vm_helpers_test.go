@@ -243,6 +243,13 @@ func (c *cpioWriter) Close() error {
 // runs script and powers the VM off.
 func vmInitramfs(t *testing.T, path, busybox string, modules []string, script string) {
 	t.Helper()
+	vmInitramfsFiles(t, path, busybox, modules, nil, script)
+}
+
+// vmInitramfsFiles is vmInitramfs with extra files (path in the initramfs,
+// mode 0755, contents) for the script to use.
+func vmInitramfsFiles(t *testing.T, path, busybox string, modules []string, files map[string][]byte, script string) {
+	t.Helper()
 	bb, err := os.ReadFile(busybox)
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -263,6 +270,14 @@ func vmInitramfs(t *testing.T, path, busybox string, modules []string, script st
 		name := vmModName(m) + ".ko"
 		c.File("lib/modules/"+name, 0o644, vmReadModule(t, m))
 		fmt.Fprintf(&init, "insmod /lib/modules/%s || echo 'insmod %s failed'\n", name, name)
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c.File(name, 0o755, files[name])
 	}
 	init.WriteString(script)
 	init.WriteString("\npoweroff -f\n")

@@ -47,8 +47,9 @@ func RequireTool(t testing.TB, name string) {
 
 // NS is a named network namespace under /run/netns.
 type NS struct {
-	Name string
-	t    testing.TB
+	Name    string
+	t       testing.TB
+	deleted atomic.Bool
 }
 
 var counter atomic.Uint64
@@ -63,12 +64,25 @@ func New(t testing.TB) *NS {
 	}
 	ns := &NS{Name: name, t: t}
 	t.Cleanup(func() {
+		if ns.deleted.Load() {
+			return
+		}
 		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
 			t.Errorf("ip netns del %s: %v: %s", name, err, out)
 		}
 	})
 	ns.Run("ip", "link", "set", "lo", "up")
 	return ns
+}
+
+// Delete deletes the namespace now (what a container runtime does when a
+// sandbox goes away) instead of at cleanup.
+func (ns *NS) Delete() {
+	ns.t.Helper()
+	if out, err := exec.Command("ip", "netns", "del", ns.Name).CombinedOutput(); err != nil {
+		ns.t.Fatalf("ip netns del %s: %v: %s", ns.Name, err, out)
+	}
+	ns.deleted.Store(true)
 }
 
 // Path is the namespace's bind mount, usable as a netns path.
