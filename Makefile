@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build build-bin demo deps-check test vet fmt-check fuzz fuzz-short fixtures clean
+.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check test test-nested vet fmt-check fuzz fuzz-short fixtures clean
 
 all: build
 
@@ -28,7 +28,13 @@ deps-check:
 # Privileged tests run in throwaway namespaces; they need root.
 test: fmt-check vet deps-check
 	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) test-nested
 	$(MAKE) fuzz-short
+
+# bench/vishvananda is a module of its own (vishvananda/netlink stays out of
+# tcwire's go.mod): vetted and tested from its directory.
+test-nested:
+	cd bench/vishvananda && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # Every Fuzz target, briefly (CI); `make fuzz FUZZTIME=5m` runs them longer.
 fuzz-short:
@@ -46,6 +52,22 @@ fuzz:
 build-bin:
 	$(GO) build -o bin/tcwire ./cmd/tcwire
 	ln -sf tcwire bin/tcwire-ifup
+
+# bin/tcwire-bench and the vishvananda/netlink contender it runs.
+bench-bin: build-bin
+	$(GO) build -o bin/tcwire-bench ./cmd/tcwire-bench
+	cd bench/vishvananda && $(GO) build -o ../../bin/tcwire-bench-vishvananda .
+
+# As root: the full suite (about 15 minutes); rewrites bench/RESULTS.md,
+# bench/results.json and bench/results.svg. BENCH_FLAGS adds flags.
+BENCH_FLAGS ?=
+bench: bench-bin
+	./bin/tcwire-bench --json --svg bench/results.svg --results bench/RESULTS.md $(BENCH_FLAGS) > bench/results.json.new
+	mv bench/results.json.new bench/results.json
+
+# As root: the short run (under 2 minutes), a table on stdout; writes nothing.
+bench-quick: bench-bin
+	./bin/tcwire-bench --quick $(BENCH_FLAGS)
 
 # As root (sudo make demo; sudo env PATH="$$PATH" make demo when root's PATH
 # lacks go): wires a veth to a tap in two throwaway namespaces with
