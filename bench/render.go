@@ -84,12 +84,12 @@ func (l *L2) Fields() []L2Field {
 func Table(w io.Writer, r *Report) error {
 	h := r.Host
 	fmt.Fprintf(w, "tcwire-bench  %s  kernel %s  %s × %d  %s\n", h.Date, h.Kernel, h.CPUModel, h.Cores, h.GoVersion)
-	fmt.Fprintf(w, "trial %.0f ms × %d rounds (interleaved, rotated), sender CPU %d, reader CPU %d, ethertype %s\n\n",
-		r.Method.TrialMs, r.Method.Rounds, h.SenderCPU, h.ReaderCPU, r.Method.Ethertype)
+	fmt.Fprintf(w, "trial %.0f ms × %d rounds (interleaved, rotated), sender CPU %d, reader CPU %d, ethertype %s, load average %s → %s\n\n",
+		r.Method.TrialMs, r.Method.Rounds, h.SenderCPU, h.ReaderCPU, r.Method.Ethertype, h.LoadAvg, h.LoadAvgEnd)
 	if len(r.Datapaths) > 0 {
 		fmt.Fprintf(w, "Datapaths (Mpps delivered, median over rounds; ratio = median per-round ratio to %s)\n", r.Floors.Datapath)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "datapath\tVM→veth 64B\t×floor\tveth→VM 64B\t×floor\tVM→veth 1500B\tveth→VM 1500B\tRTT p50/p99/p99.9 µs\tCPU ns/pkt\tL2 toward VM")
+		fmt.Fprintln(tw, "datapath\tVM→veth 60B\t×floor\tveth→VM 60B\t×floor\tVM→veth 1500B\tveth→VM 1500B\tRTT p50/p99/p99.9 µs\tCPU ns/pkt\tL2 toward VM")
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\t%s\t%s\n", d.Name,
@@ -100,7 +100,7 @@ func Table(w io.Writer, r *Report) error {
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Drops per second of trial (64B; sender EAGAIN / ENOBUFS, receiver socket, devices, softnet)")
+		fmt.Fprintln(w, "Drops per second of trial (small frames; sender EAGAIN / ENOBUFS, receiver socket, devices, softnet)")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "datapath\tdirection\tMpps (min–max)\tsent Mpps\tEAGAIN/s\tENOBUFS/s\tsock drops/s\tdev drops/s\tsoftnet/s")
 		for i := range r.Datapaths {
@@ -135,7 +135,7 @@ func Table(w io.Writer, r *Report) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "pairs\tµs/attach\tfloor µs/attach\tshow ms\tshow rows\tshow max RSS KiB\tshow DEV ms\tkernel bytes/pair")
 		for _, s := range r.Scale {
-			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%d\t%d\t%.1f\t%.0f\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, s.KernelBytesPerPair)
+			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%d\t%d\t%.1f\t%s\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -167,8 +167,8 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 	fmt.Fprintf(w, "# tcwire-bench results\n\n")
 	fmt.Fprintf(w, "Written by `make bench` (`bin/tcwire-bench`); how to read it: [README.md](README.md). Raw data: [results.json](results.json).\n\n")
 	fmt.Fprintf(w, "## Host\n\n| | |\n|---|---|\n")
-	fmt.Fprintf(w, "| date | %s |\n| kernel | %s |\n| CPU | %s |\n| cores | %d |\n| Go | %s |\n| tc | %s |\n| pinning | sender CPU %d, reader CPU %d |\n",
-		h.Date, h.Kernel, h.CPUModel, h.Cores, h.GoVersion, h.TC, h.SenderCPU, h.ReaderCPU)
+	fmt.Fprintf(w, "| date | %s |\n| kernel | %s |\n| CPU | %s |\n| cores | %d |\n| Go | %s |\n| tc | %s |\n| pinning | sender CPU %d, reader CPU %d |\n| load average (1, 5, 15 min) | %s at the start, %s at the end |\n",
+		h.Date, h.Kernel, h.CPUModel, h.Cores, h.GoVersion, h.TC, h.SenderCPU, h.ReaderCPU, h.LoadAvg, h.LoadAvgEnd)
 	m := r.Method
 	fmt.Fprintf(w, "| method | warm-up, then %d rounds of %.0f ms trials, contenders interleaved with the order rotated each round; medians with min–max; ratios per round against the floor of the same round; GC off during trials |\n", m.Rounds, m.TrialMs)
 	fmt.Fprintf(w, "| frames | %d and %d bytes (without FCS), ethertype %s; CPU at %.0f pps offered |\n\n", m.SmallFrame, m.LargeFrame, m.Ethertype, m.CPURatePPS)
@@ -204,7 +204,7 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 			}
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "\n### Drops (64-byte frames, per second of trial)\n\n| datapath | direction | sent Mpps | EAGAIN/s | ENOBUFS/s | receiver socket drops/s | device drops/s | softnet drops/s |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(w, "\n### Drops (%d-byte frames, per second of trial)\n\n| datapath | direction | sent Mpps | EAGAIN/s | ENOBUFS/s | receiver socket drops/s | device drops/s | softnet drops/s |\n|---|---|---:|---:|---:|---:|---:|---:|\n", m.SmallFrame)
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
 			for _, f := range d.Flows {
@@ -228,10 +228,10 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		fmt.Fprintln(w)
 	}
 	if len(r.Scale) > 0 {
-		fmt.Fprintf(w, "## Scale\n\nN veth+tap pairs in one namespace: all but the last few are wired with pre-encoded raw netlink (floor µs/attach), the last few with tcwire's library (µs/attach, median); `show` is one `bin/tcwire show` process listing every redirect, `show DEV` one device's.\n\n")
+		fmt.Fprintf(w, "## Scale\n\nN veth+tap pairs in one namespace: all but the last are wired with pre-encoded raw netlink (floor µs/attach), the last with tcwire's library (µs/attach: median of repeated attach–detach cycles); `show` is one `bin/tcwire show` process listing every redirect, `show DEV` one device's.\n\n")
 		fmt.Fprintf(w, "| pairs | µs/attach | floor µs/attach | show ms | show rows | show max RSS KiB | show DEV ms | kernel bytes/pair |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Scale {
-			fmt.Fprintf(w, "| %d | %.1f | %.1f | %s | %d | %d | %.1f | %.0f |\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, s.KernelBytesPerPair)
+			fmt.Fprintf(w, "| %d | %.1f | %.1f | %s | %d | %d | %.1f | %s |\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		fmt.Fprintln(w)
 	}

@@ -28,7 +28,7 @@ func sample() *Report {
 			{Name: "tap-write", TapToVethPPS: f(1560000)},
 		},
 		ControlPlane: []Control{{Name: "netlink-floor", UsPerAttach: 100, AllocsPerAttach: f(0), Ratio: 1}, {Name: "tc-cli", UsPerAttach: 12000, Ratio: 120}},
-		Scale:        []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120}},
+		Scale:        []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120, KernelBytesPerPair: f(12000)}},
 	}
 }
 

@@ -41,6 +41,10 @@ type Host struct {
 	// threads were pinned to; -1 when not pinned (a single CPU).
 	SenderCPU int `json:"sender_cpu"`
 	ReaderCPU int `json:"reader_cpu"`
+	// LoadAvg and LoadAvgEnd are /proc/loadavg's 1, 5 and 15 minute load
+	// averages at the start and the end of the run.
+	LoadAvg    string `json:"loadavg_start"`
+	LoadAvgEnd string `json:"loadavg_end"`
 }
 
 // Method records how the run was made.
@@ -163,9 +167,9 @@ type Control struct {
 // Scale is tcwire with many pairs wired in one namespace.
 type Scale struct {
 	Pairs int `json:"pairs"`
-	// UsPerAttach is tc.Wire's time per attach (median of the last few
-	// attaches) once Pairs-1 … pairs are wired; FloorUsPerAttach is the
-	// raw-netlink floor's while wiring the others.
+	// UsPerAttach is tc.Wire's time to attach the last pair while the
+	// others are wired (median of TimedAttaches attach–detach cycles);
+	// FloorUsPerAttach is the raw-netlink floor's while wiring the others.
 	UsPerAttach      float64 `json:"us_per_attach"`
 	TimedAttaches    int     `json:"timed_attaches"`
 	FloorUsPerAttach float64 `json:"floor_us_per_attach"`
@@ -178,9 +182,10 @@ type Scale struct {
 	// ShowOneMs is `tcwire show DEV` for one device.
 	ShowOneMs float64 `json:"show_one_ms"`
 	// KernelBytesPerPair is the growth of the kernel's unreclaimable slab
-	// while attaching, per pair (qdiscs, filters, actions).
-	KernelBytesPerPair float64 `json:"kernel_bytes_per_pair"`
-	SetupS             float64 `json:"setup_s"`
+	// while attaching, per pair (qdiscs, filters, actions); null below 100
+	// pairs, where other kernel activity outweighs it.
+	KernelBytesPerPair *float64 `json:"kernel_bytes_per_pair"`
+	SetupS             float64  `json:"setup_s"`
 }
 
 // Trafgen compares the harness's AF_PACKET sender with netsniff-ng's

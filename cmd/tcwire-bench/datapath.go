@@ -63,7 +63,11 @@ func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, r
 	d0, sn0 := t.drops(), softnetDrops()
 	var rd *reader
 	if rx != nil {
-		rd = startReader(rx.fd, rx.hdr, h.readerCPU, !h.SpinReader, h.rbuf)
+		var sleep time.Duration
+		if rate == 0 && h.Reader == "sleep" {
+			sleep = 50 * time.Microsecond
+		}
+		rd = startReader(rx.fd, rx.hdr, h.readerCPU, h.Reader != "spin", sleep, h.rbuf)
 	}
 	done := make(chan sendResult)
 	go func() { done <- flood(tx.fd, frame, dur, rate, h.senderCPU) }()

@@ -44,6 +44,17 @@ func hostFacts() bench.Host {
 	return h
 }
 
+// loadAvg is the first three fields of /proc/loadavg: other work on the
+// host shows in the spread of the figures.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // cpuBusy returns the busy time of all CPUs (user, nice, system, irq,
 // softirq from /proc/stat) in nanoseconds.
 func cpuBusy() int64 {

@@ -128,7 +128,8 @@ func flood(fd int, frame []byte, dur time.Duration, rate float64, cpu int) sendR
 // and the queue is quiet.
 type reader struct {
 	fd, hdr  int
-	blocking bool // poll(2) between reads instead of spinning
+	blocking bool          // poll(2) between reads instead of spinning
+	sleep    time.Duration // if set: sleep this long instead of poll(2)
 	cpu      int
 	stop     atomic.Bool
 	got      uint64
@@ -136,8 +137,8 @@ type reader struct {
 	buf      []byte
 }
 
-func startReader(fd, hdr, cpu int, blocking bool, buf []byte) *reader {
-	r := &reader{fd: fd, hdr: hdr, cpu: cpu, blocking: blocking, buf: buf}
+func startReader(fd, hdr, cpu int, blocking bool, sleep time.Duration, buf []byte) *reader {
+	r := &reader{fd: fd, hdr: hdr, cpu: cpu, blocking: blocking, sleep: sleep, buf: buf}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -158,7 +159,10 @@ func (r *reader) run() {
 					return
 				}
 			}
-			if r.blocking {
+			switch {
+			case r.sleep > 0:
+				unix.Nanosleep(&unix.Timespec{Nsec: int64(r.sleep)}, nil)
+			case r.blocking:
 				unix.Poll(pfd, 5)
 			}
 			continue
@@ -186,6 +190,8 @@ func flush(fd int, buf []byte) {
 		}
 	}
 }
+
+const minRTTSamples = 20
 
 // rttRun measures round trips: the initiator writes a ping on vm (hdr
 // bytes of virtio-net header), a reflector on far turns it into a pong with
@@ -222,8 +228,14 @@ func rttRun(vmFD, vmHdr, farFD int, dst, src net.HardwareAddr, dur time.Duration
 		ping := buildFrame(vmHdr, minFrame, dst, src, kindPing)
 		buf := make([]byte, 65536)
 		samples = make([]int64, 0, max)
-		deadline := time.Now().Add(dur)
-		for seq := uint64(1); len(samples) < max && time.Now().Before(deadline); seq++ {
+		// At least minRTTSamples, even past dur (a loaded host can stall
+		// the first frames), but never past hardCap.
+		start := time.Now()
+		deadline, hardCap := start.Add(dur), start.Add(dur+5*time.Second)
+		for seq := uint64(1); len(samples) < max; seq++ {
+			if now := time.Now(); !now.Before(hardCap) || (!now.Before(deadline) && len(samples) >= minRTTSamples) {
+				break
+			}
 			binary.BigEndian.PutUint64(ping[vmHdr+offSeq:], seq)
 			t0 := mono()
 			binary.BigEndian.PutUint64(ping[vmHdr+offTS:], uint64(t0))

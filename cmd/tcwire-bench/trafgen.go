@@ -51,7 +51,7 @@ func (h *harness) runTrafgen(path string) *bench.Trafgen {
 	res.Frames = n
 	flush(t.vm.fd, h.rbuf)
 	restore := gcOff()
-	rd := startReader(t.vm.fd, 0, h.readerCPU, true, h.rbuf)
+	rd := startReader(t.vm.fd, 0, h.readerCPU, true, 50*time.Microsecond, h.rbuf)
 	// --no-sock-mem and --notouch-irq: leave the host's socket memory
 	// sysctls and IRQ affinities alone. The stats trafgen prints are not
 	// used: the clock is ours.
