@@ -64,7 +64,12 @@ func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, r
 	var rd *reader
 	if rx != nil {
 		var sleep time.Duration
-		if rate == 0 && h.Reader == "sleep" {
+		switch {
+		case rate > 0:
+			// The CPU trial: wake up every 100 µs rather than once per
+			// frame, as a VMM's interrupt moderation would.
+			sleep = 100 * time.Microsecond
+		case h.Reader == "sleep":
 			sleep = 50 * time.Microsecond
 		}
 		rd = startReader(rx.fd, rx.hdr, h.readerCPU, h.Reader != "spin", sleep, h.rbuf)

@@ -288,13 +288,16 @@ func methodNotes(h *harness) []string {
 		pin + ".",
 		"VM side: tap/macvtap file with the 10-byte virtio-net header (zeroed on write). tap-write and packet-send are ceilings: what one sender alone gets rid of.",
 		"RTT: one frame in flight, CLOCK_MONOTONIC timestamp and sequence number in the frame, a reflector on the far side swaps the MACs; both ends spin on non-blocking reads.",
-		fmt.Sprintf("CPU ns/pkt: CPU time of the harness process (getrusage: its threads run most of the softirq work, which this kernel's tick-based accounting charges to them) plus the ksoftirqd threads' (schedstat) during a trial at %.0f frames/s offered (the sender wakes every 100 µs, the receiver sleeps in poll(2)), divided by frames delivered; the headline is the mean of the two directions. It includes the harness's own system calls and wake-ups; all CPUs' busy time (/proc/stat, other processes included) is in the JSON as system_ns_per_pkt.", h.cpuRate),
+		fmt.Sprintf("CPU ns/pkt: CPU time of the harness process (getrusage: its threads run most of the softirq work, which this kernel's tick-based accounting charges to them) plus the ksoftirqd threads' (schedstat) during a trial at %.0f frames/s offered (sender and receiver wake every 100 µs rather than once per frame), divided by frames delivered; the headline is the mean of the two directions. It includes the harness's own system calls and wake-ups; all CPUs' busy time (/proc/stat, other processes included) is in the JSON as system_ns_per_pkt.", h.cpuRate),
 		"L2: each frame sent three times from the far side; yes = one arrived at the VM's file byte for byte (an AF_PACKET receiver gets the VLAN tag back from PACKET_AUXDATA). All MTUs are 9000.",
 		"Control plane: devices exist and are up; each contender attaches the same pairs in turn and the ingress qdiscs are deleted between contenders; allocations are Go heap allocations in the attaching process (runtime.MemStats).",
 	}
 }
 
 func main() {
+	if os.Getenv(launcherEnv) == "1" {
+		os.Exit(launcherMain())
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"fmt"
-	"os/exec"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/tcwire/tcwire/bench"
@@ -131,32 +128,26 @@ func (h *harness) scaleOne(n int) (bench.Scale, error) {
 		return s, fmt.Errorf("no tcwire binary for show (--tcwire)")
 	}
 	// One device.
-	t1 := time.Now()
-	if err := run(h.tcwireBin, "--netns", ns, "show", pairs[0].veth.Name); err != nil {
+	var one strings.Builder
+	m1, err := runMeasured(h.showLimit, &one, h.tcwireBin, "--netns", ns, "show", pairs[0].veth.Name)
+	if err != nil {
 		return s, err
 	}
-	s.ShowOneMs = float64(time.Since(t1).Microseconds()) / 1e3
+	s.ShowOneMs = float64(m1.elapsed.Microseconds()) / 1e3
 	// Everything, within a limit.
 	s.ShowLimitS = h.showLimit.Seconds()
-	ctx, cancel := context.WithTimeout(context.Background(), h.showLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, h.tcwireBin, "--netns", ns, "show")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	t2 := time.Now()
-	err = cmd.Run()
-	el := time.Since(t2)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.ShowMaxRSS = ru.Maxrss
+	var stdout strings.Builder
+	m, err := runMeasured(h.showLimit, &stdout, h.tcwireBin, "--netns", ns, "show")
+	if err != nil {
+		return s, err
 	}
-	if ctx.Err() != nil {
+	s.ShowMaxRSS = m.maxRSSKB
+	if m.timedOut {
 		return s, nil // show_ms null: it did not finish
 	}
-	if err != nil {
-		return s, fmt.Errorf("tcwire show: %v: %s", err, stderr.String())
-	}
+	el := m.elapsed
 	s.ShowMs = ptr(float64(el.Microseconds()) / 1e3)
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
 	for sc.Scan() {
 		s.ShowRows++
 	}
