@@ -98,7 +98,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
   --only LIST         datapath,control,scale,trafgen (default: all)
-  --rounds N          rounds per contender (default 5, quick 3)
+  --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
   --scale LIST        pair counts (default 1,100,1000,10000; quick 1,100)
 `
@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	}
 	h := &harness{config: cfg, errOut: stderr, rbuf: make([]byte, 65536)}
 	h.quick = cfg.Quick
-	h.budget, h.rounds, h.pairs, h.scale, h.cpuRate = time.Second, 5, 100, []int{1, 100, 1000, 10000}, 100_000
+	h.budget, h.rounds, h.pairs, h.scale, h.cpuRate = 700*time.Millisecond, 7, 100, []int{1, 100, 1000, 10000}, 100_000
 	h.showLimit = 120 * time.Second
 	if cfg.Quick {
 		h.budget, h.rounds, h.pairs, h.scale = 200*time.Millisecond, 3, 10, []int{1, 100}
@@ -288,7 +288,7 @@ func methodNotes(h *harness) []string {
 		pin + ".",
 		"VM side: tap/macvtap file with the 10-byte virtio-net header (zeroed on write). tap-write and packet-send are ceilings: what one sender alone gets rid of.",
 		"RTT: one frame in flight, CLOCK_MONOTONIC timestamp and sequence number in the frame, a reflector on the far side swaps the MACs; both ends spin on non-blocking reads.",
-		fmt.Sprintf("CPU ns/pkt: CPU time of the harness process (getrusage: its threads run most of the softirq work, which this kernel's tick-based accounting charges to them) plus the ksoftirqd threads' (schedstat) during a trial at %.0f frames/s offered (sender and receiver wake every 100 µs rather than once per frame), divided by frames delivered; the headline is the mean of the two directions. It includes the harness's own system calls and wake-ups; all CPUs' busy time (/proc/stat, other processes included) is in the JSON as system_ns_per_pkt.", h.cpuRate),
+		fmt.Sprintf("CPU ns/pkt: CPU time of the harness process (getrusage: its threads run most of the softirq work, which this kernel's tick-based accounting charges to them) plus the ksoftirqd threads' (schedstat) during a trial at %.0f frames/s offered (sender and receiver wake every millisecond rather than once per frame), divided by frames delivered; the headline is the mean of the two directions. It includes the harness's own system calls and wake-ups; all CPUs' busy time (/proc/stat, other processes included) is in the JSON as system_ns_per_pkt.", h.cpuRate),
 		"L2: each frame sent three times from the far side; yes = one arrived at the VM's file byte for byte (an AF_PACKET receiver gets the VLAN tag back from PACKET_AUXDATA). All MTUs are 9000.",
 		"Control plane: devices exist and are up; each contender attaches the same pairs in turn and the ingress qdiscs are deleted between contenders; allocations are Go heap allocations in the attaching process (runtime.MemStats).",
 	}

@@ -82,7 +82,8 @@ type sendResult struct {
 }
 
 // flood writes frame to fd for dur, as fast as it can (rate 0) or paced at
-// rate frames per second; non-blocking, counting refusals.
+// rate frames per second, waking every millisecond; non-blocking, counting
+// refusals.
 func flood(fd int, frame []byte, dur time.Duration, rate float64, cpu int) sendResult {
 	pin(cpu)
 	var r sendResult
@@ -102,7 +103,7 @@ func flood(fd int, frame []byte, dur time.Duration, rate float64, cpu int) sendR
 			due := int64(now.Sub(start)/interval) + 1
 			n = int(due - int64(r.sent+r.eagain+r.enobufs+r.other))
 			if n <= 0 {
-				unix.Nanosleep(&unix.Timespec{Nsec: 100_000}, nil)
+				unix.Nanosleep(&unix.Timespec{Nsec: 1_000_000}, nil)
 				continue
 			}
 		}
