@@ -135,7 +135,7 @@ func Table(w io.Writer, r *Report) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "pairs\tµs/attach\tfloor µs/attach\tshow ms\tshow rows\tshow max RSS KiB\tshow DEV ms\tkernel bytes/pair")
 		for _, s := range r.Scale {
-			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%d\t%d\t%.1f\t%s\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
+			fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%d\t%d\t%.1f\t%s\n", s.Pairs, s.UsPerAttach, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -151,6 +151,13 @@ func Table(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
 	return nil
+}
+
+func floorUs(s Scale) string {
+	if s.Pairs < 2 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", s.FloorUsPerAttach)
 }
 
 func showMs(s Scale) string {
@@ -231,7 +238,7 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		fmt.Fprintf(w, "## Scale\n\nN veth+tap pairs in one namespace: all but the last are wired with pre-encoded raw netlink (floor µs/attach), the last with tcwire's library (µs/attach: median of repeated attach–detach cycles); `show` is one `bin/tcwire show` process listing every redirect, `show DEV` one device's.\n\n")
 		fmt.Fprintf(w, "| pairs | µs/attach | floor µs/attach | show ms | show rows | show max RSS KiB | show DEV ms | kernel bytes/pair |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Scale {
-			fmt.Fprintf(w, "| %d | %.1f | %.1f | %s | %d | %d | %.1f | %s |\n", s.Pairs, s.UsPerAttach, s.FloorUsPerAttach, showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
+			fmt.Fprintf(w, "| %d | %.1f | %s | %s | %d | %d | %.1f | %s |\n", s.Pairs, s.UsPerAttach, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		fmt.Fprintln(w)
 	}
@@ -289,8 +296,8 @@ func SVG(w io.Writer, r *Report) error {
 	}
 	if len(r.Datapaths) > 0 && maxP > 0 {
 		bars(fmt.Sprintf("Mpps delivered, %d-byte frames (median of %d rounds)", r.Method.SmallFrame, r.Method.Rounds))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">VM → veth (tap write)</text>`, left, y, left+14, y+9)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">veth → VM (tap read)</text>`+"\n", left+200, y, left+214, y+9)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">VM → far side (the VM writes)</text>`, left, y, left+14, y+9)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">far side → VM (the VM reads)</text>`+"\n", left+200, y, left+214, y+9)
 		y += 18
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]

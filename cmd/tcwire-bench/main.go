@@ -54,6 +54,7 @@ type config struct {
 	CPURate     float64
 	Datapaths   []string // only these datapaths (hidden, for debugging)
 	Reader      string   // hidden: how a throughput receiver waits: sleep (default), poll, spin
+	FromJSON    string   // render a saved --json report instead of measuring
 }
 
 type harness struct {
@@ -98,6 +99,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
   --only LIST         datapath,control,scale,trafgen (default: all)
+  --from-json FILE    measure nothing: render a report saved with --json
   --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
   --scale LIST        pair counts (default 1,100,1000,10000; quick 1,100)
@@ -124,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.CPURate, "cpu-rate", 0, "")
 	dps := fs.String("datapaths", "", "")
 	fs.StringVar(&c.Reader, "reader", "sleep", "")
+	fs.StringVar(&c.FromJSON, "from-json", "", "")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -305,6 +308,21 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tcwire-bench:", err)
 		os.Exit(2)
+	}
+	if cfg.FromJSON != "" {
+		b, err := os.ReadFile(cfg.FromJSON)
+		var r bench.Report
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err == nil {
+			err = write(cfg, &r, os.Stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tcwire-bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
