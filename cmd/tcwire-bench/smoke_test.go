@@ -38,8 +38,14 @@ func TestSmoke(t *testing.T) {
 	nstest.RequireRoot(t)
 	nstest.RequireTool(t, "tc")
 	tcwire, vish := buildHelpers(t, t.TempDir())
-	cfg := config{Quick: true, Budget: 100 * time.Millisecond, Rounds: 1, Pairs: 2, Scale: []int{1, 3},
-		Tcwire: tcwire, Vishvananda: vish, Trafgen: "none"}
+	out := t.TempDir()
+	// As CI would run it: --quick with the hidden --budget, one round.
+	cfg, err := parseFlags([]string{"--quick", "--json", "--budget", "100ms", "--rounds", "1", "--pairs", "2", "--scale", "1,3",
+		"--tcwire", tcwire, "--vishvananda", vish, "--trafgen", "none",
+		"--svg", filepath.Join(out, "chart.svg"), "--results", filepath.Join(out, "RESULTS.md")}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var progress bytes.Buffer
 	r, err := Run(context.Background(), cfg, &progress)
 	if err != nil {
@@ -48,8 +54,6 @@ func TestSmoke(t *testing.T) {
 	for _, e := range r.Errors {
 		t.Errorf("report error: %s", e)
 	}
-	out := t.TempDir()
-	cfg.JSON, cfg.SVG, cfg.Results = true, filepath.Join(out, "chart.svg"), filepath.Join(out, "RESULTS.md")
 	var js bytes.Buffer
 	if err := write(cfg, r, &js); err != nil {
 		t.Fatal(err)
