@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 # exceeded" as a failure on a loaded machine.
 FUZZSHORT ?= 100000x
 
-.PHONY: all build build-bin demo deps-check test vet fmt-check fuzz fuzz-short fixtures clean cni-plugins
+.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check test test-nested vet fmt-check fuzz fuzz-short fixtures clean cni-plugins
 
 all: build
 
@@ -52,7 +52,13 @@ $(CNI_STAMP):
 # Privileged tests run in throwaway namespaces; they need root.
 test: fmt-check vet deps-check cni-plugins
 	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 $(PKGS)
+	$(MAKE) test-nested
 	$(MAKE) fuzz-short
+
+# bench/vishvananda is a module of its own (vishvananda/netlink stays out of
+# tcwire's go.mod): vetted and tested from its directory.
+test-nested:
+	cd bench/vishvananda && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # Every Fuzz target, briefly (CI); `make fuzz` runs each for FUZZTIME.
 fuzz-short:
@@ -70,6 +76,22 @@ fuzz:
 build-bin:
 	$(GO) build -o bin/tcwire ./cmd/tcwire
 	ln -sf tcwire bin/tcwire-ifup
+
+# bin/tcwire-bench and the vishvananda/netlink contender it runs.
+bench-bin: build-bin
+	$(GO) build -o bin/tcwire-bench ./cmd/tcwire-bench
+	cd bench/vishvananda && $(GO) build -o ../../bin/tcwire-bench-vishvananda .
+
+# As root: the full suite (about 15 minutes); rewrites bench/RESULTS.md,
+# bench/results.json and bench/results.svg. BENCH_FLAGS adds flags.
+BENCH_FLAGS ?=
+bench: bench-bin
+	./bin/tcwire-bench --json --svg bench/results.svg --results bench/RESULTS.md $(BENCH_FLAGS) > bench/results.json.new
+	mv bench/results.json.new bench/results.json
+
+# As root: the short run (under 2 minutes), a table on stdout; writes nothing.
+bench-quick: bench-bin
+	./bin/tcwire-bench --quick $(BENCH_FLAGS)
 
 # As root (sudo make demo; sudo env PATH="$$PATH" make demo when root's PATH
 # lacks go): wires a veth to a tap in two throwaway namespaces with

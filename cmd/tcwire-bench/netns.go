@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+)
+
+// Throwaway network namespaces, made without `ip netns`: a locked thread
+// unshares a new namespace and bind-mounts it under /run/netns, as
+// `ip netns add` does; the thread then exits with it (it stays locked).
+
+var (
+	nsMu    sync.Mutex
+	nsMade  = map[string]bool{}
+	nsCount atomic.Uint64
+)
+
+const netnsDir = "/run/netns"
+
+// newNS creates a namespace called tcwire-bench-<pid>-<n>-<tag> with
+// loopback up and IPv6 off (no router solicitations or MLD reports among
+// the measured frames).
+func newNS(tag string) (string, error) {
+	name := fmt.Sprintf("tcwire-bench-%d-%d-%s", os.Getpid(), nsCount.Add(1), tag)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return "", err
+	}
+	path := netnsDir + "/" + name
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return "", fmt.Errorf("netns %s: %w", name, err)
+	}
+	f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread leaves the runtime with the namespace.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare: %w", err)
+			return
+		}
+		if err := unix.Mount("/proc/thread-self/ns/net", path, "none", unix.MS_BIND, ""); err != nil {
+			errc <- fmt.Errorf("bind mount: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("netns %s: %w", name, err)
+	}
+	nsMu.Lock()
+	nsMade[name] = true
+	nsMu.Unlock()
+	c, err := nl.Dial(&nl.Config{NetNS: name})
+	if err != nil {
+		delNS(name)
+		return "", err
+	}
+	defer c.Close()
+	if err := link.SetUp(c, "lo"); err != nil {
+		delNS(name)
+		return "", err
+	}
+	err = link.Do(name, func() error {
+		for _, k := range []string{"all", "default", "lo"} {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+k+"/disable_ipv6", []byte("1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		delNS(name)
+		return "", fmt.Errorf("netns %s: disable IPv6: %w", name, err)
+	}
+	return name, nil
+}
+
+// delNS unmounts and removes a namespace made by newNS; the kernel frees it
+// (and its devices) once nothing holds it.
+func delNS(name string) error {
+	path := netnsDir + "/" + name
+	err := unix.Unmount(path, unix.MNT_DETACH)
+	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	nsMu.Lock()
+	delete(nsMade, name)
+	nsMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("delete netns %s: %w", name, err)
+	}
+	return nil
+}
+
+// delAllNS removes every namespace this process made and has not deleted.
+func delAllNS() error {
+	nsMu.Lock()
+	var names []string
+	for n := range nsMade {
+		names = append(names, n)
+	}
+	nsMu.Unlock()
+	var errs []error
+	for _, n := range names {
+		errs = append(errs, delNS(n))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcwire/tcwire/internal/nstest"
+)
+
+// buildHelpers builds bin/tcwire and the bench/vishvananda program (its own
+// module) into dir.
+func buildHelpers(t *testing.T, dir string) (tcwire, vish string) {
+	t.Helper()
+	tcwire = filepath.Join(dir, "tcwire")
+	vish = filepath.Join(dir, "tcwire-bench-vishvananda")
+	for _, b := range []struct{ dir, out string }{{"../tcwire", tcwire}, {"../../bench/vishvananda", vish}} {
+		cmd := exec.Command("go", "build", "-o", b.out, ".")
+		cmd.Dir = b.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build in %s: %v\n%s", b.dir, err, out)
+		}
+	}
+	return tcwire, vish
+}
+
+// TestSmoke runs the whole harness with tiny trials and checks that the
+// JSON report is complete and sane. It asserts nothing about speed.
+func TestSmoke(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.RequireTool(t, "tc")
+	tcwire, vish := buildHelpers(t, t.TempDir())
+	out := t.TempDir()
+	// As CI would run it: --quick with the hidden --budget, one round.
+	cfg, err := parseFlags([]string{"--quick", "--json", "--budget", "100ms", "--rounds", "1", "--pairs", "2", "--scale", "1,3",
+		"--tcwire", tcwire, "--vishvananda", vish, "--trafgen", "none",
+		"--svg", filepath.Join(out, "chart.svg"), "--results", filepath.Join(out, "RESULTS.md")}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	r, err := Run(context.Background(), cfg, &progress)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, progress.String())
+	}
+	for _, e := range r.Errors {
+		t.Errorf("report error: %s", e)
+	}
+	var js bytes.Buffer
+	if err := write(cfg, r, &js); err != nil {
+		t.Fatal(err)
+	}
+
+	// The JSON, read back generically: every documented field present.
+	var doc map[string]any
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	dps, _ := doc["datapaths"].([]any)
+	byName := map[string]map[string]any{}
+	for _, d := range dps {
+		m := d.(map[string]any)
+		byName[m["name"].(string)] = m
+	}
+	for _, s := range datapathSpecs {
+		d, ok := byName[s.name]
+		if !ok {
+			t.Errorf("datapath %s missing", s.name)
+			continue
+		}
+		for _, k := range []string{"tap_to_veth_pps", "veth_to_tap_pps", "rtt_p50_us", "rtt_p99_us", "rtt_p999_us", "cpu_ns_per_pkt", "l2"} {
+			if _, ok := d[k]; !ok {
+				t.Errorf("%s: no %q", s.name, k)
+			}
+		}
+		pos := func(k string) {
+			if v, ok := d[k].(float64); !ok || v <= 0 {
+				t.Errorf("%s: %s = %v, want > 0", s.name, k, d[k])
+			}
+		}
+		switch s.name {
+		case "tap-write":
+			pos("tap_to_veth_pps")
+		case "packet-send":
+			pos("veth_to_tap_pps")
+		default:
+			for _, k := range []string{"tap_to_veth_pps", "veth_to_tap_pps", "tap_to_veth_pps_1500", "veth_to_tap_pps_1500", "rtt_p50_us", "rtt_p99_us", "rtt_p999_us", "cpu_ns_per_pkt"} {
+				pos(k)
+			}
+			l2, _ := d["l2"].(map[string]any)
+			for _, k := range []string{"stp", "pause", "lacp", "dot1x", "lldp", "vlan", "jumbo"} {
+				if _, ok := l2[k].(bool); !ok {
+					t.Errorf("%s: l2.%s = %v, want a bool", s.name, k, l2[k])
+				}
+			}
+		}
+	}
+	// A functional fact, not a timing: tc mirred and a plain veth pass
+	// every test frame to the VM untouched.
+	for _, name := range []string{"tcwire", "tc-redirect", "veth"} {
+		if l2 := r.DatapathByName(name); l2 != nil && l2.L2 != nil {
+			for _, f := range l2.L2.Fields() {
+				if f.Value == nil || !*f.Value {
+					t.Errorf("%s: %s frame did not reach the VM", name, f.Name)
+				}
+			}
+		}
+	}
+	cps, _ := doc["control_plane"].([]any)
+	seen := map[string]bool{}
+	for _, c := range cps {
+		m := c.(map[string]any)
+		name := m["name"].(string)
+		seen[name] = true
+		if v, _ := m["us_per_attach"].(float64); v <= 0 {
+			t.Errorf("control plane %s: us_per_attach %v", name, m["us_per_attach"])
+		}
+		_, hasAllocs := m["allocs_per_attach"].(float64)
+		inProcess := name == "tcwire" || name == "vishvananda" || name == "netlink-floor"
+		if hasAllocs != inProcess {
+			t.Errorf("control plane %s: allocs_per_attach %v", name, m["allocs_per_attach"])
+		}
+	}
+	for _, c := range contenders {
+		if !seen[c.name] {
+			t.Errorf("control plane %s missing", c.name)
+		}
+	}
+	if len(r.Scale) != 2 {
+		t.Fatalf("scale: %+v", r.Scale)
+	}
+	for _, s := range r.Scale {
+		if s.UsPerAttach <= 0 || s.ShowMs == nil || s.ShowRows != 2*s.Pairs || s.ShowOneMs <= 0 {
+			t.Errorf("scale %+v", s)
+		}
+	}
+
+	svg, err := os.ReadFile(cfg.SVG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(svg))
+	for {
+		if _, err := dec.Token(); err != nil {
+			if err.Error() != "EOF" {
+				t.Errorf("SVG is not well-formed: %v", err)
+			}
+			break
+		}
+	}
+	md, err := os.ReadFile(cfg.Results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "](chart.svg)") || !strings.Contains(string(md), "| tcwire |") {
+		t.Errorf("RESULTS.md lacks the chart or the tcwire row:\n%s", md)
+	}
+
+	// Nothing left behind.
+	left, _ := filepath.Glob(netnsDir + "/tcwire-bench-" + itoa(os.Getpid()) + "-*")
+	if len(left) > 0 {
+		t.Errorf("namespaces left: %v", left)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestParseFlags(t *testing.T) {
+	c, err := parseFlags([]string{"--quick", "--json", "--budget", "200ms", "--scale", "1,10", "--only", "datapath,scale"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Quick || !c.JSON || c.Budget != 200*time.Millisecond || len(c.Scale) != 2 || !c.Only["scale"] || c.Only["control"] {
+		t.Errorf("config %+v", c)
+	}
+	for _, bad := range [][]string{{"--scale", "0"}, {"--only", "nope"}, {"extra"}} {
+		if _, err := parseFlags(bad, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
+	}
+}
