@@ -25,6 +25,8 @@ func NetNSPath(ns string) (string, error) {
 	switch {
 	case ns == "":
 		return "", errors.New("nl: empty network namespace name")
+	case strings.IndexByte(ns, 0) >= 0:
+		return "", fmt.Errorf("nl: network namespace %q contains a NUL byte", ns)
 	case strings.ContainsRune(ns, '/'):
 		return ns, nil
 	case ns == "." || ns == "..":
