@@ -18,13 +18,6 @@ import (
 	"github.com/tcwire/tcwire/tuntap"
 )
 
-// EnvLong names the variable that turns on the large variants of the
-// hardening tests (make hardening).
-const EnvLong = "TCWIRE_LONG"
-
-// long reports whether TCWIRE_LONG=1.
-func long() bool { return os.Getenv(EnvLong) == "1" }
-
 // wirePair is a veth and a tap to wire together.
 type wirePair struct {
 	veth, tap Dev
@@ -265,7 +258,7 @@ func TestConcurrentWire(t *testing.T) {
 	nstest.RequireTool(t, "ip")
 	nstest.RequireTool(t, "tc")
 	n, workers := 100, 16
-	if long() {
+	if nstest.Long() {
 		n, workers = 1000, 32
 	}
 	fds, goroutines := openFDs(t), runtime.NumGoroutine()

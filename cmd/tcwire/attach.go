@@ -193,17 +193,22 @@ func createTap(c *nl.Conn, netns, name string, o tapOptions, mtu uint32, noqueue
 }
 
 func createTapConfig(c *nl.Conn, cfg tuntap.Config, mtu uint32, mac net.HardwareAddr, noqueue bool) (*link.Link, error) {
+	// The tap is made persistent last, once it is set up: until then it
+	// lives only as long as this process's file, so a tcwire killed half
+	// way (SIGKILL, a crash) leaves no half-made tap behind for the next
+	// attach to take for a tap someone else made, and a failure here
+	// needs no rollback but closing the file.
+	persist := cfg.Persist
+	cfg.Persist = false
 	t, err := tuntap.Create(cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer t.Close()
 	name := t.Name() // the kernel's choice when cfg.Name has %d
-	if err := t.Close(); err != nil {
-		return nil, errors.Join(err, deleteTap(c, name))
-	}
 	l, err := link.Lookup(c, name)
 	if err != nil {
-		return nil, errors.Join(err, deleteTap(c, name))
+		return nil, err
 	}
 	reqs := []nl.Request{link.MarkRequest(l.Index, name)}
 	if mtu != 0 {
@@ -217,6 +222,14 @@ func createTapConfig(c *nl.Conn, cfg tuntap.Config, mtu uint32, mac net.Hardware
 		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: name, Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
 	}
 	if err := errors.Join(c.Do(reqs...)...); err != nil {
+		return nil, err
+	}
+	if persist {
+		if err := t.SetPersist(true); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Close(); err != nil {
 		return nil, errors.Join(err, deleteTap(c, name))
 	}
 	return link.Lookup(c, name)
