@@ -359,16 +359,22 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// nobody runs the binary with no capabilities at all, as uid/gid 65534.
-func nobody(t *testing.T, ns *nstest.NS, args ...string) result {
+// nobody runs the binary (bin) with no capabilities at all, as uid/gid
+// 65534.
+func nobody(t *testing.T, ns *nstest.NS, bin string, args ...string) result {
 	t.Helper()
-	argv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", tcwireBin}
+	argv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", bin}
 	if ns != nil {
 		argv = append([]string{"ip", "netns", "exec", ns.Name}, argv...)
 	}
 	return execute(t, append(argv, args...)...)
 }
 
+// TestWithoutCapNetAdmin runs every command as a user with no capability,
+// inside the namespace and with --netns: what changes something fails
+// with exit 1 and says CAP_NET_ADMIN is needed (and CAP_SYS_ADMIN for
+// --netns), and changes nothing; what only reads works inside the
+// namespace.
 func TestWithoutCapNetAdmin(t *testing.T) {
 	nstest.RequireTool(t, "setpriv")
 	ns := vethNS(t)
@@ -376,33 +382,73 @@ func TestWithoutCapNetAdmin(t *testing.T) {
 	// With an owner and group, so that only CAP_NET_ADMIN opens the tap:
 	// the kernel lets anyone attach to a persistent tap that has neither.
 	mustTcwire(t, "--netns", wired.Name, "attach", "eth0", "tap0", "--owner", "1234", "--group", "5678")
+	explained := mustTcwire(t, "--netns", wired.Name, "explain", "attach", "eth0", "tap0").stdout
 	for _, tc := range []struct {
 		name string
 		ns   *nstest.NS // run inside it; nil: pass --netns
 		in   *nstest.NS
+		bin  string // tcwireBin unless set
 		args []string
+		ok   bool     // exit 0, else exit 1
+		want []string // in stderr when it fails; CAP_NET_ADMIN unless set
 	}{
-		{"attach in the namespace", ns, ns, []string{"attach", "eth0", "tap0"}},
-		{"attach --netns", nil, ns, []string{"--netns", ns.Name, "attach", "eth0", "tap0"}},
-		{"detach in the namespace", wired, wired, []string{"detach", "eth0", "tap0"}},
-		{"detach --netns", nil, wired, []string{"--netns", wired.Name, "detach", "eth0", "tap0"}},
-		{"tap add", ns, ns, []string{"tap", "add", "tapx"}},
-		{"tap del", wired, wired, []string{"tap", "del", "tap0"}},
-		{"ifup", nil, ns, []string{"--netns", ns.Name, "ifup", "tap0"}},
+		{name: "attach in the namespace", ns: ns, in: ns, args: []string{"attach", "eth0", "tap0"}},
+		{name: "attach --json in the namespace", ns: ns, in: ns, args: []string{"--json", "attach", "eth0", "tap0", "--queues", "2"}},
+		{name: "attach --netns", in: ns, args: []string{"--netns", ns.Name, "attach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "attach of a wired pair", ns: wired, in: wired, args: []string{"attach", "eth0", "tap0"}},
+		{name: "detach in the namespace", ns: wired, in: wired, args: []string{"detach", "eth0", "tap0"}},
+		{name: "detach --netns", in: wired, args: []string{"--netns", wired.Name, "detach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tap add", ns: ns, in: ns, args: []string{"tap", "add", "tapx"}},
+		{name: "tap add --netns", in: ns, args: []string{"--netns", ns.Name, "tap", "add", "tapx"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tap del", ns: wired, in: wired, args: []string{"tap", "del", "tap0"}},
+		{name: "tap del --netns", in: wired, args: []string{"--netns", wired.Name, "tap", "del", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "ifup --netns", in: ns, args: []string{"--netns", ns.Name, "ifup", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tcwire-ifup in the namespace", ns: ns, in: ns, bin: tcwireIfup, args: []string{"tap0"}},
+		{name: "show --netns", in: wired, args: []string{"--netns", wired.Name, "show"}, want: []string{"CAP_SYS_ADMIN"}},
+		{name: "explain --netns", in: wired, args: []string{"--netns", wired.Name, "explain", "attach", "eth0", "tap0"}, want: []string{"CAP_SYS_ADMIN"}},
+		// Reading needs no privilege.
+		{name: "show in the namespace", ns: wired, in: wired, args: []string{"show"}, ok: true},
+		{name: "explain in the namespace", ns: wired, in: wired, args: []string{"explain", "attach", "eth0", "tap0"}, ok: true},
+		{name: "help", args: []string{"--help"}, ok: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, tc.in)
-			r := nobody(t, tc.ns, tc.args...)
-			if r.code != 1 || !strings.Contains(r.stderr, "CAP_NET_ADMIN") {
-				t.Errorf("%s\nwant exit 1 and CAP_NET_ADMIN in stderr", r)
+			bin, code, want := tc.bin, 1, tc.want
+			if bin == "" {
+				bin = tcwireBin
 			}
-			sameState(t, "an unprivileged "+tc.name, before, snapshot(t, tc.in))
+			switch {
+			case tc.ok:
+				code, want = 0, nil
+			case want == nil:
+				want = []string{"CAP_NET_ADMIN"}
+			}
+			var before string
+			if tc.in != nil {
+				before = snapshot(t, tc.in)
+			}
+			r := nobody(t, tc.ns, bin, tc.args...)
+			if r.code != code {
+				t.Errorf("%s\nwant exit %d", r, code)
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %s:\n%s", w, r)
+				}
+			}
+			switch tc.name {
+			case "show in the namespace":
+				if !strings.Contains(r.stdout, "tap0") {
+					t.Errorf("unprivileged show: %s", r)
+				}
+			case "explain in the namespace":
+				if r.stdout != explained {
+					t.Errorf("unprivileged explain differs from root's:\n%s\n--- root's\n%s", r.stdout, explained)
+				}
+			}
+			if tc.in != nil {
+				sameState(t, "an unprivileged "+tc.name, before, snapshot(t, tc.in))
+			}
 		})
-	}
-	// Reading needs no privilege.
-	r := nobody(t, wired, "show")
-	if r.code != 0 || !strings.Contains(r.stdout, "tap0") {
-		t.Errorf("unprivileged show: %s", r)
 	}
 }
 
