@@ -41,7 +41,7 @@ func NetNSPath(ns string) (string, error) {
 
 // Conn is a NETLINK_ROUTE socket with extended acks and strict checking on.
 // It is safe for concurrent use: each Do or Dump owns the socket until its
-// last reply is read.
+// last reply is read, except during the pause before a retry.
 type Conn struct {
 	mu    sync.Mutex
 	c     *netlink.Conn
@@ -152,17 +152,19 @@ func (c *Conn) Do(reqs ...Request) []error {
 		}
 	}
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	refused := make([]bool, len(reqs))
 	todo := make([]int, len(reqs))
 	for i := range todo {
 		todo[i] = i
 	}
 	for tries := 1; ; tries++ {
+		// The socket is ours for a round; others may use it during the
+		// pause before the next.
+		c.mu.Lock()
 		for _, chunk := range c.chunks(reqs, todo) {
 			c.round(reqs, chunk, errs, refused)
 		}
+		c.mu.Unlock()
 		var again []int
 		var pause time.Duration
 		for _, i := range todo {
@@ -309,10 +311,10 @@ func (c *Conn) Exec(r Request) error { return c.Do(r)[0] }
 // run again as the Retry policy says; an interrupted dump that is not
 // gives an error wrapping ErrDumpInterrupted rather than partial data.
 func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for tries := 1; ; tries++ {
+		c.mu.Lock()
 		msgs, refused, err := c.dumpOnce(r)
+		c.mu.Unlock()
 		if err == nil || !refused {
 			return msgs, err
 		}

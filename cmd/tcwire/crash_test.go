@@ -192,8 +192,14 @@ func TestKilled(t *testing.T) {
 		}
 	}
 	sameState(t, "traced attach then detach", initial, crashState(t, ns))
-	median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
-	window := [2]time.Duration{median(took[0]) * 5 / 4, median(took[1]) * 5 / 4}
+	// A random kill comes within 1.25 times the median run of the
+	// command, kept up to date with the runs that follow kills: the
+	// machine's load changes the length of a run.
+	median := func(d []time.Duration) time.Duration {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
 	t.Logf("attach: %d points, %v; detach: %d points, %v (median of 3 untraced runs)", points[0], median(took[0]), points[1], median(took[1]))
 
 	const pause = 20 * time.Millisecond
@@ -217,7 +223,7 @@ func TestKilled(t *testing.T) {
 			landed[which][n]++
 			return fmt.Sprintf("after call %d", n)
 		}
-		d := time.Duration(rand.Int64N(int64(window[which])))
+		d := time.Duration(rand.Int64N(int64(median(took[which]) * 5 / 4)))
 		cmd := exec.Command(tcwireBin, args...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -244,7 +250,10 @@ func TestKilled(t *testing.T) {
 			if strings.Contains(where, "exit") && !strings.Contains(where, "exit 0") {
 				t.Errorf("trial %d: %s %s", trial, step.name, where)
 			}
-			if r := tcwire(t, step.args...); r.code != 0 {
+			began := time.Now()
+			r := tcwire(t, step.args...)
+			took[which] = append(took[which], time.Since(began))
+			if r.code != 0 {
 				t.Fatalf("trial %d: %s killed %s, leaving %s; the next %s: %s", trial, step.name, where, state, step.name, r)
 			}
 			if got := crashState(t, ns); got != step.after {
