@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 # exceeded" as a failure on a loaded machine.
 FUZZSHORT ?= 100000x
 
-.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check test test-nested vet fmt-check fuzz fuzz-short fixtures clean cni-plugins
+.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check test test-nested vet fmt-check fuzz fuzz-short hardening fixtures clean cni-plugins
 
 all: build
 
@@ -71,6 +71,17 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
 	  done; \
 	done
+
+# The hardening tests at full size (TCWIRE_LONG=1, as root): 1000 veth/tap
+# pairs wired and unwired by concurrent goroutines, 300 attach/detach runs
+# killed with SIGKILL, thousands of requests in one batch, 10000 filters in
+# one dump; then every fuzz target for HARDENING_FUZZTIME. `make test` runs
+# the same tests at their CI size (100 pairs, 50 kills, fuzz 10 s each).
+HARDENING_TESTS   ?= ^(TestConcurrentWire|TestKilled|TestDeviceDeletedDuringAttach|TestFilters10000|TestDoLargeBatch)$$
+HARDENING_FUZZTIME ?= 1m
+hardening:
+	TCWIRE_LONG=1 $(GO) test -race -count=1 -timeout 60m -v -run '$(HARDENING_TESTS)' ./nl ./tc ./cmd/tcwire
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(HARDENING_FUZZTIME)
 
 # bin/tcwire, and its tcwire-ifup link (qemu's script=).
 build-bin:

@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -147,6 +148,109 @@ func FuzzFDBEntry(f *testing.F) {
 		}
 		if e.Ifindex != nd.Ifindex || e.State != nd.State || e.Flags != nd.Flags || nd.Family != unix.AF_BRIDGE {
 			t.Fatalf("entry %+v vs ndmsg %+v", e, nd)
+		}
+	})
+}
+
+// infoDataSeeds are the payloads the Info decoders read in the fixtures'
+// RTM_NEWLINK messages: IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA of
+// IFLA_LINKINFO, and IFLA_PROTINFO.
+func infoDataSeeds(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, b := range fixtureBodies(f, unix.RTM_NEWLINK) {
+		if len(b) < IfinfomsgLen {
+			continue
+		}
+		attrs, _ := nl.ParseAttrs(b[IfinfomsgLen:])
+		for _, a := range attrs {
+			switch a.Type {
+			case unix.IFLA_PROTINFO:
+				out = append(out, a.Data)
+			case unix.IFLA_LINKINFO:
+				info, _ := nl.ParseAttrs(a.Data)
+				for _, i := range info {
+					if i.Type == unix.IFLA_INFO_DATA || i.Type == unix.IFLA_INFO_SLAVE_DATA {
+						out = append(out, i.Data)
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		f.Fatal("no IFLA_INFO_DATA in the fixtures")
+	}
+	return out
+}
+
+// FuzzInfoData feeds the same bytes to every decoder of a kind's own
+// attributes (tun, bridge, macvlan, bridge port), which ParseLink reaches
+// only through IFLA_LINKINFO: none may panic, and each decodes the same
+// input the same way twice.
+func FuzzInfoData(f *testing.F) {
+	for _, b := range infoDataSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, dec := range []struct {
+			name string
+			new  func() interface{ UnmarshalBinary([]byte) error }
+		}{
+			{"TunInfo", func() interface{ UnmarshalBinary([]byte) error } { return new(TunInfo) }},
+			{"BridgeInfo", func() interface{ UnmarshalBinary([]byte) error } { return new(BridgeInfo) }},
+			{"MacvlanInfo", func() interface{ UnmarshalBinary([]byte) error } { return new(MacvlanInfo) }},
+			{"BridgePort", func() interface{ UnmarshalBinary([]byte) error } { return new(BridgePort) }},
+		} {
+			one, two := dec.new(), dec.new()
+			err1, err2 := one.UnmarshalBinary(b), two.UnmarshalBinary(bytes.Clone(b))
+			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(one, two) {
+				t.Fatalf("%s decodes the same bytes differently: %+v (%v) and %+v (%v)", dec.name, one, err1, two, err2)
+			}
+			if _, perr := nl.ParseAttrs(b); perr != nil && err1 == nil {
+				t.Fatalf("%s accepted attributes that do not parse: %v", dec.name, perr)
+			}
+		}
+	})
+}
+
+// FuzzLinkSchema annotates arbitrary bytes with link.Schema, as `tcwire
+// explain` and the golden tests' diffs do: every row must be the input's
+// bytes at the row's offset.
+func FuzzLinkSchema(f *testing.F) {
+	fs, err := fixture.Glob(filepath.Join("..", "testdata", "link"), "*.fixture")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, fx := range fs {
+		for _, m := range append(received(f, fx), sent(f, fx)...) {
+			// Whole link dumps (several KB) would slow the fuzzer down
+			// to a crawl; the messages under 1 KB cover every nest.
+			if len(m) <= 1024 {
+				f.Add(m)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = nl.Dump(b, Schema)
+		for _, l := range nl.Annotate(b, Schema) {
+			if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) || !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
+				t.Fatalf("row %+v does not match the input at its offset", l)
+			}
+		}
+	})
+}
+
+// FuzzParseMacvlanMode: a mode name that parses prints back as itself.
+func FuzzParseMacvlanMode(f *testing.F) {
+	for _, s := range []string{"private", "vepa", "bridge", "passthru", "source", "", "Bridge", "bridge\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMacvlanMode(s)
+		if err != nil {
+			return
+		}
+		if m.String() != s {
+			t.Fatalf("ParseMacvlanMode(%q) = %d, which prints as %q", s, m, m.String())
 		}
 	})
 }

@@ -3,6 +3,7 @@ package nl_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/tcwire/tcwire/nl"
@@ -473,6 +474,17 @@ func FuzzParseAttrs(f *testing.F) {
 		for _, a := range attrs {
 			if a.Type&^nl.NLA_TYPE_MASK != 0 {
 				t.Fatalf("type %#x carries flag bits", a.Type)
+			}
+			// The accessors: a payload too short is an error, never a
+			// panic; a string stops at the first NUL.
+			if _, err := a.Uint32(); (err == nil) != (len(a.Data) >= 4) {
+				t.Fatalf("Uint32 of %d bytes: %v", len(a.Data), err)
+			}
+			if _, err := a.Uint64(); (err == nil) != (len(a.Data) >= 8) {
+				t.Fatalf("Uint64 of %d bytes: %v", len(a.Data), err)
+			}
+			if s := a.String(); len(s) > len(a.Data) || strings.IndexByte(s, 0) >= 0 || !bytes.HasPrefix(a.Data, []byte(s)) {
+				t.Fatalf("String of % x = %q", a.Data, s)
 			}
 			total += nl.Align(4 + len(a.Data))
 		}

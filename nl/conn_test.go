@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/nstest"
@@ -140,6 +141,8 @@ func TestNetNSPath(t *testing.T) {
 		{in: "", bad: true},
 		{in: ".", bad: true},
 		{in: "..", bad: true},
+		{in: "a\x00b", bad: true},
+		{in: "/run/netns/a\x00b", bad: true},
 	}
 	for _, tt := range tests {
 		got, err := nl.NetNSPath(tt.in)
@@ -150,6 +153,32 @@ func TestNetNSPath(t *testing.T) {
 			t.Errorf("NetNSPath(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// FuzzNetNSPath: a name resolves to one path under /run/netns, a path to
+// itself; never to the caller's namespace (""), never through "..", never
+// with a NUL (which would cut the path short in the kernel).
+func FuzzNetNSPath(f *testing.F) {
+	for _, s := range []string{"blue", "/proc/1/ns/net", "./x", "", ".", "..", "a/../b", "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ns string) {
+		p, err := nl.NetNSPath(ns)
+		if err != nil {
+			if p != "" {
+				t.Fatalf("NetNSPath(%q) = %q and %v", ns, p, err)
+			}
+			return
+		}
+		switch {
+		case p == "" || strings.IndexByte(p, 0) >= 0:
+			t.Fatalf("NetNSPath(%q) = %q", ns, p)
+		case strings.ContainsRune(ns, '/') && p != ns:
+			t.Fatalf("NetNSPath(%q) = %q: a path must stay as given", ns, p)
+		case !strings.ContainsRune(ns, '/') && (p != "/run/netns/"+ns || ns == "." || ns == ".."):
+			t.Fatalf("NetNSPath(%q) = %q: a name must be a file of /run/netns", ns, p)
+		}
+	})
 }
 
 func TestDialNetNS(t *testing.T) {
@@ -552,4 +581,38 @@ func TestConcurrentBatches(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDoLargeBatch: thousands of requests in one Do, refusals with the
+// kernel's text among them. Their acknowledgements would overflow the
+// socket's receive buffer in one sendmsg (the kernel drops what does not
+// fit: ENOBUFS, outcomes unknown, and the Conn left out of step); Do sends
+// them in chunks that fit, so every request gets its own answer.
+func TestDoLargeBatch(t *testing.T) {
+	ns := nstest.New(t)
+	ipn(t, ns, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+	eth0 := int32(ns.Ifindex("eth0"))
+	c := dial(t, &nl.Config{NetNS: ns.Name})
+	add := ingressRequest(eth0, "tc qdisc add dev eth0 ingress")
+	del := ingressDel(eth0, "tc qdisc del dev eth0 ingress")
+	const rounds = 1000
+	var reqs []nl.Request
+	for range rounds {
+		reqs = append(reqs, add, add, del) // ok, EEXIST, ok
+	}
+	start := time.Now()
+	errs := c.Do(reqs...)
+	t.Logf("%d requests in %v", len(reqs), time.Since(start))
+	for i, err := range errs {
+		want := i%3 == 1
+		if want && (!errors.Is(err, unix.EEXIST) || !strings.Contains(err.Error(), "Exclusivity flag on")) || !want && err != nil {
+			t.Fatalf("request %d (%s): %v", i, reqs[i].Cmd, err)
+		}
+	}
+	if ingressOn(t, c, int(eth0)) {
+		t.Fatal("ingress qdisc left on eth0")
+	}
+	if err := c.Exec(add); err != nil {
+		t.Fatalf("after the batch: %v", err)
+	}
 }

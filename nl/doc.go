@@ -7,4 +7,16 @@
 // sets NLA_F_NESTED only where the caller asks for it. Replies are read with
 // ParseAttrs, which keeps attributes it does not know. Annotate turns any
 // message into an annotated hex dump, given a Schema.
+//
+// Conn.Do sends a batch in one sendmsg and reads one acknowledgement per
+// request. The kernel queues those acknowledgements on the socket before
+// the sendmsg returns and drops what does not fit the receive buffer
+// (ENOBUFS), so a batch of hundreds of requests is sent in chunks that fit
+// (a few requests, such as tc.Wire's four, always go in one). Dumps need no
+// such care: the kernel fills the socket only as the reader empties it, so
+// a dump of any size (10000 filters on one device are tested) arrives
+// whole with the default buffer. A request refused with EBUSY or EAGAIN,
+// and a dump interrupted by a concurrent change, are tried again (Retry,
+// DefaultRetry); a request is never sent twice unless the kernel said it
+// had refused it.
 package nl

@@ -272,3 +272,34 @@ func FuzzDumpSchema(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseText feeds text to the parsers of tc's words — handles,
+// protocols and action controls — and checks that what parses prints back
+// to something that parses to the same value.
+func FuzzParseText(f *testing.F) {
+	for _, s := range []string{"root", "ingress", "none", "ffff:", "ffff:fff2", "1:", "1", "10000:", "1:10000", ":1", "",
+		"all", "ip", "ipv6", "802.1Q", "0x0800", "2048", "0", "65536",
+		"stolen", "pipe", "ok", "pass", "drop", "control 3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if h, err := ParseHandle(s); err == nil {
+			if back, err := ParseHandle(h.String()); err != nil || back != h {
+				t.Fatalf("ParseHandle(%q) = %#x, printed %q, read back %#x, %v", s, uint32(h), h.String(), uint32(back), err)
+			}
+		}
+		if p, err := ParseProtocol(s); err == nil {
+			if p == 0 {
+				t.Fatalf("ParseProtocol(%q) = 0, which the kernel refuses", s)
+			}
+			if back, err := ParseProtocol(ProtocolName(p)); err != nil || back != p {
+				t.Fatalf("ParseProtocol(%q) = %#x, printed %q, read back %#x, %v", s, p, ProtocolName(p), back, err)
+			}
+		}
+		if c, err := ParseControl(s); err == nil {
+			if back, err := ParseControl(ControlName(c)); err != nil || back != c {
+				t.Fatalf("ParseControl(%q) = %d, printed %q, read back %d, %v", s, c, ControlName(c), back, err)
+			}
+		}
+	})
+}

@@ -250,31 +250,32 @@ func (p *Plan) Execute(c *nl.Conn) error {
 
 // PlanUnwire decides how to remove what PlanWire added between the hooks:
 // the wire filters from each device to the other, and the ingress qdisc
-// when that leaves it empty. A clsact qdisc and foreign filters stay.
+// when that leaves it empty. A clsact qdisc and foreign filters stay. It
+// takes time linear in the number of filters.
 func PlanUnwire(ha, hb Hook) *Plan {
 	p := &Plan{}
 	for _, dir := range [2][2]Hook{{ha, hb}, {hb, ha}} {
 		from, to := dir[0], dir[1].Dev
-		kept := 0
-		var dels []nl.Request
+		// Key nodes per classifier instance (pref and chain). Neither the
+		// hash tables nor the handle-0 entry a dump gives for each
+		// instance count.
+		nodes := map[[2]uint32]int{}
 		for _, f := range from.Filters {
-			if isWireTo(f, to.Index) {
-				f.Dev = from.Dev.Name
-				if aloneAtPref(f, from.Filters) {
-					// Delete the pref, not just the key node: with other
-					// u32 prefs on the hook, the kernel would keep this
-					// one with an empty hash table.
-					f.Handle = 0
-				}
-				dels = append(dels, DelFilterRequest(f))
-			} else if f.Handle != 0 && (f.U32 == nil || f.U32.Divisor == 0) {
-				// A filter that is not ours. Neither the hash tables nor
-				// the handle-0 entry a dump gives for each classifier
-				// instance (pref) count.
-				kept++
+			if isKeyNode(f) {
+				nodes[instance(f)]++
 			}
 		}
-		if len(dels) == 0 {
+		kept := 0
+		var wires []Filter
+		for _, f := range from.Filters {
+			switch {
+			case isWireTo(f, to.Index):
+				wires = append(wires, f)
+			case isKeyNode(f):
+				kept++ // a filter that is not ours
+			}
+		}
+		if len(wires) == 0 {
 			continue
 		}
 		if from.Qdisc == KindIngress && kept == 0 {
@@ -282,28 +283,34 @@ func PlanUnwire(ha, hb Hook) *Plan {
 			p.add(DelQdiscRequest(Ingress(from.Dev.Name, from.Dev.Index)), nil)
 			continue
 		}
-		for _, d := range dels {
-			p.add(d, nil)
+		for _, f := range wires {
+			f.Dev = from.Dev.Name
+			if n := nodes[instance(f)]; n == 0 || n == 1 && isKeyNode(f) {
+				// Delete the pref, not just the key node: with other
+				// u32 prefs on the hook, the kernel would keep this
+				// one with an empty hash table.
+				f.Handle = 0
+			}
+			p.add(DelFilterRequest(f), nil)
 		}
 	}
 	return p
 }
 
-// aloneAtPref reports whether f is the only key node at its pref and chain
-// (no TCA_CHAIN is chain 0).
-func aloneAtPref(f Filter, all []Filter) bool {
-	chain := func(f Filter) uint32 {
-		if f.Chain == nil {
-			return 0
-		}
-		return *f.Chain
+// isKeyNode reports whether f is a filter proper: not the handle-0 entry a
+// dump gives per classifier instance, nor a u32 hash table.
+func isKeyNode(f Filter) bool {
+	return f.Handle != 0 && (f.U32 == nil || f.U32.Divisor == 0)
+}
+
+// instance names f's classifier instance: its pref and chain (no
+// TCA_CHAIN is chain 0).
+func instance(f Filter) [2]uint32 {
+	var chain uint32
+	if f.Chain != nil {
+		chain = *f.Chain
 	}
-	for _, o := range all {
-		if o.Pref == f.Pref && chain(o) == chain(f) && o.Handle != 0 && o.Handle != f.Handle && (o.U32 == nil || o.U32.Divisor == 0) {
-			return false
-		}
-	}
-	return true
+	return [2]uint32{uint32(f.Pref), chain}
 }
 
 func isWireTo(f Filter, target int32) bool {

@@ -151,7 +151,9 @@ func validName(name string) error {
 		return invalid("Name %q contains ':'", name)
 	case strings.IndexByte(name, 0) >= 0:
 		return invalid("Name %q contains a NUL byte", name)
-	case strings.ContainsAny(name, " \t\n\v\f\r"):
+	case strings.ContainsAny(name, " \t\n\v\f\r"), strings.IndexByte(name, 0xa0) >= 0:
+		// The kernel's isspace() also matches the byte 0xa0 (Latin-1
+		// no-break space), which UTF-8 text holds in "\u00a0", "à" …
 		return invalid("Name %q contains white space", name)
 	}
 	return nil

@@ -562,6 +562,20 @@ func (t *Tap) SetCarrier(up bool) error {
 	})
 }
 
+// SetPersist makes the device persistent (TUNSETPERSIST 1: it outlives its
+// files, until Delete) or not (0: the kernel destroys it with its last
+// file). Create with Config.Persist false, set the device up, then
+// SetPersist(true): a process killed before that leaves no device behind.
+func (t *Tap) SetPersist(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return t.control(0, "TUNSETPERSIST", func(fd int) error {
+		return unix.IoctlSetInt(fd, TUNSETPERSIST, v)
+	})
+}
+
 // AttachQueue re-enables queue i of a multi-queue device (TUNSETQUEUE with
 // IFF_ATTACH_QUEUE). The kernel answers EINVAL if the queue is attached.
 func (t *Tap) AttachQueue(i int) error { return t.setQueue(i, IFF_ATTACH_QUEUE) }

@@ -23,6 +23,8 @@ func TestCreateRejectsInvalidConfig(t *testing.T) {
 		{"name tab", Config{Name: "a\tb"}, `Name "a\tb" contains white space`},
 		{"name newline", Config{Name: "ab\n"}, `contains white space`},
 		{"name NUL", Config{Name: "a\x00b"}, `contains a NUL byte`},
+		{"name vertical tab", Config{Name: "a\vb"}, `contains white space`},
+		{"name 0xa0", Config{Name: "a\u00a0b"}, `contains white space`}, // the kernel's isspace(0xa0)
 		{"name dot", Config{Name: "."}, `Name "." is not allowed`},
 		{"name dotdot", Config{Name: ".."}, `Name ".." is not allowed`},
 		{"queues negative", Config{Queues: -1}, `Queues -1 is negative`},

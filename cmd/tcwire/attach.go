@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -42,14 +43,17 @@ func (o *tapOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.group, "group", -1, "gid allowed to open the tap without CAP_NET_ADMIN")
 }
 
+// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
+const maxID = math.MaxUint32 - 1
+
 func (o *tapOptions) check(usage string) error {
 	switch {
 	case o.queues < 1 || o.queues > tuntap.MaxQueues:
 		return usagef(usage, "--queues %d: want 1 to %d", o.queues, tuntap.MaxQueues)
-	case o.owner < -1:
-		return usagef(usage, "--owner %d: not a uid", o.owner)
-	case o.group < -1:
-		return usagef(usage, "--group %d: not a gid", o.group)
+	case o.owner < -1 || o.owner > maxID:
+		return usagef(usage, "--owner %d: not a uid (0 to %d)", o.owner, maxID)
+	case o.group < -1 || o.group > maxID:
+		return usagef(usage, "--group %d: not a gid (0 to %d)", o.group, maxID)
 	}
 	return nil
 }
@@ -84,36 +88,38 @@ type attachResult struct {
 	Created    bool   `json:"created"`
 }
 
-func cmdAttach(g *globals, args []string, stdout io.Writer) error {
+func parseAttach(g *globals, args []string) (command, error) {
 	fs := newFlagSet("attach")
 	var o tapOptions
 	o.register(fs)
 	tapQdisc := fs.String("tap-qdisc", "noqueue", "root qdisc of a tap tcwire creates: noqueue or keep")
 	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := o.check(attachUsage); err != nil {
-		return err
+		return nil, err
 	}
 	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
-		return usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
+		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
-	c, err := dial(g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	res, err := attach(c, g.netns, pos[0], pos[1], o, *tapQdisc == "noqueue")
-	if err != nil {
-		return fmt.Errorf("attach %s %s: %w", pos[0], pos[1], err)
-	}
-	if g.json {
-		return json.NewEncoder(stdout).Encode(res)
-	}
-	// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
-	fmt.Fprintln(stdout, res.MAC)
-	return nil
+	return func(stdout io.Writer) error {
+		c, err := dial(g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		res, err := attach(c, g.netns, pos[0], pos[1], o, *tapQdisc == "noqueue")
+		if err != nil {
+			return fmt.Errorf("attach %s %s: %w", pos[0], pos[1], err)
+		}
+		if g.json {
+			return json.NewEncoder(stdout).Encode(res)
+		}
+		// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
+		fmt.Fprintln(stdout, res.MAC)
+		return nil
+	}, nil
 }
 
 func dial(g *globals) (*nl.Conn, error) {
@@ -210,17 +216,22 @@ func createTap(c *nl.Conn, netns, name string, o tapOptions, mtu uint32, noqueue
 }
 
 func createTapConfig(c *nl.Conn, cfg tuntap.Config, mtu uint32, mac net.HardwareAddr, noqueue bool) (*link.Link, error) {
+	// The tap is made persistent last, once it is set up: until then it
+	// lives only as long as this process's file, so a tcwire killed half
+	// way (SIGKILL, a crash) leaves no half-made tap behind for the next
+	// attach to take for a tap someone else made, and a failure here
+	// needs no rollback but closing the file.
+	persist := cfg.Persist
+	cfg.Persist = false
 	t, err := tuntap.Create(cfg)
 	if err != nil {
 		return nil, err
 	}
+	defer t.Close()
 	name := t.Name() // the kernel's choice when cfg.Name has %d
-	if err := t.Close(); err != nil {
-		return nil, errors.Join(err, deleteTap(c, name))
-	}
 	l, err := link.Lookup(c, name)
 	if err != nil {
-		return nil, errors.Join(err, deleteTap(c, name))
+		return nil, err
 	}
 	reqs := []nl.Request{link.MarkRequest(l.Index, name)}
 	if mtu != 0 {
@@ -234,6 +245,14 @@ func createTapConfig(c *nl.Conn, cfg tuntap.Config, mtu uint32, mac net.Hardware
 		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: name, Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
 	}
 	if err := errors.Join(c.Do(reqs...)...); err != nil {
+		return nil, err
+	}
+	if persist {
+		if err := t.SetPersist(true); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Close(); err != nil {
 		return nil, errors.Join(err, deleteTap(c, name))
 	}
 	return link.Lookup(c, name)
@@ -246,20 +265,22 @@ func deleteTap(c *nl.Conn, name string) error {
 	return nil
 }
 
-func cmdDetach(g *globals, args []string, stdout io.Writer) error {
+func parseDetach(g *globals, args []string) (command, error) {
 	pos, err := parseArgs(newFlagSet("detach"), g, args, detachUsage, 2, 2)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := dial(g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := detach(c, pos[0], pos[1]); err != nil {
-		return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
-	}
-	return nil
+	return func(io.Writer) error {
+		c, err := dial(g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := detach(c, pos[0], pos[1]); err != nil {
+			return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
+		}
+		return nil
+	}, nil
 }
 
 // detach removes what attach added: the wire filters, the ingress qdiscs
@@ -295,24 +316,26 @@ func detach(c *nl.Conn, devName, tapName string) error {
 	return nil
 }
 
-func cmdIfup(g *globals, args []string, stdout io.Writer) error {
+func parseIfup(g *globals, args []string) (command, error) {
 	pos, err := parseArgs(newFlagSet("ifup"), g, args, ifupUsage, 1, 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dev, err := ifupPeer(pos[0])
 	if err != nil {
-		return usagef(ifupUsage, "%v", err)
+		return nil, usagef(ifupUsage, "%v", err)
 	}
-	c, err := dial(g)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := attach(c, g.netns, dev, pos[0], tapOptions{queues: 1, owner: -1, group: -1}, false); err != nil {
-		return fmt.Errorf("ifup %s: %w", pos[0], err)
-	}
-	return nil
+	return func(io.Writer) error {
+		c, err := dial(g)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if _, err := attach(c, g.netns, dev, pos[0], tapOptions{queues: 1, owner: -1, group: -1}, false); err != nil {
+			return fmt.Errorf("ifup %s: %w", pos[0], err)
+		}
+		return nil
+	}, nil
 }
 
 // ifupPeer maps tapN to ethN, vrnetlab's convention.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,65 +164,143 @@ func TestExplainMissingDevices(t *testing.T) {
 	}
 }
 
+// errorCase is a command line tcwire must refuse, run by TestErrors in a
+// namespace holding eth0/peer0 and a tap tap9 that tcwire did not make.
+// Unless it names a namespace itself, --netns NS is put in front of args.
+// FuzzCommandLine is seeded with the same command lines.
+type errorCase struct {
+	args []string
+	code int
+	want []string // in stderr: the culprit, and what is wrong with it
+}
+
+var errorCases = []errorCase{
+	// Commands and flags.
+	{[]string{}, 2, []string{"no command", "usage:"}},
+	{[]string{"frob"}, 2, []string{`"frob"`, "usage:"}},
+	{[]string{"ATTACH", "eth0", "tap0"}, 2, []string{`"ATTACH"`}},
+	{[]string{"--frob", "show"}, 2, []string{"frob"}},
+	{[]string{"--json=maybe", "show"}, 2, []string{"maybe", "json"}},
+	{[]string{"--netns"}, 2, []string{"netns", "needs an argument"}},
+	{[]string{"attach", "eth0", "tap0", "--frob"}, 2, []string{"frob", "attach DEV TAP"}},
+	{[]string{"attach", "eth0", "tap0", "--queues"}, 2, []string{"queues", "needs an argument"}},
+	{[]string{"attach", "eth0", "tap0", "--mtu", "1500"}, 2, []string{"mtu"}},
+	{[]string{"attach", "eth0", "tap0", "-\x01"}, 2, []string{`\x01`}},
+	{[]string{"detach", "eth0", "tap0", "--owner", "1"}, 2, []string{"owner"}},
+	{[]string{"show", "--queues", "1"}, 2, []string{"queues"}},
+	{[]string{"tap", "del", "tap9", "--mac", "02:00:00:00:00:01"}, 2, []string{"mac"}},
+	// Arguments missing or extra.
+	{[]string{"attach"}, 2, []string{"missing arguments", "attach DEV TAP"}},
+	{[]string{"attach", "eth0"}, 2, []string{"missing arguments"}},
+	{[]string{"attach", "eth0", "tap0", "extra"}, 2, []string{`"extra"`}},
+	{[]string{"detach", "eth0"}, 2, []string{"missing arguments"}},
+	{[]string{"detach", "eth0", "tap0", "--queues", "2"}, 2, []string{"queues"}},
+	// Device names: empty, too long, what the kernel refuses.
+	{[]string{"attach", "", "tap0"}, 2, []string{"empty device name"}},
+	{[]string{"attach", "eth0", ""}, 2, []string{"empty device name"}},
+	{[]string{"detach", "", "tap0"}, 2, []string{"empty device name"}},
+	{[]string{"show", ""}, 2, []string{"empty device name"}},
+	{[]string{"attach", "eth0", "averyveryverylongname"}, 2, []string{"averyveryverylongname", "15"}},
+	{[]string{"attach", "eth0", "abcdefghijklmnop"}, 2, []string{"abcdefghijklmnop", "15"}}, // 16 bytes
+	{[]string{"attach", "eth0", "a/b"}, 2, []string{"a/b"}},
+	{[]string{"attach", "eth0", "tap:0"}, 2, []string{"tap:0"}},
+	{[]string{"attach", "eth0", ".."}, 2, []string{`".."`}},
+	{[]string{"attach", "eth0", "tap 0"}, 2, []string{`"tap 0"`}},
+	{[]string{"attach", "eth0", "tap\v0"}, 2, []string{`"tap\v0"`}},
+	{[]string{"attach", "eth0", "tap\u00a0"}, 2, []string{`"tap\u00a0"`}}, // 0xa0 is a space to the kernel
+	{[]string{"detach", "eth0", "a/b"}, 2, []string{"a/b"}},
+	// Devices that do not exist, or are not what they should be.
+	{[]string{"attach", "nosuch0", "tap0"}, 1, []string{"nosuch0"}},
+	{[]string{"attach", "eth0", "peer0"}, 1, []string{"peer0", "not a tap"}},
+	{[]string{"attach", "eth0", "eth0"}, 1, []string{"eth0"}},
+	{[]string{"show", "nosuch0"}, 1, []string{"nosuch0"}},
+	{[]string{"ifup", "tap7"}, 1, []string{"eth7"}},
+	// Numbers: queues, uid, gid.
+	{[]string{"attach", "eth0", "tap0", "--queues", "0"}, 2, []string{"--queues 0"}},
+	{[]string{"attach", "eth0", "tap0", "--queues", "257"}, 2, []string{"--queues 257"}},
+	{[]string{"attach", "eth0", "tap0", "--queues", "-1"}, 2, []string{"--queues -1"}},
+	{[]string{"attach", "eth0", "tap0", "--queues", "four"}, 2, []string{"queues", "four"}},
+	{[]string{"attach", "eth0", "tap0", "--queues", "1.5"}, 2, []string{"queues", "1.5"}},
+	{[]string{"attach", "eth0", "tap0", "--queues", "99999999999999999999"}, 2, []string{"queues", "99999999999999999999"}},
+	{[]string{"attach", "eth0", "tap0", "--owner", "-2"}, 2, []string{"--owner -2"}},
+	{[]string{"attach", "eth0", "tap0", "--owner", "root"}, 2, []string{"owner", "root"}},
+	{[]string{"attach", "eth0", "tap0", "--owner", "4294967295"}, 2, []string{"--owner 4294967295"}},
+	{[]string{"attach", "eth0", "tap0", "--owner", "4294967296"}, 2, []string{"--owner 4294967296"}},
+	{[]string{"attach", "eth0", "tap0", "--owner", ""}, 2, []string{"owner"}},
+	{[]string{"attach", "eth0", "tap0", "--group", "-7"}, 2, []string{"--group -7"}},
+	{[]string{"attach", "eth0", "tap0", "--group", "wheel"}, 2, []string{"group", "wheel"}},
+	{[]string{"attach", "eth0", "tap0", "--group", "8589934592"}, 2, []string{"--group 8589934592"}},
+	{[]string{"attach", "eth0", "tap0", "--tap-qdisc", "fq"}, 2, []string{"--tap-qdisc", "fq"}},
+	// tap add and del.
+	{[]string{"tap"}, 2, []string{"add or del"}},
+	{[]string{"tap", "frob"}, 2, []string{`"frob"`}},
+	{[]string{"tap", "list"}, 2, []string{`"list"`}},
+	{[]string{"tap", "add"}, 2, []string{"missing arguments"}},
+	{[]string{"tap", "add", ""}, 2, []string{"empty device name"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "10"}, 2, []string{"--mtu 10"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "67"}, 2, []string{"--mtu 67"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "65522"}, 2, []string{"--mtu 65522"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "70000"}, 2, []string{"--mtu 70000"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "-1"}, 2, []string{"mtu", "-1"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "abc"}, 2, []string{"mtu", "abc"}},
+	{[]string{"tap", "add", "tapx", "--mtu", "99999999999999999999"}, 2, []string{"mtu", "99999999999999999999"}},
+	{[]string{"tap", "add", "tapx", "--mac", "nope"}, 2, []string{"--mac", "nope"}},
+	{[]string{"tap", "add", "tapx", "--mac", ""}, 2, []string{"--mac", `""`}},
+	{[]string{"tap", "add", "tapx", "--mac", "02:11:22:33:44"}, 2, []string{"--mac", "02:11:22:33:44"}},
+	{[]string{"tap", "add", "tapx", "--mac", "02:11:22:33:44:55:66:77"}, 2, []string{"--mac", "02:11:22:33:44:55:66:77"}},
+	{[]string{"tap", "add", "tapx", "--mac", "02:11:22:33:44:gg"}, 2, []string{"--mac", "02:11:22:33:44:gg"}},
+	{[]string{"tap", "add", "tapx", "--mac", "01:00:5e:00:00:01"}, 2, []string{"multicast"}},
+	{[]string{"tap", "add", "tapx", "--mac", "ff:ff:ff:ff:ff:ff"}, 2, []string{"ff:ff:ff:ff:ff:ff", "multicast"}},
+	{[]string{"tap", "add", "tapx", "--mac", "00:00:00:00:00:00"}, 2, []string{"00:00:00:00:00:00", "all-zero"}},
+	{[]string{"tap", "add", "tapx", "--queues", "300"}, 2, []string{"--queues 300"}},
+	{[]string{"tap", "add", "tapx", "--owner", "4294967296"}, 2, []string{"--owner 4294967296"}},
+	{[]string{"tap", "add", "averyveryverylongname"}, 2, []string{"averyveryverylongname"}},
+	{[]string{"tap", "add", "tap9"}, 1, []string{"tap9", "exists"}},
+	{[]string{"tap", "add", "eth0"}, 1, []string{"eth0"}},
+	{[]string{"tap", "del"}, 2, []string{"missing arguments"}},
+	{[]string{"tap", "del", ""}, 2, []string{"empty device name"}},
+	{[]string{"tap", "del", "nosuch0"}, 1, []string{"nosuch0"}},
+	{[]string{"tap", "del", "eth0"}, 1, []string{"eth0"}},
+	// ifup and explain.
+	{[]string{"ifup", "foo"}, 2, []string{`"foo"`, "tapN"}},
+	{[]string{"ifup", "tap"}, 2, []string{`"tap"`, "tapN"}},
+	{[]string{"ifup", "tap65536"}, 2, []string{`"tap65536"`}},
+	{[]string{"ifup"}, 2, []string{"missing arguments"}},
+	{[]string{"explain"}, 2, []string{"which command"}},
+	{[]string{"explain", "show"}, 2, []string{`"show"`}},
+	{[]string{"explain", "attach", "eth0"}, 2, []string{"missing arguments"}},
+	{[]string{"explain", "attach", "eth0", ""}, 2, []string{"empty device name"}},
+	// Namespaces: missing, not a namespace, not a network namespace, or
+	// no name at all (which must not mean the caller's namespace).
+	{[]string{"--netns", "tcwire-no-such-ns", "attach", "eth0", "tap0"}, 1, []string{"tcwire-no-such-ns"}},
+	{[]string{"--netns", "tcwire-no-such-ns", "show"}, 1, []string{"tcwire-no-such-ns"}},
+	{[]string{"--netns", "tcwire-no-such-ns", "tap", "add", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
+	{[]string{"--netns", "tcwire-no-such-ns", "tap", "del", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
+	{[]string{"--netns", "tcwire-no-such-ns", "explain", "attach", "eth0", "tap0"}, 1, []string{"tcwire-no-such-ns"}},
+	{[]string{"--netns", "/proc/self/status", "show"}, 1, []string{"/proc/self/status"}},
+	{[]string{"--netns", "/proc/self/ns/mnt", "show"}, 1, []string{"/proc/self/ns/mnt", "not a network namespace"}},
+	{[]string{"--netns", "/tmp", "attach", "tcwire-nodev0", "tcwire-notap0"}, 1, []string{"/tmp", "not a network namespace"}},
+	{[]string{"--netns", "/nonexistent/tcwire/ns", "detach", "tcwire-nodev0", "tcwire-notap0"}, 1, []string{"/nonexistent/tcwire/ns"}},
+	{[]string{"--netns", "", "attach", "tcwire-nodev0", "tcwire-notap0"}, 2, []string{"netns", "empty network namespace"}},
+	{[]string{"--netns", "..", "show"}, 2, []string{"netns", `".."`}},
+	{[]string{"attach", "tcwire-nodev0", "tcwire-notap0", "--netns", ""}, 2, []string{"netns", "empty network namespace"}},
+}
+
 // TestErrors: every bad command line or failing operation exits with the
-// documented status, names the culprit, and changes nothing.
+// documented status, names the culprit, and changes nothing: the
+// namespace's whole state (every link, qdisc and ingress filter, dumped by
+// iproute2) is the same after each case as before the first.
 func TestErrors(t *testing.T) {
 	ns := vethNS(t)
 	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap", "vnet_hdr")
-	N := func(args ...string) []string { return append([]string{"--netns", ns.Name}, args...) }
-	for _, tc := range []struct {
-		args []string
-		code int
-		want []string // in stderr
-	}{
-		{N(), 2, []string{"no command", "usage:"}},
-		{N("frob"), 2, []string{`"frob"`, "usage:"}},
-		{N("--frob", "show"), 2, []string{"frob"}},
-		{N("attach"), 2, []string{"missing arguments", "attach DEV TAP"}},
-		{N("attach", "eth0"), 2, []string{"missing arguments"}},
-		{N("attach", "eth0", "tap0", "extra"), 2, []string{`"extra"`}},
-		{N("attach", "eth0", "tap0", "--queues", "0"), 2, []string{"--queues 0"}},
-		{N("attach", "eth0", "tap0", "--queues", "257"), 2, []string{"--queues 257"}},
-		{N("attach", "eth0", "tap0", "--queues", "four"), 2, []string{"queues", "four"}},
-		{N("attach", "eth0", "tap0", "--owner", "-2"), 2, []string{"--owner -2"}},
-		{N("attach", "eth0", "tap0", "--owner", "root"), 2, []string{"owner", "root"}},
-		{N("attach", "eth0", "tap0", "--group", "-7"), 2, []string{"--group -7"}},
-		{N("attach", "eth0", "tap0", "--tap-qdisc", "fq"), 2, []string{"--tap-qdisc", "fq"}},
-		{N("attach", "eth0", "averyveryverylongname"), 2, []string{"averyveryverylongname", "15"}},
-		{N("attach", "eth0", "a/b"), 2, []string{"a/b"}},
-		{N("attach", "nosuch0", "tap0"), 1, []string{"nosuch0"}},
-		{N("attach", "eth0", "peer0"), 1, []string{"peer0", "not a tap"}},
-		{N("attach", "eth0", "eth0"), 1, []string{"eth0"}},
-		{N("detach", "eth0"), 2, []string{"missing arguments"}},
-		{N("detach", "eth0", "tap0", "--queues", "2"), 2, []string{"queues"}},
-		{N("show", "nosuch0"), 1, []string{"nosuch0"}},
-		{N("tap"), 2, []string{"add or del"}},
-		{N("tap", "frob"), 2, []string{`"frob"`}},
-		{N("tap", "add"), 2, []string{"missing arguments"}},
-		{N("tap", "add", "tapx", "--mtu", "10"), 2, []string{"--mtu 10"}},
-		{N("tap", "add", "tapx", "--mtu", "70000"), 2, []string{"--mtu 70000"}},
-		{N("tap", "add", "tapx", "--mac", "nope"), 2, []string{"--mac", "nope"}},
-		{N("tap", "add", "tapx", "--mac", "01:00:5e:00:00:01"), 2, []string{"multicast"}},
-		{N("tap", "add", "tapx", "--queues", "300"), 2, []string{"--queues 300"}},
-		{N("tap", "add", "averyveryverylongname"), 2, []string{"averyveryverylongname"}},
-		{N("tap", "add", "tap9"), 1, []string{"tap9", "exists"}},
-		{N("tap", "del"), 2, []string{"missing arguments"}},
-		{N("tap", "del", "nosuch0"), 1, []string{"nosuch0"}},
-		{N("tap", "del", "eth0"), 1, []string{"eth0"}},
-		{N("ifup", "foo"), 2, []string{`"foo"`, "tapN"}},
-		{N("ifup"), 2, []string{"missing arguments"}},
-		{N("explain"), 2, []string{"which command"}},
-		{N("explain", "show"), 2, []string{`"show"`}},
-		{N("explain", "attach", "eth0"), 2, []string{"missing arguments"}},
-		{[]string{"--netns", "tcwire-no-such-ns", "attach", "eth0", "tap0"}, 1, []string{"tcwire-no-such-ns"}},
-		{[]string{"--netns", "tcwire-no-such-ns", "show"}, 1, []string{"tcwire-no-such-ns"}},
-		{[]string{"--netns", "tcwire-no-such-ns", "tap", "add", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
-		{[]string{"--netns", "tcwire-no-such-ns", "tap", "del", "tapx"}, 1, []string{"tcwire-no-such-ns"}},
-		{[]string{"--netns", "/proc/self/status", "show"}, 1, []string{"/proc/self/status"}},
-	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			before := snapshot(t, ns)
-			r := tcwire(t, tc.args...)
+	before := snapshot(t, ns)
+	for _, tc := range errorCases {
+		args := tc.args
+		if !slices.Contains(args, "--netns") {
+			args = append([]string{"--netns", ns.Name}, args...)
+		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := tcwire(t, args...)
 			if r.code != tc.code {
 				t.Errorf("%s\nwant exit %d", r, tc.code)
 			}
@@ -236,9 +315,27 @@ func TestErrors(t *testing.T) {
 			if n := strings.Count(r.stderr, "tcwire: "); n != 1 {
 				t.Errorf("stderr has %d error lines, want 1:\n%s", n, r.stderr)
 			}
+			if tc.code == 2 && !strings.Contains(r.stderr, "\nusage: ") {
+				t.Errorf("a usage error without the usage:\n%s", r.stderr)
+			}
 			sameState(t, "a failing command", before, snapshot(t, ns))
 		})
 	}
+}
+
+// commandHelp are ways to ask a command for its usage, and what the usage
+// shows.
+var commandHelp = []struct{ args, want string }{
+	{"attach -h", "attach DEV TAP"},
+	{"attach eth0 tap0 --help", "attach DEV TAP"},
+	{"detach -h", "detach DEV TAP"},
+	{"show --help", "show [DEV...]"},
+	{"tap -h", "tap add NAME"},
+	{"tap add -h", "tap add NAME"},
+	{"tap del -h", "tap del NAME"},
+	{"ifup -h", "ifup TAP"},
+	{"explain -h", "explain attach|detach"},
+	{"explain attach -h", "explain attach|detach"},
 }
 
 func TestHelp(t *testing.T) {
@@ -254,18 +351,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	// Each command's -h prints its own usage, exit 0, and does nothing.
-	for _, tc := range []struct{ args, want string }{
-		{"attach -h", "attach DEV TAP"},
-		{"attach eth0 tap0 --help", "attach DEV TAP"},
-		{"detach -h", "detach DEV TAP"},
-		{"show --help", "show [DEV...]"},
-		{"tap -h", "tap add NAME"},
-		{"tap add -h", "tap add NAME"},
-		{"tap del -h", "tap del NAME"},
-		{"ifup -h", "ifup TAP"},
-		{"explain -h", "explain attach|detach"},
-		{"explain attach -h", "explain attach|detach"},
-	} {
+	for _, tc := range commandHelp {
 		r := tcwire(t, strings.Fields(tc.args)...)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: tcwire") || !strings.Contains(r.stdout, tc.want) || r.stderr != "" {
 			t.Errorf("tcwire %s: %s\nwant exit 0 and a usage with %q", tc.args, r, tc.want)
@@ -273,16 +359,22 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// nobody runs the binary with no capabilities at all, as uid/gid 65534.
-func nobody(t *testing.T, ns *nstest.NS, args ...string) result {
+// nobody runs the binary (bin) with no capabilities at all, as uid/gid
+// 65534.
+func nobody(t *testing.T, ns *nstest.NS, bin string, args ...string) result {
 	t.Helper()
-	argv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", tcwireBin}
+	argv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", bin}
 	if ns != nil {
 		argv = append([]string{"ip", "netns", "exec", ns.Name}, argv...)
 	}
 	return execute(t, append(argv, args...)...)
 }
 
+// TestWithoutCapNetAdmin runs every command as a user with no capability,
+// inside the namespace and with --netns: what changes something fails
+// with exit 1 and says CAP_NET_ADMIN is needed (and CAP_SYS_ADMIN for
+// --netns), and changes nothing; what only reads works inside the
+// namespace.
 func TestWithoutCapNetAdmin(t *testing.T) {
 	nstest.RequireTool(t, "setpriv")
 	ns := vethNS(t)
@@ -290,33 +382,73 @@ func TestWithoutCapNetAdmin(t *testing.T) {
 	// With an owner and group, so that only CAP_NET_ADMIN opens the tap:
 	// the kernel lets anyone attach to a persistent tap that has neither.
 	mustTcwire(t, "--netns", wired.Name, "attach", "eth0", "tap0", "--owner", "1234", "--group", "5678")
+	explained := mustTcwire(t, "--netns", wired.Name, "explain", "attach", "eth0", "tap0").stdout
 	for _, tc := range []struct {
 		name string
 		ns   *nstest.NS // run inside it; nil: pass --netns
 		in   *nstest.NS
+		bin  string // tcwireBin unless set
 		args []string
+		ok   bool     // exit 0, else exit 1
+		want []string // in stderr when it fails; CAP_NET_ADMIN unless set
 	}{
-		{"attach in the namespace", ns, ns, []string{"attach", "eth0", "tap0"}},
-		{"attach --netns", nil, ns, []string{"--netns", ns.Name, "attach", "eth0", "tap0"}},
-		{"detach in the namespace", wired, wired, []string{"detach", "eth0", "tap0"}},
-		{"detach --netns", nil, wired, []string{"--netns", wired.Name, "detach", "eth0", "tap0"}},
-		{"tap add", ns, ns, []string{"tap", "add", "tapx"}},
-		{"tap del", wired, wired, []string{"tap", "del", "tap0"}},
-		{"ifup", nil, ns, []string{"--netns", ns.Name, "ifup", "tap0"}},
+		{name: "attach in the namespace", ns: ns, in: ns, args: []string{"attach", "eth0", "tap0"}},
+		{name: "attach --json in the namespace", ns: ns, in: ns, args: []string{"--json", "attach", "eth0", "tap0", "--queues", "2"}},
+		{name: "attach --netns", in: ns, args: []string{"--netns", ns.Name, "attach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "attach of a wired pair", ns: wired, in: wired, args: []string{"attach", "eth0", "tap0"}},
+		{name: "detach in the namespace", ns: wired, in: wired, args: []string{"detach", "eth0", "tap0"}},
+		{name: "detach --netns", in: wired, args: []string{"--netns", wired.Name, "detach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tap add", ns: ns, in: ns, args: []string{"tap", "add", "tapx"}},
+		{name: "tap add --netns", in: ns, args: []string{"--netns", ns.Name, "tap", "add", "tapx"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tap del", ns: wired, in: wired, args: []string{"tap", "del", "tap0"}},
+		{name: "tap del --netns", in: wired, args: []string{"--netns", wired.Name, "tap", "del", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "ifup --netns", in: ns, args: []string{"--netns", ns.Name, "ifup", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
+		{name: "tcwire-ifup in the namespace", ns: ns, in: ns, bin: tcwireIfup, args: []string{"tap0"}},
+		{name: "show --netns", in: wired, args: []string{"--netns", wired.Name, "show"}, want: []string{"CAP_SYS_ADMIN"}},
+		{name: "explain --netns", in: wired, args: []string{"--netns", wired.Name, "explain", "attach", "eth0", "tap0"}, want: []string{"CAP_SYS_ADMIN"}},
+		// Reading needs no privilege.
+		{name: "show in the namespace", ns: wired, in: wired, args: []string{"show"}, ok: true},
+		{name: "explain in the namespace", ns: wired, in: wired, args: []string{"explain", "attach", "eth0", "tap0"}, ok: true},
+		{name: "help", args: []string{"--help"}, ok: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(t, tc.in)
-			r := nobody(t, tc.ns, tc.args...)
-			if r.code != 1 || !strings.Contains(r.stderr, "CAP_NET_ADMIN") {
-				t.Errorf("%s\nwant exit 1 and CAP_NET_ADMIN in stderr", r)
+			bin, code, want := tc.bin, 1, tc.want
+			if bin == "" {
+				bin = tcwireBin
 			}
-			sameState(t, "an unprivileged "+tc.name, before, snapshot(t, tc.in))
+			switch {
+			case tc.ok:
+				code, want = 0, nil
+			case want == nil:
+				want = []string{"CAP_NET_ADMIN"}
+			}
+			var before string
+			if tc.in != nil {
+				before = snapshot(t, tc.in)
+			}
+			r := nobody(t, tc.ns, bin, tc.args...)
+			if r.code != code {
+				t.Errorf("%s\nwant exit %d", r, code)
+			}
+			for _, w := range want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %s:\n%s", w, r)
+				}
+			}
+			switch tc.name {
+			case "show in the namespace":
+				if !strings.Contains(r.stdout, "tap0") {
+					t.Errorf("unprivileged show: %s", r)
+				}
+			case "explain in the namespace":
+				if r.stdout != explained {
+					t.Errorf("unprivileged explain differs from root's:\n%s\n--- root's\n%s", r.stdout, explained)
+				}
+			}
+			if tc.in != nil {
+				sameState(t, "an unprivileged "+tc.name, before, snapshot(t, tc.in))
+			}
 		})
-	}
-	// Reading needs no privilege.
-	r := nobody(t, wired, "show")
-	if r.code != 0 || !strings.Contains(r.stdout, "tap0") {
-		t.Errorf("unprivileged show: %s", r)
 	}
 }
 

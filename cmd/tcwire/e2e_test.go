@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,6 +35,12 @@ var tcwireBin, tcwireIfup string
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
+	flag.Parse()
+	if fuzzing() {
+		// The fuzz targets run no binary: do not build one in the
+		// coordinator and in every fuzz worker.
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "tcwire-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -58,6 +65,13 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// fuzzing reports whether the test binary runs with -test.fuzz (the
+// coordinator and its workers alike).
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
 }
 
 // goTool is the go command of the toolchain running the tests.

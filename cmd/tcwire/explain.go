@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,27 +17,37 @@ const explainUsage = "usage: tcwire [--netns NS] explain attach|detach DEV TAP"
 // cmdExplain prints, without sending anything, every message a command
 // would send on devices with no tc state, each with its tc command line and
 // an annotated hex dump: the byte-level reference.
-func cmdExplain(g *globals, args []string, stdout io.Writer) error {
+func parseExplain(g *globals, args []string) (command, error) {
 	if len(args) == 0 {
-		return usagef(explainUsage, "explain: which command?")
+		return nil, usagef(explainUsage, "explain: which command?")
 	}
 	what := args[0]
 	if what == "help" || what == "-h" || what == "--help" {
-		return &helpError{usage: explainUsage}
+		return nil, &helpError{usage: explainUsage}
 	}
 	if what != "attach" && what != "detach" {
-		return usagef(explainUsage, "explain: cannot explain %q (attach or detach)", what)
+		return nil, usagef(explainUsage, "explain: cannot explain %q (attach or detach)", what)
 	}
 	pos, err := parseArgs(newFlagSet("explain"), g, args[1:], explainUsage, 2, 2)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return func(stdout io.Writer) error { return explain(g, what, pos, stdout) }, nil
+}
+
+func explain(g *globals, what string, pos []string, stdout io.Writer) error {
+	var err error
 	var devs [2]tc.Dev
 	for i, name := range pos {
-		index, ok := resolve(g.netns, name)
-		if !ok {
+		index, err := resolve(g.netns, name)
+		switch {
+		case errors.Is(err, unix.ENODEV):
 			index = int32(1001 + i)
 			fmt.Fprintf(stdout, "# %s not found: shown with ifindex %d\n", name, index)
+		case err != nil:
+			// Not "not found": the namespace could not be entered (no
+			// CAP_SYS_ADMIN, not a namespace …).
+			return fmt.Errorf("explain: look up %s: %w", name, err)
 		}
 		devs[i] = tc.Dev{Name: name, Index: index}
 	}
@@ -66,8 +77,9 @@ func cmdExplain(g *globals, args []string, stdout io.Writer) error {
 }
 
 // resolve finds a device's index with SIOCGIFINDEX (an ioctl, not netlink,
-// so explain sends no message).
-func resolve(netns, name string) (index int32, ok bool) {
+// so explain sends no message). A missing device gives an error wrapping
+// ENODEV.
+func resolve(netns, name string) (index int32, err error) {
 	find := func() error {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -85,9 +97,9 @@ func resolve(netns, name string) (index int32, ok bool) {
 		return nil
 	}
 	if netns == "" {
-		return index, find() == nil
+		return index, find()
 	}
-	return index, link.Do(netns, find) == nil
+	return index, link.Do(netns, find)
 }
 
 // wiredHook is a hook as attach leaves it: an ingress qdisc with the wire

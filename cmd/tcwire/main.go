@@ -23,9 +23,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/nl"
 )
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
@@ -59,7 +64,27 @@ func flagError(usage string, err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return &helpError{usage: usage}
 	}
-	return usagef(usage, "%v", err)
+	// The flag package quotes values but not flag names: escape what
+	// would break the one-line message (`--$'a\nb'`).
+	return usagef(usage, "%s", escapeControls(err.Error()))
+}
+
+// escapeControls writes non-printable characters and invalid UTF-8 as Go
+// escapes, leaving the rest of s as it is.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }
 
 func usagef(usage, format string, args ...any) error {
@@ -73,8 +98,28 @@ type globals struct {
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.netns, "netns", g.netns, "network namespace: a name under /run/netns or a path")
+	fs.Var(netnsFlag{&g.netns}, "netns", "network namespace: a name under /run/netns or a path")
 	fs.BoolVar(&g.json, "json", g.json, "print JSON")
+}
+
+// netnsFlag is --netns. A value that names no namespace at all (empty, "."
+// …) is a usage error: an empty one would otherwise mean the caller's own
+// namespace.
+type netnsFlag struct{ p *string }
+
+func (f netnsFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f netnsFlag) Set(s string) error {
+	if _, err := nl.NetNSPath(s); err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
 }
 
 func main() {
@@ -87,11 +132,25 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(argv []string, stdout, stderr io.Writer) int {
+	return report(dispatch(commandLine(argv), stdout), stdout, stderr)
+}
+
+// commandLine is the command line without the program's name; called as
+// tcwire-ifup (qemu's script=), tcwire runs ifup.
+func commandLine(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
 	args := argv[1:]
 	if filepath.Base(argv[0]) == "tcwire-ifup" {
 		args = append([]string{"ifup"}, args...)
 	}
-	err := dispatch(args, stdout)
+	return args
+}
+
+// report prints what err says, where it belongs, and returns the exit
+// status: 0 for success and help, 2 for a usage error, 1 for anything else.
+func report(err error, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
@@ -115,35 +174,51 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// command is a parsed and checked command line, ready to run.
+type command func(stdout io.Writer) error
+
+// dispatch parses the command line, then runs the command.
 func dispatch(args []string, stdout io.Writer) error {
+	cmd, err := parse(args)
+	if err != nil {
+		return err
+	}
+	return cmd(stdout)
+}
+
+// parse reads a command line (without the program's name) and returns the
+// command it asks for, or a usage or help error. It only parses: no
+// socket, file or device is touched until the command runs, so it can be
+// fed anything (FuzzCommandLine does).
+func parse(args []string) (command, error) {
 	var g globals
 	fs := newFlagSet("tcwire")
 	g.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return flagError(usageText, err)
+		return nil, flagError(usageText, err)
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		return usagef(usageText, "no command")
+		return nil, usagef(usageText, "no command")
 	}
 	cmd, rest := rest[0], rest[1:]
 	switch cmd {
 	case "attach":
-		return cmdAttach(&g, rest, stdout)
+		return parseAttach(&g, rest)
 	case "detach":
-		return cmdDetach(&g, rest, stdout)
+		return parseDetach(&g, rest)
 	case "show":
-		return cmdShow(&g, rest, stdout)
+		return parseShow(&g, rest)
 	case "tap":
-		return cmdTap(&g, rest, stdout)
+		return parseTap(&g, rest)
 	case "ifup":
-		return cmdIfup(&g, rest, stdout)
+		return parseIfup(&g, rest)
 	case "explain":
-		return cmdExplain(&g, rest, stdout)
+		return parseExplain(&g, rest)
 	case "help":
-		return &helpError{usage: usageText}
+		return nil, &helpError{usage: usageText}
 	}
-	return usagef(usageText, "unknown command %q", cmd)
+	return nil, usagef(usageText, "unknown command %q", cmd)
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -183,14 +258,17 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 	return pos, nil
 }
 
-// checkIfname rejects what the kernel would refuse as a device name.
+// checkIfname rejects what the kernel would refuse as a device name
+// (dev_valid_name): empty, longer than IFNAMSIZ-1 bytes, "." or "..", or
+// holding '/', ':', a NUL or a byte the kernel's isspace() matches (\t \n
+// \v \f \r, space and 0xa0).
 func checkIfname(s string) error {
 	switch {
 	case s == "":
 		return errors.New("empty device name")
 	case len(s) > 15:
 		return fmt.Errorf("device name %q is longer than 15 bytes", s)
-	case s == "." || s == "..", strings.ContainsAny(s, "/: \t\n"):
+	case s == "." || s == "..", strings.ContainsAny(s, "/:\x00 \t\n\v\f\r"), strings.IndexByte(s, 0xa0) >= 0:
 		return fmt.Errorf("invalid device name %q", s)
 	}
 	return nil

@@ -27,11 +27,15 @@ type shownRedirect struct {
 	Bytes     uint64 `json:"bytes"`
 }
 
-func cmdShow(g *globals, args []string, stdout io.Writer) error {
+func parseShow(g *globals, args []string) (command, error) {
 	names, err := parseArgs(newFlagSet("show"), g, args, showUsage, 0, -1)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return func(stdout io.Writer) error { return show(g, names, stdout) }, nil
+}
+
+func show(g *globals, names []string, stdout io.Writer) error {
 	c, err := dial(g)
 	if err != nil {
 		return err

@@ -19,6 +19,13 @@ import (
 // privileged test that would skip fails instead.
 const EnvRequire = "TCWIRE_REQUIRE_PRIVILEGED"
 
+// EnvLong names the variable that turns on the large variants of the
+// hardening tests (make hardening): TCWIRE_LONG=1.
+const EnvLong = "TCWIRE_LONG"
+
+// Long reports whether the large variants are asked for.
+func Long() bool { return os.Getenv(EnvLong) == "1" }
+
 // RequireRoot skips t when the process is not root, unless CI demands that
 // privileged tests run, in which case t fails.
 func RequireRoot(t testing.TB) {
