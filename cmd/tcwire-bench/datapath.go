@@ -211,7 +211,11 @@ func (h *harness) runDatapaths() []bench.Datapath {
 			flush(r.t.vm.fd, h.rbuf)
 			flush(r.t.far.fd, h.rbuf)
 			restore := gcOff()
-			s, lost := rttRun(r.t.vm.fd, r.t.vm.hdr, r.t.far.fd, r.t.farMAC, vmMAC, h.budget, 200000, h.senderCPU, h.readerCPU)
+			minSamples := 20
+			if h.quick {
+				minSamples = 5
+			}
+			s, lost := rttRun(r.t.vm.fd, r.t.vm.hdr, r.t.far.fd, r.t.farMAC, vmMAC, h.budget, minSamples, 200000, h.senderCPU, h.readerCPU)
 			restore()
 			r.rtt = append(r.rtt, s...)
 			r.lost += lost

@@ -40,7 +40,7 @@ func TestSmoke(t *testing.T) {
 	tcwire, vish := buildHelpers(t, t.TempDir())
 	out := t.TempDir()
 	// As CI would run it: --quick with the hidden --budget, one round.
-	cfg, err := parseFlags([]string{"--quick", "--json", "--budget", "100ms", "--rounds", "1", "--pairs", "2", "--scale", "1,3",
+	cfg, err := parseFlags([]string{"--quick", "--json", "--budget", "50ms", "--rounds", "1", "--pairs", "2", "--scale", "1,3",
 		"--tcwire", tcwire, "--vishvananda", vish, "--trafgen", "none",
 		"--svg", filepath.Join(out, "chart.svg"), "--results", filepath.Join(out, "RESULTS.md")}, &bytes.Buffer{})
 	if err != nil {

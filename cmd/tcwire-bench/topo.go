@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -293,9 +294,15 @@ func buildMacvtap(mode link.MacvlanMode) func(t *topo) error {
 		if err != nil {
 			return err
 		}
+		_, statErr := os.Stat(link.MacvtapDevPath(l.Index))
 		path, err := link.MakeMacvtapDev(l.Name, l.Index)
 		if err != nil {
 			return err
+		}
+		if statErr != nil {
+			// No devtmpfs or udev made the node: MakeMacvtapDev did, and
+			// nothing else will remove it.
+			t.cleanups = append(t.cleanups, func() { os.Remove(path) })
 		}
 		fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err != nil {

@@ -192,12 +192,10 @@ func flush(fd int, buf []byte) {
 	}
 }
 
-const minRTTSamples = 20
-
 // rttRun measures round trips: the initiator writes a ping on vm (hdr
 // bytes of virtio-net header), a reflector on far turns it into a pong with
 // the MACs swapped; one frame in flight. Both spin on non-blocking fds.
-func rttRun(vmFD, vmHdr, farFD int, dst, src net.HardwareAddr, dur time.Duration, max int, cpuI, cpuR int) (samples []int64, lost int) {
+func rttRun(vmFD, vmHdr, farFD int, dst, src net.HardwareAddr, dur time.Duration, minSamples, max int, cpuI, cpuR int) (samples []int64, lost int) {
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -229,12 +227,12 @@ func rttRun(vmFD, vmHdr, farFD int, dst, src net.HardwareAddr, dur time.Duration
 		ping := buildFrame(vmHdr, minFrame, dst, src, kindPing)
 		buf := make([]byte, 65536)
 		samples = make([]int64, 0, max)
-		// At least minRTTSamples, even past dur (a loaded host can stall
-		// the first frames), but never past hardCap.
+		// At least minSamples, even past dur (a loaded host can stall
+		// the first frames), but never more than two seconds past it.
 		start := time.Now()
-		deadline, hardCap := start.Add(dur), start.Add(dur+5*time.Second)
+		deadline, hardCap := start.Add(dur), start.Add(dur+2*time.Second)
 		for seq := uint64(1); len(samples) < max; seq++ {
-			if now := time.Now(); !now.Before(hardCap) || (!now.Before(deadline) && len(samples) >= minRTTSamples) {
+			if now := time.Now(); !now.Before(hardCap) || (!now.Before(deadline) && len(samples) >= minSamples) {
 				break
 			}
 			binary.BigEndian.PutUint64(ping[vmHdr+offSeq:], seq)
@@ -254,7 +252,9 @@ func rttRun(vmFD, vmHdr, farFD int, dst, src net.HardwareAddr, dur time.Duration
 						break
 					}
 				}
-				if now-t0 > int64(50*time.Millisecond) {
+				// Lost, or so late (a loaded host can hold either end
+				// off its CPU) that waiting longer only eats the trial.
+				if now-t0 > int64(250*time.Millisecond) {
 					lost++
 					break
 				}
