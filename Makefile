@@ -64,11 +64,22 @@ test-nested:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
 
+# Go 1.26's fuzz coordinator can fail a target with a bare "context
+# deadline exceeded" when -fuzztime runs out (go.dev/issue/75804, fixed in
+# Go 1.27): that, with no failing input written, is reported, not fatal.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
+	    out=$$(mktemp); rc=0; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg >$$out 2>&1 || rc=$$?; \
+	    cat $$out; \
+	    if [ $$rc -ne 0 ]; then \
+	      if grep -q 'context deadline exceeded' $$out && ! grep -q 'Failing input written' $$out; then \
+	        echo "fuzz $$f: go.dev/issue/75804 (fuzz coordinator deadline race), no failing input: ignored"; \
+	      else rm -f $$out; exit $$rc; fi; \
+	    fi; \
+	    rm -f $$out; \
 	  done; \
 	done
 
