@@ -61,23 +61,38 @@ func (h Hook) Parent() Handle {
 // RTM_GETQDISC for ffff:fff1 (or handle ffff:) is acknowledged on 6.18 but
 // answered with no qdisc message, so it cannot tell ingress from clsact.
 func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
-	h := Hook{Dev: d}
-	qs, err := Qdiscs(c, d.Index)
+	hs, err := ReadHooks(c, []Dev{d})
 	if err != nil {
-		return h, fmt.Errorf("tc: read qdiscs of %s: %w", d, err)
+		return Hook{Dev: d}, err
 	}
+	return hs[0], nil
+}
+
+// ReadHooks reads the hooks of several devices with one qdisc dump (the
+// kernel's is of every device anyway) and one filter dump per device that
+// has an ingress or clsact qdisc.
+func ReadHooks(c *nl.Conn, devs []Dev) ([]Hook, error) {
+	qs, err := Qdiscs(c, 0)
+	if err != nil {
+		return nil, fmt.Errorf("tc: read qdiscs: %w", err)
+	}
+	kind := map[int32]string{}
 	for _, q := range qs {
 		if q.Parent == TC_H_INGRESS && (q.Kind == KindIngress || q.Kind == KindClsact) {
-			h.Qdisc = q.Kind
+			kind[q.Ifindex] = q.Kind
 		}
 	}
-	if h.Qdisc == "" {
-		return h, nil
+	hs := make([]Hook, len(devs))
+	for i, d := range devs {
+		hs[i] = Hook{Dev: d, Qdisc: kind[d.Index]}
+		if hs[i].Qdisc == "" {
+			continue
+		}
+		if hs[i].Filters, err = Filters(c, d.Index, hs[i].Parent()); err != nil {
+			return nil, fmt.Errorf("tc: read filters of %s: %w", d, err)
+		}
 	}
-	if h.Filters, err = Filters(c, d.Index, h.Parent()); err != nil {
-		return h, fmt.Errorf("tc: read filters of %s: %w", d, err)
-	}
-	return h, nil
+	return hs, nil
 }
 
 // Redirects lists the mirred redirects and mirrors on the hook, one per
@@ -349,13 +364,9 @@ func Unwire(c *nl.Conn, a, b Dev) error {
 }
 
 func readAndPlan(c *nl.Conn, a, b Dev, plan func(ha, hb Hook) (*Plan, error)) (*Plan, error) {
-	ha, err := ReadHook(c, a)
+	hs, err := ReadHooks(c, []Dev{a, b})
 	if err != nil {
 		return nil, err
 	}
-	hb, err := ReadHook(c, b)
-	if err != nil {
-		return nil, err
-	}
-	return plan(ha, hb)
+	return plan(hs[0], hs[1])
 }

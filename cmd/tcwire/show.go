@@ -56,18 +56,24 @@ func show(g *globals, names []string, stdout io.Writer) error {
 			names = append(names, l.Name)
 		}
 	}
-	rows := []shownRedirect{}
-	for _, n := range names {
+	devs := make([]tc.Dev, len(names))
+	for i, n := range names {
 		l, ok := byName[n]
 		if !ok {
 			return fmt.Errorf("show: device %q: no such device", n)
 		}
-		h, err := tc.ReadHook(c, tc.Dev{Name: l.Name, Index: l.Index})
-		if err != nil {
-			return fmt.Errorf("show: %w", err)
-		}
+		devs[i] = tc.Dev{Name: l.Name, Index: l.Index}
+	}
+	// One qdisc dump for all devices: per device it would be of every
+	// device again, quadratic with thousands of pairs.
+	hooks, err := tc.ReadHooks(c, devs)
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	rows := []shownRedirect{}
+	for _, h := range hooks {
 		for _, r := range h.Redirects() {
-			rows = append(rows, describe(r, l.Name, byIndex))
+			rows = append(rows, describe(r, h.Dev.Name, byIndex))
 		}
 	}
 	if g.json {
