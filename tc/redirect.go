@@ -364,9 +364,13 @@ func Unwire(c *nl.Conn, a, b Dev) error {
 }
 
 func readAndPlan(c *nl.Conn, a, b Dev, plan func(ha, hb Hook) (*Plan, error)) (*Plan, error) {
-	hs, err := ReadHooks(c, []Dev{a, b})
+	ha, err := ReadHook(c, a)
 	if err != nil {
 		return nil, err
 	}
-	return plan(hs[0], hs[1])
+	hb, err := ReadHook(c, b)
+	if err != nil {
+		return nil, err
+	}
+	return plan(ha, hb)
 }
