@@ -241,10 +241,7 @@ func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool) 
 		case errors.As(err, &op) && op.Sequence != 0:
 			// A refusal: of one of ours, or a late one of an earlier
 			// request whose wait was given up (ignored).
-			if i, ok := index[op.Sequence]; ok {
-				errs[i], refused[i] = wrap(reqs[i].Cmd, err), true
-				delete(index, op.Sequence)
-			}
+			settleRefused(op, err, reqs, index, errs, refused)
 		case errors.Is(err, unix.ENOBUFS):
 			// The receive buffer overflowed and the kernel dropped
 			// acknowledgements. Those still queued tell their requests'
@@ -261,11 +258,7 @@ func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool) 
 			}
 			return
 		}
-		for _, m := range replies {
-			if _, ok := index[m.Header.Sequence]; ok && m.Header.Type == netlink.Error {
-				delete(index, m.Header.Sequence)
-			}
-		}
+		settleAcked(replies, index)
 	}
 }
 
@@ -283,20 +276,31 @@ func (c *Conn) drain(reqs []Request, index map[uint32]int, errs []error, refused
 		var op *netlink.OpError
 		switch {
 		case errors.As(err, &op) && op.Sequence != 0:
-			if i, ok := index[op.Sequence]; ok {
-				errs[i], refused[i] = wrap(reqs[i].Cmd, err), true
-				delete(index, op.Sequence)
-			}
+			settleRefused(op, err, reqs, index, errs, refused)
 			continue
 		case errors.Is(err, unix.ENOBUFS):
 			continue
 		case err != nil:
 			return // the queue is empty (deadline), or the socket failed
 		}
-		for _, m := range replies {
-			if _, ok := index[m.Header.Sequence]; ok && m.Header.Type == netlink.Error {
-				delete(index, m.Header.Sequence)
-			}
+		settleAcked(replies, index)
+	}
+}
+
+// settleRefused records the refusal op (err) of one of the pending requests
+// in index; a late refusal of an earlier request is ignored.
+func settleRefused(op *netlink.OpError, err error, reqs []Request, index map[uint32]int, errs []error, refused []bool) {
+	if i, ok := index[op.Sequence]; ok {
+		errs[i], refused[i] = wrap(reqs[i].Cmd, err), true
+		delete(index, op.Sequence)
+	}
+}
+
+// settleAcked removes from index the requests that replies acknowledge.
+func settleAcked(replies []netlink.Message, index map[uint32]int) {
+	for _, m := range replies {
+		if _, ok := index[m.Header.Sequence]; ok && m.Header.Type == netlink.Error {
+			delete(index, m.Header.Sequence)
 		}
 	}
 }

@@ -182,18 +182,28 @@ func tapEndpoint(c *nl.Conn, ns string, noqueue bool) (*endpoint, *link.Link, er
 	return ep, l, nil
 }
 
+// vmTap makes the VM's tap in the VM namespace (see tapEndpoint), holds it
+// as the VM side of t and closes it with t.
+func (t *topo) vmTap(c *nl.Conn, noqueue bool) (*link.Link, error) {
+	ep, tap, err := tapEndpoint(c, t.vmNS, noqueue)
+	if err != nil {
+		return nil, err
+	}
+	t.vm = ep
+	t.cleanups = append(t.cleanups, ep.close)
+	return tap, nil
+}
+
 func buildTC(noqueue bool) func(t *topo) error {
 	return func(t *topo) error {
 		cvm, _, err := t.base()
 		if err != nil {
 			return err
 		}
-		ep, tap, err := tapEndpoint(cvm, t.vmNS, noqueue)
+		tap, err := t.vmTap(cvm, noqueue)
 		if err != nil {
 			return err
 		}
-		t.vm = ep
-		t.cleanups = append(t.cleanups, ep.close)
 		eth, err := link.Lookup(cvm, "eth0")
 		if err != nil {
 			return err
@@ -208,12 +218,9 @@ func buildBridge(static bool) func(t *topo) error {
 		if err != nil {
 			return err
 		}
-		ep, _, err := tapEndpoint(cvm, t.vmNS, false)
-		if err != nil {
+		if _, err := t.vmTap(cvm, false); err != nil {
 			return err
 		}
-		t.vm = ep
-		t.cleanups = append(t.cleanups, ep.close)
 		if err := link.AddBridge(cvm, "br0"); err != nil {
 			return err
 		}
@@ -379,12 +386,9 @@ func buildTapWrite(t *topo) error {
 	if err != nil {
 		return err
 	}
-	ep, _, err := tapEndpoint(cvm, t.vmNS, false)
-	if err != nil {
+	if _, err := t.vmTap(cvm, false); err != nil {
 		return err
 	}
-	t.vm = ep
-	t.cleanups = append(t.cleanups, ep.close)
 	t.farMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}
 	return nil
 }

@@ -468,19 +468,7 @@ func cniPlugin(t *testing.T, cmd string, ns *nstest.NS, stdin string, env ...str
 	}
 	c.Env = append(c.Env, env...)
 	c.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("tcwire %s: %v\n%s", cmd, err, r)
-	}
-	return r
+	return runCmd(t, c, "tcwire "+cmd)
 }
 
 func mustPlugin(t *testing.T, cmd string, ns *nstest.NS, stdin string, env ...string) string {

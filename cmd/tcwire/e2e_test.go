@@ -100,7 +100,13 @@ func execute(t testing.TB, argv ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	return runCmd(t, exec.CommandContext(ctx, argv[0], argv[1:]...), strings.Join(argv, " "))
+}
+
+// runCmd runs cmd and returns its exit status and output; it fails t only when
+// the program cannot be run at all (what names it in that message).
+func runCmd(t testing.TB, cmd *exec.Cmd, what string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -111,7 +117,7 @@ func execute(t testing.TB, argv ...string) result {
 	case errors.As(err, &ee) && ee.Exited():
 		r.code = ee.ExitCode()
 	default:
-		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, r)
+		t.Fatalf("%s: %v\n%s", what, err, r)
 	}
 	return r
 }
