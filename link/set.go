@@ -3,11 +3,11 @@ package link
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -145,13 +145,13 @@ func SetNoMaster(c *nl.Conn, name string) error {
 // given by name (under /run/netns) or path. The device keeps its name and
 // gets a new index there; it fails with EEXIST when the target already has
 // a device of that name.
-func SetNetNS(c *nl.Conn, name, netns string) error {
-	f, err := openNetNS(netns)
+func SetNetNS(c *nl.Conn, name, ns string) error {
+	f, err := netns.Open(ns)
 	if err != nil {
 		return fmt.Errorf("link %s: %w", name, err)
 	}
 	defer f.Close()
-	return set(c, name, func(i int32) nl.Request { return SetNetNSRequest(i, name, int(f.Fd()), netns) })
+	return set(c, name, func(i int32) nl.Request { return SetNetNSRequest(i, name, int(f.Fd()), ns) })
 }
 
 // Delete deletes the device called name. A device that does not exist gives
@@ -167,17 +167,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// openNetNS opens a network namespace given by name or path.
-func openNetNS(netns string) (*os.File, error) {
-	path, err := nl.NetNSPath(netns)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("network namespace %q: %w", netns, err)
-	}
-	return f, nil
 }

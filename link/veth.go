@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -76,7 +77,7 @@ func AddVethRequest(v Veth, peerNSFD int) nl.Request {
 func AddVeth(c *nl.Conn, v Veth) error {
 	fd := -1
 	if v.PeerNetNS != "" {
-		f, err := openNetNS(v.PeerNetNS)
+		f, err := netns.Open(v.PeerNetNS)
 		if err != nil {
 			return fmt.Errorf("link %s: veth peer %s: %w", v.Name, v.Peer, err)
 		}

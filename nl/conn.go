@@ -3,13 +3,13 @@ package nl
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/internal/netns"
 )
 
 // Config configures Dial.
@@ -21,22 +21,6 @@ type Config struct {
 	// Retry is the policy for requests the kernel refuses with a transient
 	// error. nil means DefaultRetry; NoRetry sends every request once.
 	Retry Retry
-}
-
-// NetNSPath resolves a namespace given by name or path, the way `ip -n` and
-// CNI_NETNS name them.
-func NetNSPath(ns string) (string, error) {
-	switch {
-	case ns == "":
-		return "", errors.New("nl: empty network namespace name")
-	case strings.IndexByte(ns, 0) >= 0:
-		return "", fmt.Errorf("nl: network namespace %q contains a NUL byte", ns)
-	case strings.ContainsRune(ns, '/'):
-		return ns, nil
-	case ns == "." || ns == "..":
-		return "", fmt.Errorf("nl: invalid network namespace name %q", ns)
-	}
-	return "/run/netns/" + ns, nil
 }
 
 // Conn is a NETLINK_ROUTE socket with extended acks and strict checking on.
@@ -75,24 +59,11 @@ func Dial(cfg *Config) (*Conn, error) {
 	// NETLINK_GET_STRICT_CHK where the kernel has them.
 	nc.Strict = true
 	if cfg != nil && cfg.NetNS != "" {
-		path, err := NetNSPath(cfg.NetNS)
+		f, err := netns.Open(cfg.NetNS)
 		if err != nil {
 			return nil, errDialf("%w", err)
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, errDialf("network namespace %q: %w", cfg.NetNS, err)
-		}
 		defer f.Close()
-		var st unix.Statfs_t
-		if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || (st.Type != unix.NSFS_MAGIC && st.Type != unix.PROC_SUPER_MAGIC) {
-			return nil, errDialf("%s is not a network namespace", path)
-		}
-		// Another kind of namespace (/proc/self/ns/mnt) passes the check
-		// above; NS_GET_NSTYPE (Linux 4.11) tells them apart.
-		if typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE); err == nil && typ != unix.CLONE_NEWNET {
-			return nil, errDialf("%s is not a network namespace", path)
-		}
 		nc.NetNS = int(f.Fd())
 	}
 	c, err := netlink.Dial(unix.NETLINK_ROUTE, &nc)

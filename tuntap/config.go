@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/tcwire/tcwire/link"
 )
 
 // ErrInvalid is wrapped by every error that Create, Open and Delete return
@@ -135,26 +136,10 @@ func (c *Config) plan() (flags uint16, queues int, err error) {
 	return flags, queues, nil
 }
 
-// validName applies the kernel's dev_valid_name rules, so that a bad name is
-// reported by name rather than as a bare EINVAL from TUNSETIFF.
+// validName is link.CheckName as an ErrInvalid.
 func validName(name string) error {
-	switch {
-	case name == "":
-		return invalid("empty Name")
-	case len(name) > 15:
-		return invalid("Name %q is %d bytes, longer than IFNAMSIZ-1 (15)", name, len(name))
-	case name == "." || name == "..":
-		return invalid("Name %q is not allowed", name)
-	case strings.ContainsRune(name, '/'):
-		return invalid("Name %q contains '/'", name)
-	case strings.ContainsRune(name, ':'):
-		return invalid("Name %q contains ':'", name)
-	case strings.IndexByte(name, 0) >= 0:
-		return invalid("Name %q contains a NUL byte", name)
-	case strings.ContainsAny(name, " \t\n\v\f\r"), strings.IndexByte(name, 0xa0) >= 0:
-		// The kernel's isspace() also matches the byte 0xa0 (Latin-1
-		// no-break space), which UTF-8 text holds in "\u00a0", "à" …
-		return invalid("Name %q contains white space", name)
+	if err := link.CheckName(name); err != nil {
+		return invalid("%v", err)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func ExampleCreate_invalid() {
 	_, err = tuntap.Create(tuntap.Config{Queues: 300})
 	fmt.Println(err)
 	// Output:
-	// tuntap: invalid configuration: Name "a-very-long-tap-name" is 20 bytes, longer than IFNAMSIZ-1 (15)
+	// tuntap: invalid configuration: device name "a-very-long-tap-name" is 20 bytes, longer than IFNAMSIZ-1 (15)
 	// true
 	// tuntap: invalid configuration: Queues 300 is more than the kernel's maximum of 256
 }

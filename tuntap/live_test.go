@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/internal/nstest"
+	"github.com/tcwire/tcwire/link"
 	"golang.org/x/sys/unix"
 )
 
@@ -574,7 +576,7 @@ func TestNetNSRestored(t *testing.T) {
 	errs := make(chan error, 64)
 	for range 64 {
 		wg.Go(func() {
-			errs <- inNetNS(ns.Name, func() error {
+			errs <- netns.Do(ns.Name, func() error {
 				got, err := os.Readlink(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 				if err != nil {
 					return err
@@ -600,9 +602,9 @@ func TestNetNSRestored(t *testing.T) {
 		}
 	}
 	// Not a network namespace: setns refuses, the thread stays home.
-	err = inNetNS("/proc/self/ns/uts", func() error { return nil })
-	if !errors.Is(err, unix.EINVAL) {
-		t.Errorf("inNetNS(uts namespace) = %v, want EINVAL", err)
+	err = netns.Do("/proc/self/ns/uts", func() error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "not a network namespace") {
+		t.Errorf("netns.Do(uts namespace) = %v, want not a network namespace", err)
 	}
 }
 
@@ -694,7 +696,7 @@ func packetSocket(t *testing.T, ns *nstest.NS, ifindex int) int {
 	t.Helper()
 	proto := htons(unix.ETH_P_ALL)
 	fd := -1
-	err := inNetNS(ns.Name, func() error {
+	err := netns.Do(ns.Name, func() error {
 		var err error
 		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(proto))
 		if err != nil {
@@ -805,7 +807,7 @@ func TestLookupTunMatchesIP(t *testing.T) {
 	} {
 		name := fmt.Sprintf("lt%d", len(args))
 		ns.Run("ip", append([]string{"tuntap", "add", "dev", name}, args...)...)
-		l, err := lookupTun(ns.Name, name)
+		l, err := lookupIn(ns.Name, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -832,10 +834,19 @@ func TestLookupTunMatchesIP(t *testing.T) {
 			t.Errorf("%s: Name %q Index %d", name, l.Name, l.Index)
 		}
 	}
-	if _, err := lookupTun(ns.Name, "lo"); !errors.Is(err, ErrNotTunTap) || err.Error() != "not a tun/tap device (kind none)" {
+	if _, err := lookupIn(ns.Name, "lo"); !errors.Is(err, ErrNotTunTap) || err.Error() != "not a tun/tap device (kind none)" {
 		t.Errorf("lookupTun(lo) = %v", err)
 	}
-	if _, err := lookupTun(ns.Name, "nosuch0"); err != unix.ENODEV {
+	if _, err := lookupIn(ns.Name, "nosuch0"); err != unix.ENODEV {
 		t.Errorf("lookupTun(nosuch0) = %v, want bare ENODEV", err)
 	}
+}
+
+// lookupIn runs lookupTun in ns, as openInNetNS does.
+func lookupIn(ns, name string) (l *link.Link, err error) {
+	err = netns.Do(ns, func() error {
+		l, err = lookupTun(name)
+		return err
+	})
+	return l, err
 }

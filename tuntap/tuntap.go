@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
 )
@@ -281,10 +282,10 @@ func KernelFeatures() (uint16, error) {
 
 // openInNetNS opens n /dev/net/tun files in netns. When lookup is set it
 // first checks, in the same namespace, that lookup names a tun/tap device.
-func openInNetNS(netns, lookup string, n int) (fds []int, l *link.Link, err error) {
-	err = inNetNS(netns, func() error {
+func openInNetNS(ns, lookup string, n int) (fds []int, l *link.Link, err error) {
+	err = netns.Do(ns, func() error {
 		if lookup != "" {
-			if l, err = lookupTun(netns, lookup); err != nil {
+			if l, err = lookupTun(lookup); err != nil {
 				return err
 			}
 		}
@@ -305,7 +306,8 @@ func openInNetNS(netns, lookup string, n int) (fds []int, l *link.Link, err erro
 }
 
 // lookupTun asks rtnetlink (RTM_GETLINK, link.Lookup) about the device
-// called name in netns ("" for the calling thread's namespace) and checks
+// called name in the calling thread's namespace (openInNetNS has moved the
+// thread there, so the socket is made there: no second setns) and checks
 // that it is a tun/tap device. A missing device gives unix.ENODEV; one of
 // another kind, an error wrapping ErrNotTunTap.
 //
@@ -313,12 +315,8 @@ func openInNetNS(netns, lookup string, n int) (fds []int, l *link.Link, err erro
 // because sysfs shows the devices of the namespace it was mounted in, not
 // those of the thread that reads it: after setns, /sys/class/net still lists
 // the original namespace's devices.
-func lookupTun(netns, name string) (*link.Link, error) {
-	var cfg *nl.Config
-	if netns != "" {
-		cfg = &nl.Config{NetNS: netns}
-	}
-	c, err := nl.Dial(cfg)
+func lookupTun(name string) (*link.Link, error) {
+	c, err := nl.Dial(nil)
 	if err != nil {
 		return nil, err
 	}

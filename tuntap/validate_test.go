@@ -16,17 +16,17 @@ func TestCreateRejectsInvalidConfig(t *testing.T) {
 		cfg  Config
 		want string // substring of the error
 	}{
-		{"name too long", Config{Name: "abcdefghijklmnop"}, `Name "abcdefghijklmnop" is 16 bytes, longer than IFNAMSIZ-1 (15)`},
-		{"name slash", Config{Name: "a/b"}, `Name "a/b" contains '/'`},
-		{"name colon", Config{Name: "a:b"}, `Name "a:b" contains ':'`},
-		{"name space", Config{Name: "a b"}, `Name "a b" contains white space`},
-		{"name tab", Config{Name: "a\tb"}, `Name "a\tb" contains white space`},
+		{"name too long", Config{Name: "abcdefghijklmnop"}, `device name "abcdefghijklmnop" is 16 bytes, longer than IFNAMSIZ-1 (15)`},
+		{"name slash", Config{Name: "a/b"}, `device name "a/b" contains '/'`},
+		{"name colon", Config{Name: "a:b"}, `device name "a:b" contains ':'`},
+		{"name space", Config{Name: "a b"}, `device name "a b" contains white space`},
+		{"name tab", Config{Name: "a\tb"}, `device name "a\tb" contains white space`},
 		{"name newline", Config{Name: "ab\n"}, `contains white space`},
 		{"name NUL", Config{Name: "a\x00b"}, `contains a NUL byte`},
 		{"name vertical tab", Config{Name: "a\vb"}, `contains white space`},
 		{"name 0xa0", Config{Name: "a\u00a0b"}, `contains white space`}, // the kernel's isspace(0xa0)
-		{"name dot", Config{Name: "."}, `Name "." is not allowed`},
-		{"name dotdot", Config{Name: ".."}, `Name ".." is not allowed`},
+		{"name dot", Config{Name: "."}, `device name "." is not allowed`},
+		{"name dotdot", Config{Name: ".."}, `device name ".." is not allowed`},
 		{"queues negative", Config{Queues: -1}, `Queues -1 is negative`},
 		{"queues too many", Config{Queues: MaxQueues + 1}, `Queues 257 is more than the kernel's maximum of 256`},
 		{"owner negative", Config{Owner: new(-2)}, `Owner -2 is negative (nil or -1 means unset)`},
@@ -43,8 +43,8 @@ func TestCreateRejectsInvalidConfig(t *testing.T) {
 		{"vnet size negative", Config{VnetHdrSize: -1}, `VnetHdrSize -1 is negative`},
 		{"vnet size small", Config{VnetHdrSize: 8}, `VnetHdrSize 8 is less than sizeof(struct virtio_net_hdr) (10)`},
 		{"vnet size without vnet_hdr", Config{Flags: IFF_TAP | IFF_NO_PI, VnetHdrSize: 12}, `VnetHdrSize 12 needs IFF_VNET_HDR`},
-		{"netns dotdot", Config{NetNS: ".."}, `NetNS ".." is not a namespace name`},
-		{"netns NUL", Config{NetNS: "x\x00"}, `NetNS "x\x00" contains a NUL byte`},
+		{"netns dotdot", Config{NetNS: ".."}, `invalid network namespace name ".."`},
+		{"netns NUL", Config{NetNS: "x\x00"}, `network namespace "x\x00" contains a NUL byte`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,16 +106,16 @@ func TestOpenDeleteRejectInvalidArguments(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"open empty name", open(""), `empty Name`},
+		{"open empty name", open(""), `empty device name`},
 		{"open long name", open("abcdefghijklmnop"), `longer than IFNAMSIZ-1`},
 		{"open pattern-free slash", open("x/y"), `contains '/'`},
 		{"open zero queues", open("tap0", WithQueues(0)), `WithQueues(0): want 1 to 256`},
 		{"open too many queues", open("tap0", WithQueues(257)), `WithQueues(257)`},
-		{"open bad netns", open("tap0", WithNetNS("..")), `NetNS ".."`},
+		{"open bad netns", open("tap0", WithNetNS("..")), `network namespace name ".."`},
 		{"open unknown flags", open("tap0", WithFlags(IFF_TAP|0x0004)), `unknown flags 0x0004`},
-		{"delete empty name", Delete("", "x"), `empty Name`},
-		{"delete dot", Delete(".", ""), `Name "." is not allowed`},
-		{"delete bad netns", Delete("tap0", "."), `NetNS "."`},
+		{"delete empty name", Delete("", "x"), `empty device name`},
+		{"delete dot", Delete(".", ""), `device name "." is not allowed`},
+		{"delete bad netns", Delete("tap0", "."), `network namespace name "."`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,12 +141,12 @@ func TestMissingNetNS(t *testing.T) {
 	if !errors.Is(err, unix.ENOENT) {
 		t.Fatalf("error %v, want ENOENT", err)
 	}
-	const want = "tuntap: create tap0: open netns /run/netns/tcwire-no-such-netns: no such file or directory"
+	const want = `tuntap: create tap0: network namespace "tcwire-no-such-netns": open /run/netns/tcwire-no-such-netns: no such file or directory`
 	if err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	err = Delete("tap0", "/nonexistent/netns")
-	if !errors.Is(err, unix.ENOENT) || !strings.Contains(err.Error(), "tuntap: delete tap0: open netns /nonexistent/netns") {
+	if !errors.Is(err, unix.ENOENT) || !strings.Contains(err.Error(), `tuntap: delete tap0: network namespace "/nonexistent/netns": open /nonexistent/netns`) {
 		t.Errorf("Delete: %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/bench"
@@ -76,7 +78,7 @@ func makePairs(ns string, n int, up bool) ([]cpPair, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	err = link.Do(ns, func() error {
+	err = netns.Do(ns, func() error {
 		for i := range n {
 			t, err := tuntap.Create(tuntap.Config{Name: fmt.Sprintf("tap%d", i), Persist: true})
 			if err != nil {
@@ -318,7 +320,7 @@ func newFloor(ns string, pairs []cpPair) (*floor, error) {
 			fl.bufs[i] = append(fl.bufs[i], b...)
 		}
 	}
-	err := link.Do(ns, func() error {
+	err := netns.Do(ns, func() error {
 		var err error
 		fl.fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 		if err != nil {

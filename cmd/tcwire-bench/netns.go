@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/link"
@@ -74,7 +76,7 @@ func newNS(tag string) (string, error) {
 		delNS(name)
 		return "", err
 	}
-	err = link.Do(name, func() error {
+	err = netns.Do(name, func() error {
 		for _, k := range []string{"all", "default", "lo"} {
 			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+k+"/disable_ipv6", []byte("1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err

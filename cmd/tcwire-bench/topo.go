@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/link"
@@ -125,7 +127,7 @@ func (t *topo) base() (cvm, cfar *nl.Conn, err error) {
 // ifindex and protocol proto (0: send only).
 func packetEndpoint(ns string, ifindex int32, proto uint16) (*endpoint, error) {
 	fd := -1
-	err := link.Do(ns, func() error {
+	err := netns.Do(ns, func() error {
 		var err error
 		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(proto)))
 		if err != nil {

@@ -16,9 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
-	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/tuntap"
 )
 
@@ -179,7 +180,7 @@ func (d *demo) setup() error {
 	}
 	d.printf("opened tap0 in %s as a VMM does: 1 queue, %d-byte virtio-net header, VM MAC %s\n", d.vm, vnetLen, d.vmMAC)
 
-	return link.Do(d.peer, func() error {
+	return netns.Do(d.peer, func() error {
 		peer0, err := net.InterfaceByName("peer0")
 		if err != nil {
 			return err
@@ -349,7 +350,7 @@ func (d *demo) peerToVM() (string, error) {
 // socket receives the echo.
 func (d *demo) udpEcho() (string, error) {
 	var conn *net.UDPConn
-	err := link.Do(d.peer, func() error {
+	err := netns.Do(d.peer, func() error {
 		var err error
 		conn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: peerIP, Port: udpPort})
 		return err

@@ -179,7 +179,7 @@ func checkEnv(env cniEnv, need []string) *cniError {
 		bad = append(bad, fmt.Sprintf("CNI_CONTAINERID=%q is not a container ID (alphanumerics, then also _ . -)", env.ContainerID))
 	}
 	if env.IfName != "" {
-		if err := checkIfname(env.IfName); err != nil {
+		if err := link.CheckName(env.IfName); err != nil {
 			bad = append(bad, fmt.Sprintf("CNI_IFNAME: %v", err))
 		}
 	}

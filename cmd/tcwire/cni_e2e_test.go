@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/nstest"
@@ -435,7 +437,7 @@ func hostPacketSocket(t *testing.T, ns *nstest.NS, ifindex int) int {
 	t.Helper()
 	proto := int(htons(unix.ETH_P_ALL))
 	fd := -1
-	err := link.Do(ns.Name, func() error {
+	err := netns.Do(ns.Name, func() error {
 		var err error
 		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto); err != nil {
 			return err

@@ -36,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcwire/tcwire/link"
+
 	"github.com/tcwire/tcwire/tuntap"
 )
 
@@ -195,7 +197,7 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 // checkTapName rejects what the kernel refuses as a device name, and
 // kernel-chosen names ("tap%d"): DEL and CHECK find the tap by its name.
 func checkTapName(name string) error {
-	if err := checkIfname(name); err != nil {
+	if err := link.CheckName(name); err != nil {
 		return err
 	}
 	if strings.ContainsRune(name, '%') {

@@ -12,11 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/internal/nstest"
-	"github.com/tcwire/tcwire/link"
 )
 
 // explainMessages reads the netlink messages back out of explain's output:
@@ -456,7 +457,7 @@ func TestWithoutCapNetAdmin(t *testing.T) {
 // experimental) out of dev in ns, with an AF_PACKET socket.
 func sendFrames(t *testing.T, ns *nstest.NS, dev string, n int) {
 	t.Helper()
-	err := link.Do(ns.Path(), func() error {
+	err := netns.Do(ns.Path(), func() error {
 		ifi, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err

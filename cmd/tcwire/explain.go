@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/link"
@@ -79,7 +81,7 @@ func explain(g *globals, what string, pos []string, stdout io.Writer) error {
 // resolve finds a device's index with SIOCGIFINDEX (an ioctl, not netlink,
 // so explain sends no message). A missing device gives an error wrapping
 // ENODEV.
-func resolve(netns, name string) (index int32, err error) {
+func resolve(ns, name string) (index int32, err error) {
 	find := func() error {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -96,10 +98,10 @@ func resolve(netns, name string) (index int32, err error) {
 		index = int32(ifr.Uint32())
 		return nil
 	}
-	if netns == "" {
+	if ns == "" {
 		return index, find()
 	}
-	return index, link.Do(netns, find)
+	return index, netns.Do(ns, find)
 }
 
 // wiredHook is a hook as attach leaves it: an ingress qdisc with the wire

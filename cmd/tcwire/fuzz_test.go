@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tcwire/tcwire/link"
 )
 
 // goodCommandLines are command lines the e2e tests run successfully.
@@ -87,10 +89,10 @@ func FuzzCommandLine(f *testing.F) {
 			t.Fatalf("%q: parsed twice: %v, then %v", argv, err, again)
 		}
 		for _, s := range append(args, line) {
-			if ok := checkIfname(s) == nil; ok != devValidName(s) {
-				t.Fatalf("checkIfname(%q) = %v, but dev_valid_name says %v", s, checkIfname(s), devValidName(s))
+			if ok := link.CheckName(s) == nil; ok != devValidName(s) {
+				t.Fatalf("link.CheckName(%q) = %v, but dev_valid_name says %v", s, link.CheckName(s), devValidName(s))
 			}
-			if peer, err := ifupPeer(s); err == nil && checkIfname(s) == nil && checkIfname(peer) != nil {
+			if peer, err := ifupPeer(s); err == nil && link.CheckName(s) == nil && link.CheckName(peer) != nil {
 				t.Fatalf("ifupPeer(%q) = %q: not a valid device name", s, peer)
 			}
 		}

@@ -28,9 +28,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/netns"
+	"github.com/tcwire/tcwire/link"
 
-	"github.com/tcwire/tcwire/nl"
+	"golang.org/x/sys/unix"
 )
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
@@ -115,7 +116,7 @@ func (f netnsFlag) String() string {
 }
 
 func (f netnsFlag) Set(s string) error {
-	if _, err := nl.NetNSPath(s); err != nil {
+	if _, err := netns.Path(s); err != nil {
 		return err
 	}
 	*f.p = s
@@ -251,25 +252,9 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 		return nil, usagef(usage, "unexpected argument %q", pos[max])
 	}
 	for _, p := range pos {
-		if err := checkIfname(p); err != nil {
+		if err := link.CheckName(p); err != nil {
 			return nil, usagef(usage, "%v", err)
 		}
 	}
 	return pos, nil
-}
-
-// checkIfname rejects what the kernel would refuse as a device name
-// (dev_valid_name): empty, longer than IFNAMSIZ-1 bytes, "." or "..", or
-// holding '/', ':', a NUL or a byte the kernel's isspace() matches (\t \n
-// \v \f \r, space and 0xa0).
-func checkIfname(s string) error {
-	switch {
-	case s == "":
-		return errors.New("empty device name")
-	case len(s) > 15:
-		return fmt.Errorf("device name %q is longer than 15 bytes", s)
-	case s == "." || s == "..", strings.ContainsAny(s, "/:\x00 \t\n\v\f\r"), strings.IndexByte(s, 0xa0) >= 0:
-		return fmt.Errorf("invalid device name %q", s)
-	}
-	return nil
 }
