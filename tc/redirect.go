@@ -135,6 +135,30 @@ var ErrRedirected = errors.New("already redirected to another device")
 // every frame until it is removed (Unwire with a Hook of index 0 does).
 var ErrTargetGone = fmt.Errorf("%w, one that no longer exists", ErrRedirected)
 
+// RedirectedError is the refusal of PlanWire to wire a device that already
+// redirects its frames elsewhere. errors.Is(err, ErrRedirected) holds, and
+// errors.Is(err, ErrTargetGone) too when the target no longer exists.
+type RedirectedError struct {
+	Dev      Dev
+	Redirect Redirect // the redirect found on Dev's ingress hook
+}
+
+func (e *RedirectedError) Error() string {
+	r := e.Redirect
+	if r.TargetIfindex == 0 {
+		return fmt.Sprintf("tc: %s: %v (pref %d, handle %s)", e.Dev, ErrTargetGone, r.Pref, U32HandleString(r.Handle))
+	}
+	return fmt.Sprintf("tc: %s: %v (ifindex %d, pref %d, handle %s)", e.Dev, ErrRedirected, r.TargetIfindex, r.Pref, U32HandleString(r.Handle))
+}
+
+// Unwrap returns ErrTargetGone or ErrRedirected.
+func (e *RedirectedError) Unwrap() error {
+	if e.Redirect.TargetIfindex == 0 {
+		return ErrTargetGone
+	}
+	return ErrRedirected
+}
+
 // WireOptions tunes the filters Wire adds. The zero value is the seeds'
 // setup, byte-identical to the tc commands.
 type WireOptions struct {
@@ -179,11 +203,8 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 			if r.Eaction != TCA_EGRESS_REDIR && r.Eaction != TCA_INGRESS_REDIR {
 				continue // a mirror takes nothing away
 			}
-			if r.TargetIfindex == 0 {
-				return nil, fmt.Errorf("tc: %s: %w (pref %d, handle %s)", from.Dev, ErrTargetGone, r.Pref, U32HandleString(r.Handle))
-			}
-			if r.TargetIfindex != to.Index {
-				return nil, fmt.Errorf("tc: %s: %w (ifindex %d, pref %d, handle %s)", from.Dev, ErrRedirected, r.TargetIfindex, r.Pref, U32HandleString(r.Handle))
+			if r.TargetIfindex == 0 || r.TargetIfindex != to.Index {
+				return nil, &RedirectedError{Dev: from.Dev, Redirect: r}
 			}
 			if r.IsWire() {
 				done = true
@@ -353,9 +374,15 @@ func Unwire(c *nl.Conn, a, b Dev) error {
 	if err != nil {
 		return err
 	}
-	errs := c.Do(p.Requests...)
+	return p.Remove(c)
+}
+
+// Remove sends a plan of deletes (PlanUnwire's) in one batch. What is
+// already gone is not an error: a delete that raced with another, or a
+// qdisc deleted with its device.
+func (p *Plan) Remove(c *nl.Conn) error {
 	var keep []error
-	for _, err := range errs {
+	for _, err := range c.Do(p.Requests...) {
 		if err != nil && !isGone(err) {
 			keep = append(keep, err)
 		}

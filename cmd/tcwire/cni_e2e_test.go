@@ -132,7 +132,12 @@ func (h *cniHost) mustCnitool(verb, netns string, env ...string) string {
 // cniOut is a result as the tests read it.
 type cniOut struct {
 	CNIVersion string         `json:"cniVersion"`
-	Interfaces []cniInterface `json:"interfaces"`
+	Interfaces []struct {
+		Name    string `json:"name"`
+		MAC     string `json:"mac"`
+		MTU     int    `json:"mtu"`
+		Sandbox string `json:"sandbox"`
+	} `json:"interfaces"`
 	IPs        []struct {
 		Version   string `json:"version"`
 		Interface *int   `json:"interface"`
@@ -482,6 +487,20 @@ func mustPlugin(t *testing.T, cmd string, ns *nstest.NS, stdin string, env ...st
 	return r.stdout
 }
 
+// cniError is the CNI error object, as the tests read it.
+type cniError struct {
+	Code    uint   `json:"code"`
+	Msg     string `json:"msg"`
+	Details string `json:"details"`
+}
+
+// The codes of internal/cni the tests check.
+const (
+	cniErrConflict = 102
+	cniErrNotFound = 103
+	cniErrCheck    = 104
+)
+
 // cniErr decodes the error object a failed plugin call printed.
 func cniErr(t *testing.T, r result) cniError {
 	t.Helper()
@@ -625,7 +644,7 @@ func TestCNIPluginErrors(t *testing.T) {
 	ns.Run("ip", "tuntap", "add", "other", "mode", "tap")
 	tcWire(ns, "eth0", "other")
 	e = cniErr(t, cniPlugin(t, "ADD", ns, conf))
-	if e.Code != cniErrConflict || !strings.Contains(e.Details, "already redirected") {
+	if e.Code != cniErrConflict || !strings.Contains(e.Details, "is wired to") {
 		t.Errorf("veth redirected elsewhere: %+v", e)
 	}
 	if linkOf(t, ns, "tap0") != nil {

@@ -251,7 +251,7 @@ func TestKilled(t *testing.T) {
 				t.Errorf("trial %d: %s %s", trial, step.name, where)
 			}
 			began := time.Now()
-			r := tcwire(t, step.args...)
+			r := runTcwire(t, step.args...)
 			took[which] = append(took[which], time.Since(began))
 			if r.code != 0 {
 				t.Fatalf("trial %d: %s killed %s, leaving %s; the next %s: %s", trial, step.name, where, state, step.name, r)

@@ -301,7 +301,7 @@ func TestErrors(t *testing.T) {
 			args = append([]string{"--netns", ns.Name}, args...)
 		}
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			r := tcwire(t, args...)
+			r := runTcwire(t, args...)
 			if r.code != tc.code {
 				t.Errorf("%s\nwant exit %d", r, tc.code)
 			}
@@ -341,7 +341,7 @@ var commandHelp = []struct{ args, want string }{
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
-		r := tcwire(t, args...)
+		r := runTcwire(t, args...)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: tcwire") || r.stderr != "" {
 			t.Errorf("tcwire %s: %s", args[0], r)
 		}
@@ -353,7 +353,7 @@ func TestHelp(t *testing.T) {
 	}
 	// Each command's -h prints its own usage, exit 0, and does nothing.
 	for _, tc := range commandHelp {
-		r := tcwire(t, strings.Fields(tc.args)...)
+		r := runTcwire(t, strings.Fields(tc.args)...)
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "usage: tcwire") || !strings.Contains(r.stdout, tc.want) || r.stderr != "" {
 			t.Errorf("tcwire %s: %s\nwant exit 0 and a usage with %q", tc.args, r, tc.want)
 		}

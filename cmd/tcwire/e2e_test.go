@@ -122,8 +122,8 @@ func runCmd(t testing.TB, cmd *exec.Cmd, what string) result {
 	return r
 }
 
-// tcwire runs the binary with args.
-func tcwire(t testing.TB, args ...string) result {
+// runTcwire runs the binary with args.
+func runTcwire(t testing.TB, args ...string) result {
 	t.Helper()
 	return execute(t, append([]string{tcwireBin}, args...)...)
 }
@@ -131,7 +131,7 @@ func tcwire(t testing.TB, args ...string) result {
 // mustTcwire runs the binary with args and fails t unless it exits 0.
 func mustTcwire(t testing.TB, args ...string) result {
 	t.Helper()
-	r := tcwire(t, args...)
+	r := runTcwire(t, args...)
 	if r.code != 0 {
 		t.Fatalf("tcwire %s: %s", strings.Join(args, " "), r)
 	}
@@ -460,7 +460,7 @@ func TestAttachRefusesRedirected(t *testing.T) {
 	ns := vethNS(t)
 	mustTcwire(t, "--netns", ns.Name, "attach", "eth0", "tapA")
 	before := snapshot(t, ns)
-	r := tcwire(t, "--netns", ns.Name, "attach", "eth0", "tapB")
+	r := runTcwire(t, "--netns", ns.Name, "attach", "eth0", "tapB")
 	if r.code != 1 || !strings.Contains(r.stderr, "eth0") || !strings.Contains(r.stderr, "already redirected") {
 		t.Errorf("attach eth0 tapB on a wired eth0: %s\nwant exit 1 naming eth0, already redirected", r)
 	}
@@ -512,7 +512,7 @@ func TestAttachRollback(t *testing.T) {
 		ns := vethNS(t)
 		ns.Run("tc", "qdisc", "add", "dev", "eth0", "ingress_block", "22", "ingress")
 		before := snapshot(t, ns)
-		r := tcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+		r := runTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
 		if r.code != 1 || !strings.Contains(r.stderr, "shared") {
 			t.Errorf("attach on a shared block: %s\nwant exit 1 with the kernel's reason", r)
 		}
@@ -527,7 +527,7 @@ func TestAttachRollback(t *testing.T) {
 		ns := vethNS(t)
 		ns.Run("ip", "link", "set", "eth0", "mtu", "65535")
 		before := snapshot(t, ns)
-		r := tcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+		r := runTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
 		if r.code != 1 || !strings.Contains(r.stderr, "mtu") {
 			t.Errorf("attach with eth0 mtu 65535: %s\nwant exit 1 about the mtu", r)
 		}
@@ -646,7 +646,7 @@ func TestTapAddDel(t *testing.T) {
 	// A name in use is refused, and the device is left alone.
 	ns.Run("ip", "tuntap", "add", "tapz", "mode", "tap", "vnet_hdr")
 	before := snapshot(t, ns)
-	if r := tcwire(t, "--netns", ns.Name, "tap", "add", "tapz"); r.code != 1 || !strings.Contains(r.stderr, "tapz") {
+	if r := runTcwire(t, "--netns", ns.Name, "tap", "add", "tapz"); r.code != 1 || !strings.Contains(r.stderr, "tapz") {
 		t.Errorf("tap add over an existing tap: %s", r)
 	}
 	sameState(t, "a refused tap add", before, snapshot(t, ns))
@@ -657,7 +657,7 @@ func TestTapAddDel(t *testing.T) {
 			t.Errorf("tap del %s: still there", name)
 		}
 	}
-	if r := tcwire(t, "--netns", ns.Name, "tap", "del", "tapx"); r.code != 1 || !strings.Contains(r.stderr, "tapx") {
+	if r := runTcwire(t, "--netns", ns.Name, "tap", "del", "tapx"); r.code != 1 || !strings.Contains(r.stderr, "tapx") {
 		t.Errorf("tap del of a missing tap: %s", r)
 	}
 }
@@ -687,7 +687,7 @@ func TestIfup(t *testing.T) {
 	}
 	sameState(t, "a second tcwire-ifup", before, snapshot(t, ns))
 	// The tcwire ifup spelling, with --netns.
-	if r := tcwire(t, "--netns", ns.Name, "ifup", "tap1"); r.code != 0 {
+	if r := runTcwire(t, "--netns", ns.Name, "ifup", "tap1"); r.code != 0 {
 		t.Errorf("tcwire ifup tap1: %s", r)
 	}
 
@@ -715,7 +715,7 @@ func TestStaleRedirect(t *testing.T) {
 				ns.Run(del[0], del[1:]...)
 			}
 			before := snapshot(t, ns)
-			r := tcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
+			r := runTcwire(t, "--netns", ns.Name, "attach", "eth0", "tap0")
 			if r.code != 1 || !strings.Contains(r.stderr, "no longer exists") || !strings.Contains(r.stderr, "tcwire detach eth0 tap0") {
 				t.Errorf("attach over a stale redirect: %s", r)
 			}

@@ -1,24 +1,24 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 
-	"github.com/tcwire/tcwire/internal/netns"
-
-	"golang.org/x/sys/unix"
-
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
 )
 
-const explainUsage = "usage: tcwire [--netns NS] explain attach|detach DEV TAP"
+const explainUsage = "usage: tcwire [--netns NS] [--json] explain attach|detach DEV TAP"
 
-// cmdExplain prints, without sending anything, every message a command
-// would send on devices with no tc state, each with its tc command line and
-// an annotated hex dump: the byte-level reference.
+// parseExplain reads `explain attach|detach DEV TAP`: it prints the plan
+// that attach or detach would carry out now, read from the live state
+// without changing it — every step with its command line and, for a
+// netlink request, an annotated hex dump: the byte-level reference.
 func parseExplain(g *globals, args []string) (command, error) {
 	if len(args) == 0 {
 		return nil, usagef(explainUsage, "explain: which command?")
@@ -34,80 +34,71 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error { return explain(g, what, pos, stdout) }, nil
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	return func(stdout io.Writer) error {
+		plan := tcwire.PlanAttach
+		if what == "detach" {
+			plan = tcwire.PlanDetach
+		}
+		p, err := plan(context.Background(), o)
+		if err != nil {
+			return fmt.Errorf("explain %s %s %s: %w", what, o.Dev, o.Tap, err)
+		}
+		if g.json {
+			return json.NewEncoder(stdout).Encode(planJSON(p))
+		}
+		return printPlan(stdout, p)
+	}, nil
 }
 
-func explain(g *globals, what string, pos []string, stdout io.Writer) error {
-	var err error
-	var devs [2]tc.Dev
-	for i, name := range pos {
-		index, err := resolve(g.netns, name)
-		switch {
-		case errors.Is(err, unix.ENODEV):
-			index = int32(1001 + i)
-			fmt.Fprintf(stdout, "# %s not found: shown with ifindex %d\n", name, index)
-		case err != nil:
-			// Not "not found": the namespace could not be entered (no
-			// CAP_SYS_ADMIN, not a namespace …).
-			return fmt.Errorf("explain: look up %s: %w", name, err)
-		}
-		devs[i] = tc.Dev{Name: name, Index: index}
+func printPlan(w io.Writer, p *tcwire.Plan) error {
+	fmt.Fprintf(w, "# tcwire %s %s %s: %d steps, read from the kernel's state now; nothing is changed (netlink seq and pid are filled in when sent)\n",
+		p.Op, p.Options.Dev, p.Options.Tap, len(p.Steps))
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "# %s\n", n)
 	}
-	a, b := devs[0], devs[1]
-	ha, hb := tc.Hook{Dev: a}, tc.Hook{Dev: b}
-	var plan *tc.Plan
-	if what == "attach" {
-		if plan, err = tc.PlanWire(ha, hb, tc.WireOptions{}); err != nil {
-			return err
-		}
-	} else {
-		// Detach as it runs after attach: both hooks hold an ingress qdisc
-		// with one wire filter (the kernel's first pref and handle).
-		ha, hb = wiredHook(a, b), wiredHook(b, a)
-		plan = tc.PlanUnwire(ha, hb)
-	}
-	fmt.Fprintf(stdout, "# tcwire %s %s %s: %d netlink messages in one sendmsg (seq and pid are filled in when sent)\n", what, a.Name, b.Name, len(plan.Requests))
 	schema := nl.Merge(tc.Schema, link.Schema)
-	for i, r := range plan.Requests {
-		raw, err := r.MarshalBinary()
+	for i, s := range p.Steps {
+		fmt.Fprintf(w, "\n# %d. %s\n", i+1, s.Cmd)
+		if s.Request == nil {
+			fmt.Fprintln(w, "(ioctls on /dev/net/tun: no netlink message)")
+			continue
+		}
+		raw, err := s.Request.MarshalBinary()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\n# %d. %s\n%s", i+1, r.Cmd, nl.Dump(raw, schema))
+		fmt.Fprint(w, nl.Dump(raw, schema))
 	}
 	return nil
 }
 
-// resolve finds a device's index with SIOCGIFINDEX (an ioctl, not netlink,
-// so explain sends no message). A missing device gives an error wrapping
-// ENODEV.
-func resolve(ns, name string) (index int32, err error) {
-	find := func() error {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		ifr, err := unix.NewIfreq(name)
-		if err != nil {
-			return err
-		}
-		if err := unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr); err != nil {
-			return err
-		}
-		index = int32(ifr.Uint32())
-		return nil
-	}
-	if ns == "" {
-		return index, find()
-	}
-	return index, netns.Do(ns, find)
+// explainedStep is a step of --json explain.
+type explainedStep struct {
+	Cmd string `json:"cmd"`
+	// Message is the netlink message in hex (seq and pid zero); empty for
+	// a step on /dev/net/tun.
+	Message string `json:"message,omitempty"`
 }
 
-// wiredHook is a hook as attach leaves it: an ingress qdisc with the wire
-// filter at the kernel's first pref (49152) and handle (800::800).
-func wiredHook(from, to tc.Dev) tc.Hook {
-	f := tc.WireFilter(from, to, tc.IngressHandle, tc.WireOptions{})
-	f.Pref, f.Handle, f.Kind = 0xc000, 0x80000800, tc.KindU32
-	return tc.Hook{Dev: from, Qdisc: tc.KindIngress, Filters: []tc.Filter{f}}
+type explainedPlan struct {
+	Op    string          `json:"op"`
+	Dev   string          `json:"dev"`
+	Tap   string          `json:"tap"`
+	Notes []string        `json:"notes"`
+	Steps []explainedStep `json:"steps"`
+}
+
+func planJSON(p *tcwire.Plan) explainedPlan {
+	out := explainedPlan{Op: p.Op, Dev: p.Options.Dev, Tap: p.Options.Tap, Notes: append([]string{}, p.Notes...), Steps: []explainedStep{}}
+	for _, s := range p.Steps {
+		e := explainedStep{Cmd: s.Cmd}
+		if s.Request != nil {
+			if raw, err := s.Request.MarshalBinary(); err == nil {
+				e.Message = hex.EncodeToString(raw)
+			}
+		}
+		out.Steps = append(out.Steps, e)
+	}
+	return out
 }

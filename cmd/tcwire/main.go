@@ -28,6 +28,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcwire/tcwire/internal/cni"
+
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 
@@ -125,8 +127,8 @@ func (f netnsFlag) Set(s string) error {
 
 func main() {
 	if os.Getenv("CNI_COMMAND") != "" {
-		// Invoked by a container runtime as a CNI plugin (cni.go).
-		os.Exit(cniMain(os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+		// Invoked by a container runtime as a CNI plugin (internal/cni).
+		os.Exit(cni.Main(os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 
-	"github.com/tcwire/tcwire/tuntap"
+	"github.com/tcwire/tcwire"
 )
 
 const tapUsage = `usage: tcwire [--netns NS] [--json] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
@@ -28,7 +29,7 @@ func parseTap(g *globals, args []string) (command, error) {
 			return nil, err
 		}
 		return func(io.Writer) error {
-			if err := tuntap.Delete(pos[0], g.netns); err != nil {
+			if err := tcwire.DeleteTap(context.Background(), g.netns, pos[0]); err != nil {
 				return fmt.Errorf("tap del %s: %w", pos[0], err)
 			}
 			return nil
@@ -39,21 +40,17 @@ func parseTap(g *globals, args []string) (command, error) {
 
 func parseTapAdd(g *globals, args []string) (command, error) {
 	fs := newFlagSet("tap add")
-	var o tapOptions
-	o.register(fs)
-	mtu := fs.Uint("mtu", 0, "MTU (default: the kernel's)")
+	var f tapFlags
+	f.register(fs)
 	var macFlag *string // nil unless --mac is given (--mac "" is an error)
 	fs.Func("mac", "MAC address", func(s string) error { macFlag = &s; return nil })
-	noVnet := fs.Bool("no-vnet-hdr", false, "no virtio-net header (IFF_VNET_HDR off)")
 	pos, err := parseArgs(fs, g, args, tapUsage, 1, 1)
 	if err != nil {
 		return nil, err
 	}
-	if err := o.check(tapUsage); err != nil {
+	var o tcwire.Options
+	if err := f.options(fs, tapUsage, &o); err != nil {
 		return nil, err
-	}
-	if *mtu != 0 && (*mtu < 68 || *mtu > 65521) {
-		return nil, usagef(tapUsage, "--mtu %d: a tap takes 68 to 65521", *mtu)
 	}
 	var mac net.HardwareAddr
 	if macFlag != nil {
@@ -68,24 +65,17 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 			return nil, usagef(tapUsage, "--mac %s: the all-zero address cannot be a device's", mac)
 		}
 	}
+	to := tcwire.TapOptions{NetNS: g.netns, Name: pos[0], Queues: o.Queues, Owner: o.Owner, Group: o.Group,
+		MTU: o.MTU, MAC: mac, NoVnetHdr: o.NoVnetHdr}
 	return func(stdout io.Writer) error {
-		c, err := dial(g)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		cfg := o.config(pos[0], g.netns)
-		if *noVnet {
-			cfg.Flags = tuntap.IFF_TAP | tuntap.IFF_NO_PI
-		}
-		l, err := createTapConfig(c, cfg, uint32(*mtu), mac, false)
+		a, err := tcwire.AddTap(context.Background(), to)
 		if err != nil {
 			return fmt.Errorf("tap add %s: %w", pos[0], err)
 		}
 		if g.json {
-			return json.NewEncoder(stdout).Encode(attachResult{Tap: l.Name, Ifindex: l.Index, MAC: l.MAC.String(), MTU: l.MTU, Queues: o.queues, Created: true})
+			return json.NewEncoder(stdout).Encode(resultOf(a))
 		}
-		fmt.Fprintln(stdout, l.Name)
+		fmt.Fprintln(stdout, a.Tap)
 		return nil
 	}, nil
 }

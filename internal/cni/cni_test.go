@@ -1,4 +1,4 @@
-package main
+package cni
 
 // Unit tests of CNI plugin mode that need no kernel: the JSON of every spec
 // version, CNI_ARGS, error objects and codes.
@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -258,9 +259,9 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"queues 0", string(netconf("1.0.0", `,"queues":0`, "")), cniErrInvalidConfig, []string{`"queues" is 0`, "1 to 256"}},
 		{"queues float", string(netconf("1.0.0", `,"queues":1.5`, "")), cniErrInvalidConfig, []string{`"queues"`, "1.5"}},
 		{"mtu small", string(netconf("1.0.0", `,"mtu":60`, "")), cniErrInvalidConfig, []string{`"mtu" is 60`}},
-		{"tapName long", string(netconf("1.0.0", `,"tapName":"a-very-long-tap-name"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "longer than 15"}},
+		{"tapName long", string(netconf("1.0.0", `,"tapName":"a-very-long-tap-name"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "longer than IFNAMSIZ-1 (15)"}},
 		{"tapName pattern", string(netconf("1.0.0", `,"tapName":"tap%d"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "fixed name"}},
-		{"tapName slash", string(netconf("1.0.0", `,"tapName":"a/b"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "invalid device name"}},
+		{"tapName slash", string(netconf("1.0.0", `,"tapName":"a/b"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "contains '/'"}},
 		{"prevResult array", string(netconf("1.0.0", "", `[]`)), cniErrInvalidConfig, []string{`"prevResult"`, "array", "object"}},
 		{"ips.interface string", string(netconf("1.0.0", "", `{"interfaces":[{"name":"eth0"}],"ips":[{"interface":"0","address":"10.0.0.1/24"}]}`)), cniErrInvalidConfig, []string{`"prevResult.ips.interface"`, `"0"`}},
 		{"ips.interface range", string(netconf("1.0.0", "", `{"interfaces":[{"name":"eth0"}],"ips":[{"interface":1,"address":"10.0.0.1/24"}]}`)), cniErrInvalidConfig, []string{"prevResult.ips[0].interface", "1 entries"}},
@@ -300,7 +301,7 @@ func TestCNIKnobs(t *testing.T) {
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	if want := (cniKnobs{tapName: "vm0", opts: tapOptions{queues: 2, owner: 1000, group: -1, mtu: 9000}}); k != want {
+	if want := (tcwire.Options{Tap: "vm0", Queues: 2, Owner: new(1000), MTU: 9000}); !reflect.DeepEqual(k, want) {
 		t.Errorf("netconf knobs %+v, want %+v", k, want)
 	}
 	args, cerr := parseCNIArgs("IgnoreUnknown=1;K8S_POD_NAME=p;TC_REDIRECT_TAP_NAME=vm1;TC_REDIRECT_TAP_UID=123;TC_REDIRECT_TAP_GID=456;")
@@ -311,12 +312,12 @@ func TestCNIKnobs(t *testing.T) {
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	if want := (cniKnobs{tapName: "vm1", opts: tapOptions{queues: 2, owner: 123, group: 456, mtu: 9000}}); k != want {
+	if want := (tcwire.Options{Tap: "vm1", Queues: 2, Owner: new(123), Group: new(456), MTU: 9000}); !reflect.DeepEqual(k, want) {
 		t.Errorf("CNI_ARGS knobs %+v, want %+v (CNI_ARGS wins)", k, want)
 	}
 	empty, _ := parseNetConf(netconf("1.0.0", "", ""))
 	k, _ = resolveKnobs(empty, nil)
-	if want := (cniKnobs{tapName: "tap0", opts: tapOptions{queues: 1, owner: -1, group: -1}}); k != want {
+	if want := (tcwire.Options{Tap: "tap0"}); !reflect.DeepEqual(k, want) {
 		t.Errorf("default knobs %+v, want %+v", k, want)
 	}
 
@@ -334,34 +335,11 @@ func TestCNIKnobs(t *testing.T) {
 	}
 }
 
-func TestExpectedOwner(t *testing.T) {
-	for _, tc := range []struct {
-		owner, group int
-		wo, wg       int64
-	}{
-		{-1, -1, 42, -1}, // the plugin's euid, as tc-redirect-tap
-		{1000, -1, 1000, -1},
-		{-1, 100, -1, 100},
-		{1000, 100, 1000, 100},
-	} {
-		o, g := tapOptions{owner: tc.owner, group: tc.group}.expectedOwner(42)
-		if o != tc.wo || g != tc.wg {
-			t.Errorf("owner %d group %d: expected %d %d, want %d %d", tc.owner, tc.group, o, g, tc.wo, tc.wg)
-		}
-		// The same rule as the tap tcwire creates.
-		opts := tapOptions{queues: 1, owner: tc.owner, group: tc.group}
-		cfg := opts.config("tap0", "")
-		if tc.owner >= 0 && (cfg.Owner == nil || int64(*cfg.Owner) != tc.wo) {
-			t.Errorf("config owner %v, want %d", cfg.Owner, tc.wo)
-		}
-	}
-}
-
-// cniCall runs cniMain with env and stdin and decodes stdout.
+// cniCall runs Main with env and stdin and decodes stdout.
 func cniCall(t *testing.T, env map[string]string, stdin string) (int, map[string]any, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := cniMain(func(k string) string { return env[k] }, strings.NewReader(stdin), &stdout, &stderr)
+	code := Main(func(k string) string { return env[k] }, strings.NewReader(stdin), &stdout, &stderr)
 	var out map[string]any
 	if stdout.Len() > 0 {
 		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
@@ -371,7 +349,7 @@ func cniCall(t *testing.T, env map[string]string, stdin string) (int, map[string
 	return code, out, stderr.String()
 }
 
-// TestCNIMainNoKernel covers what cniMain answers before touching the
+// TestCNIMainNoKernel covers what Main answers before touching the
 // kernel: VERSION, bad environments, missing prevResult, DEL without a
 // namespace, GC.
 func TestCNIMainNoKernel(t *testing.T) {
@@ -448,23 +426,22 @@ func TestCNIMainNoKernel(t *testing.T) {
 	}
 }
 
-// TestKernelErrorModules: the kernel's ENOENTs for a missing qdisc kind,
-// classifier or action name the module to load.
-func TestKernelErrorModules(t *testing.T) {
+// TestKernelErrorCodes: each kind of error package tcwire returns gets its
+// CNI code, and a missing module is named with what to load.
+func TestKernelErrorCodes(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		code uint
 		has  string
 	}{
-		{&nl.Error{Cmd: "tc qdisc add dev eth0 ingress", Err: unix.ENOENT, Message: "Error: Specified qdisc kind is unknown."}, cniErrMissingModule, "sch_ingress"},
-		{&nl.Error{Cmd: "tc filter add dev eth0 parent ffff: ...", Err: unix.ENOENT, Message: "TC classifier not found"}, cniErrMissingModule, "cls_u32"},
-		{&nl.Error{Cmd: "tc filter add dev eth0 parent ffff: ...", Err: unix.ENOENT, Message: "Failed to load TC action module"}, cniErrMissingModule, "act_mirred"},
-		{fmt.Errorf("wrapped: %w", &nl.Error{Cmd: "tc qdisc add dev eth0 ingress", Err: unix.ENOENT}), cniErrMissingModule, "sch_ingress"},
-		{&nl.Error{Cmd: "tc filter add dev eth0", Err: unix.ENOENT}, cniErrMissingModule, "cls_u32 or act_mirred"},
+		{&tcwire.ModuleError{Module: "sch_ingress", Err: &nl.Error{Cmd: "tc qdisc add dev eth0 ingress", Err: unix.ENOENT}}, cniErrMissingModule, "sch_ingress"},
+		{&tcwire.ModuleError{Module: "cls_u32 or act_mirred", Err: unix.ENOENT}, cniErrMissingModule, "cls_u32 / act_mirred"},
 		{&nl.Error{Cmd: "tc filter del dev eth0", Err: unix.ENOENT, Message: "Filter with specified priority/protocol not found"}, cniErrKernel, ""},
-		{&nl.Error{Cmd: "tc qdisc add dev eth0 ingress", Err: unix.EBUSY}, cniErrTryAgain, ""},
-		{fmt.Errorf("link eth0: %w", unix.ENODEV), cniErrNotFound, ""},
-		{fmt.Errorf("tap0 is a veth device, %w", errNotTap), cniErrConflict, ""},
+		{fmt.Errorf("attach: %w", tcwire.ErrBusy), cniErrTryAgain, ""},
+		{fmt.Errorf("eth0: %w", tcwire.ErrNotFound), cniErrNotFound, ""},
+		{fmt.Errorf("tap0 is a veth device, %w", tcwire.ErrNotTap), cniErrConflict, ""},
+		{&tcwire.ConflictError{Dev: "eth0", Target: "tap9", Want: "tap0"}, cniErrConflict, "tap9"},
+		{&tcwire.MismatchError{Tap: "tap0", Setting: "queues", Have: "1", Want: "2"}, cniErrConflict, "queues"},
 		{&nl.Error{Cmd: "tc qdisc add dev eth0 ingress", Err: unix.EPERM}, cniErrKernel, "CAP_NET_ADMIN"},
 	} {
 		e := kernelError("cannot wire eth0 to tap0", tc.err)

@@ -1,8 +1,8 @@
-package main
+package cni
 
 // The JSON of the CNI protocol (network configuration, results, errors,
 // VERSION), decoded and built with encoding/json only, as pure functions:
-// cni.go does the kernel work.
+// cni.go does the kernel work, through package tcwire.
 //
 // Spec versions tcwire speaks, and what differs between them for a chained
 // plugin that adds interfaces and copies addresses:
@@ -36,8 +36,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/link"
-
 	"github.com/tcwire/tcwire/tuntap"
 )
 
@@ -341,60 +341,43 @@ const (
 // gives one: fixed, so that DEL, CHECK and a repeated ADD find it.
 const defaultTapName = "tap0"
 
-// cniKnobs are the tap settings of one invocation, netconf and CNI_ARGS
-// merged.
-type cniKnobs struct {
-	tapName string
-	opts    tapOptions
-}
-
-// resolveKnobs merges the netconf's keys and CNI_ARGS (which wins).
-func resolveKnobs(conf *cniNetConf, args map[string]string) (cniKnobs, *cniError) {
-	k := cniKnobs{tapName: defaultTapName, opts: tapOptions{queues: 1, owner: -1, group: -1}}
+// resolveKnobs merges the netconf's keys and CNI_ARGS (which wins) into
+// the options of tcwire.Attach, without the namespace and the veth.
+func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cniError) {
+	o := tcwire.Options{Tap: defaultTapName}
 	if conf.TapName != "" {
-		k.tapName = conf.TapName
+		o.Tap = conf.TapName
 	}
 	if conf.TapUID != nil {
-		k.opts.owner = int(*conf.TapUID)
+		o.Owner = new(int(*conf.TapUID))
 	}
 	if conf.TapGID != nil {
-		k.opts.group = int(*conf.TapGID)
+		o.Group = new(int(*conf.TapGID))
 	}
 	if conf.Queues != nil {
-		k.opts.queues = int(*conf.Queues)
+		o.Queues = int(*conf.Queues)
 	}
 	if conf.MTU != nil {
-		k.opts.mtu = uint32(*conf.MTU)
+		o.MTU = uint32(*conf.MTU)
 	}
 	if v, ok := args[argTapName]; ok {
 		if err := checkTapName(v); err != nil {
-			return k, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s: %v", argTapName, err)
+			return o, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s: %v", argTapName, err)
 		}
-		k.tapName = v
+		o.Tap = v
 	}
-	for key, p := range map[string]*int{argTapUID: &k.opts.owner, argTapGID: &k.opts.group} {
+	for key, p := range map[string]**int{argTapUID: &o.Owner, argTapGID: &o.Group} {
 		v, ok := args[key]
 		if !ok {
 			continue
 		}
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil || n == math.MaxUint32 {
-			return k, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s=%q: not a uid/gid", key, v)
+			return o, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s=%q: not a uid/gid", key, v)
 		}
-		*p = int(n)
+		*p = new(int(n))
 	}
-	return k, nil
-}
-
-// expectedOwner is the owner and group a tap tcwire creates gets (-1:
-// none), as tapOptions.config decides: the caller's euid when neither is
-// given.
-func (o tapOptions) expectedOwner(euid int) (owner, group int64) {
-	owner, group = max(int64(o.owner), -1), max(int64(o.group), -1)
-	if owner < 0 && group < 0 {
-		owner = int64(euid)
-	}
-	return owner, group
+	return o, nil
 }
 
 // findVeth picks the container's veth out of prevResult: the interface in

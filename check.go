@@ -1,0 +1,88 @@
+package tcwire
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/tc"
+)
+
+// Problem is one way the wiring differs from what Attach leaves.
+type Problem struct {
+	// Dev is the device the problem is about.
+	Dev string
+	// What says what is wrong, naming the device.
+	What string
+}
+
+func (p Problem) String() string { return p.What }
+
+// Check lists what differs from what Attach with o leaves (what CNI CHECK
+// verifies): the tap exists, is a tap, is tcwire's and up, has the MTU,
+// owner and group the options give, and both devices have an ingress (or
+// clsact) qdisc with the wire redirect to the other. No problems is an
+// empty list; an error is a failure to read the state.
+func Check(ctx context.Context, o Options) ([]Problem, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	c, err := dial(o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	dev, err := lookup(c, o.Dev)
+	if err != nil {
+		return nil, err
+	}
+	tap, err := lookupOptional(c, o.Tap)
+	if err != nil {
+		return nil, err
+	}
+	if tap == nil {
+		return []Problem{{o.Tap, o.Tap + " does not exist"}}, nil
+	}
+	if tap.Kind != link.KindTun || tap.Tun == nil || !tap.Tun.Tap() {
+		return []Problem{{tap.Name, fmt.Sprintf("%s is a %s device, not a tap", tap.Name, kindName(tap.Kind))}}, nil
+	}
+	var ps []Problem
+	add := func(dev, format string, args ...any) { ps = append(ps, Problem{dev, fmt.Sprintf(format, args...)}) }
+	if !tap.Owned() {
+		add(tap.Name, "%s has alias %q, not tcwire's", tap.Name, tap.Alias)
+	}
+	if !tap.Up() {
+		add(tap.Name, "%s is down", tap.Name)
+	}
+	wantMTU := dev.MTU
+	if o.MTU != 0 {
+		wantMTU = o.MTU
+	}
+	if tap.MTU != wantMTU {
+		add(tap.Name, "%s has MTU %d, want %d", tap.Name, tap.MTU, wantMTU)
+	}
+	owner, group := o.owner(os.Geteuid())
+	if tap.Tun.Owner != int64(owner) {
+		add(tap.Name, "%s has owner %s, want %s", tap.Name, idString(tap.Tun.Owner), idString(int64(owner)))
+	}
+	if tap.Tun.Group != int64(group) {
+		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(int64(group)))
+	}
+	hooks, err := tc.ReadHooks(c, []tc.Dev{devOf(dev), devOf(tap)})
+	if err != nil {
+		return nil, err
+	}
+	for i, to := range []*link.Link{tap, dev} {
+		h := hooks[i]
+		if h.Qdisc == "" {
+			add(h.Dev.Name, "%s has no ingress qdisc", h.Dev.Name)
+			continue
+		}
+		if !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return r.IsWire() && r.TargetIfindex == to.Index }) {
+			add(h.Dev.Name, "%s does not redirect to %s", h.Dev.Name, to.Name)
+		}
+	}
+	return ps, nil
+}

@@ -1,0 +1,177 @@
+package tcwire
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
+)
+
+// Errors to branch on with errors.Is. The errors tcwire returns also keep
+// the kernel's errno (errors.Is(err, unix.EEXIST) …) and, in an *nl.Error,
+// its extended-ack text.
+var (
+	// ErrInvalid: the options are wrong; nothing was sent.
+	ErrInvalid = errors.New("invalid options")
+	// ErrNotFound: a device does not exist.
+	ErrNotFound = errors.New("no such device")
+	// ErrNotTap: the tap's name belongs to a device of another kind.
+	ErrNotTap = errors.New("not a tap")
+	// ErrBusy: the kernel said EBUSY or EAGAIN (a busy node, a tap another
+	// process is opening); the same call may succeed if tried again.
+	ErrBusy = errors.New("busy, try again")
+	// ErrMissingModule: the kernel lacks sch_ingress, cls_u32 or
+	// act_mirred (a *ModuleError names which).
+	ErrMissingModule = errors.New("the kernel lacks a module tcwire needs")
+	// ErrConflict: a device is wired to another device than the one asked
+	// for (a *ConflictError names both).
+	ErrConflict = errors.New("wired elsewhere")
+)
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("tcwire: %w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// ConflictError is a device wired to another device than the one asked for.
+// errors.Is(err, ErrConflict) holds, and so does errors.Is(err,
+// tc.ErrRedirected) for a redirect found on the device's ingress hook.
+type ConflictError struct {
+	// Dev redirects its frames to Target (by name; "" when the target no
+	// longer exists).
+	Dev, Target string
+	// Want is the device the operation was asked to wire Dev to, or to
+	// unwire it from.
+	Want string
+	// Pref and Handle locate the redirect's filter on Dev's ingress hook
+	// (`tc filter show dev DEV ingress`).
+	Pref   uint16
+	Handle uint32
+	// Undo is the command that removes the wiring in the way.
+	Undo string
+	// Err is the lower layer's error, if any.
+	Err error
+}
+
+func (e *ConflictError) Error() string {
+	where := fmt.Sprintf("pref %d, handle %s", e.Pref, tc.U32HandleString(e.Handle))
+	if e.Target == "" {
+		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s; `%s` removes the stale redirect",
+			e.Dev, where, e.Want, e.Undo)
+	}
+	return fmt.Sprintf("%s is wired to %s, not %s (%s); `%s` undoes that", e.Dev, e.Target, e.Want, where, e.Undo)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Unwrap returns the lower layer's error.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// MismatchError is an existing tap whose setting contradicts the options:
+// Attach refuses it rather than ignore the option, and changes nothing.
+type MismatchError struct {
+	Tap     string
+	Setting string // "queues", "owner", "group", "mtu", "vnet_hdr"
+	Have    string // the tap's
+	Want    string // the options'
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for; delete it (`tcwire tap del %s`) or ask for what it has",
+		e.Tap, e.Setting, e.Have, e.Setting, e.Want, e.Tap)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true: the options do not fit.
+func (e *MismatchError) Is(target error) bool { return target == ErrInvalid }
+
+// ModuleError is a kernel without a module the wiring needs.
+type ModuleError struct {
+	// Module is "sch_ingress", "cls_u32", "act_mirred", or "cls_u32 or
+	// act_mirred" when a kernel without extended acks cannot tell.
+	Module string
+	Err    error
+}
+
+func (e *ModuleError) Error() string {
+	return fmt.Sprintf("%v: the kernel lacks %s (modprobe %s)", e.Err, e.Module, strings.ReplaceAll(e.Module, " or ", " / "))
+}
+
+// Is makes errors.Is(err, ErrMissingModule) true.
+func (e *ModuleError) Is(target error) bool { return target == ErrMissingModule }
+
+// Unwrap returns the kernel's error.
+func (e *ModuleError) Unwrap() error { return e.Err }
+
+// notFoundError is a missing device, by name.
+type notFoundError struct {
+	name string
+	err  error
+}
+
+func (e *notFoundError) Error() string { return e.name + ": no such device" }
+
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func (e *notFoundError) Unwrap() error { return e.err }
+
+// busyError is a transient refusal.
+type busyError struct{ err error }
+
+func (e *busyError) Error() string { return e.err.Error() + " (busy: try again)" }
+
+func (e *busyError) Is(target error) bool { return target == ErrBusy }
+
+func (e *busyError) Unwrap() error { return e.err }
+
+// classify gives a kernel's refusal the type callers branch on: a missing
+// module, or busy.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *ModuleError
+	if errors.As(err, &me) {
+		return err
+	}
+	if mod := missingModule(err); mod != "" {
+		return &ModuleError{Module: mod, Err: err}
+	}
+	if (errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN)) && !errors.Is(err, ErrBusy) {
+		return &busyError{err}
+	}
+	return err
+}
+
+// missingModule names the kernel module whose absence err reports, or "".
+// The kernel answers ENOENT with "Specified qdisc kind is unknown" (no
+// sch_ingress: ingress and clsact live there), "TC classifier not found"
+// (no cls_u32) or "Failed to load TC action module" (no act_mirred).
+func missingModule(err error) string {
+	if !errors.Is(err, unix.ENOENT) {
+		return ""
+	}
+	var ne *nl.Error
+	if !errors.As(err, &ne) {
+		return ""
+	}
+	switch {
+	case strings.Contains(ne.Message, "qdisc kind is unknown"):
+		return "sch_ingress"
+	case strings.Contains(ne.Message, "TC classifier not found"):
+		return "cls_u32"
+	case strings.Contains(ne.Message, "Failed to load TC action module"):
+		return "act_mirred"
+	case ne.Message != "":
+		return ""
+	// A kernel without extended acks says only ENOENT.
+	case strings.HasPrefix(ne.Cmd, "tc qdisc add"):
+		return "sch_ingress"
+	case strings.HasPrefix(ne.Cmd, "tc filter add"):
+		return "cls_u32 or act_mirred"
+	}
+	return ""
+}

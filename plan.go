@@ -1,0 +1,551 @@
+package tcwire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
+	"github.com/tcwire/tcwire/tuntap"
+)
+
+// Step is one thing Attach or Detach does to the kernel.
+type Step struct {
+	// Cmd is the equivalent command line: the ip or tc command that sends
+	// the same request, or the ioctls of a /dev/net/tun step.
+	Cmd string
+	// Request is the netlink request, byte for byte what is sent (seq and
+	// pid aside); nil for a step on /dev/net/tun.
+	Request *nl.Request
+}
+
+// Plan is what Attach or Detach would do now, decided from the live state
+// by PlanAttach or PlanDetach without changing anything.
+type Plan struct {
+	// Op is "attach" or "detach".
+	Op string
+	// Options are the options the plan was made for.
+	Options Options
+	// Notes say what the plan found, and what it assumed where a device
+	// does not exist yet.
+	Notes []string
+	// Steps are the steps, in order. The requests of a step that Attach
+	// batches with others go in one sendmsg.
+	Steps []Step
+
+	dev, tap *link.Link // tap is nil when Attach creates it
+	hooks    []tc.Hook  // dev's, then tap's when it exists
+	wire     *tc.Plan   // attach: on an existing tap
+	unwire   *tc.Plan   // detach
+	delTap   bool       // detach deletes the tap
+}
+
+// PlanAttach returns the steps Attach would take now: the tap's creation
+// (ioctls on /dev/net/tun) or bringing it up, its setup requests and the tc
+// requests, each as sent. It reads the live state and changes nothing. An
+// error is the one Attach would return before changing anything.
+func PlanAttach(ctx context.Context, o Options) (*Plan, error) {
+	c, err := dial(o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	p, err := planAttach(ctx, c, o)
+	return p, classify(err)
+}
+
+// PlanDetach returns the steps Detach would take now. It reads the live
+// state and changes nothing. An error is the one Detach would return
+// before changing anything.
+func PlanDetach(ctx context.Context, o Options) (*Plan, error) {
+	c, err := dial(o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	p, err := planDetach(ctx, c, o)
+	return p, classify(err)
+}
+
+// lookup finds a device by name; a missing one gives a notFoundError.
+func lookup(c *nl.Conn, name string) (*link.Link, error) {
+	l, err := link.Lookup(c, name)
+	if link.IsNotFound(err) {
+		return nil, &notFoundError{name: name, err: err}
+	}
+	return l, err
+}
+
+// lookupOptional is lookup where a missing device is nil, not an error.
+func lookupOptional(c *nl.Conn, name string) (*link.Link, error) {
+	l, err := link.Lookup(c, name)
+	if link.IsNotFound(err) {
+		return nil, nil
+	}
+	return l, err
+}
+
+func devOf(l *link.Link) tc.Dev { return tc.Dev{Name: l.Name, Index: l.Index} }
+
+// newTapIndex stands for the ifindex of a tap Attach has yet to create in
+// the requests a plan shows: the kernel assigns the real one.
+const newTapIndex = 0
+
+func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	p := &Plan{Op: "attach", Options: o}
+	var err error
+	if p.dev, err = lookup(c, o.Dev); err != nil {
+		return nil, err
+	}
+	if p.tap, err = lookupOptional(c, o.Tap); err != nil {
+		return nil, err
+	}
+	devs := []tc.Dev{devOf(p.dev)}
+	if p.tap != nil {
+		if err := checkTap(p.tap, o); err != nil {
+			return nil, err
+		}
+		devs = append(devs, devOf(p.tap))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if p.hooks, err = tc.ReadHooks(c, devs); err != nil {
+		return nil, err
+	}
+	stepHook("read")
+
+	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
+	if p.tap != nil {
+		tapDev = devOf(p.tap)
+	}
+	wire, err := p.planWire(tapDev)
+	if err != nil {
+		return nil, conflict(c, err, o)
+	}
+	if p.tap == nil {
+		cfg := o.tapConfig()
+		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
+		p.Steps = append(p.Steps, Step{Cmd: createCmd(cfg)})
+		for _, r := range tapSetup(tapDev, o, p.tapMTU()) {
+			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+		}
+		p.Steps = append(p.Steps, Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
+	} else {
+		p.wire = wire
+		if !p.tap.Up() {
+			r := link.SetUpRequest(p.tap.Index, p.tap.Name)
+			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+		}
+	}
+	if len(wire.Requests) == 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s and %s are wired both ways already", o.Dev, o.Tap))
+	}
+	for _, r := range wire.Requests {
+		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+	}
+	return p, nil
+}
+
+// planWire is tc's plan to wire DEV's hook (read) to the tap's (read, or
+// empty for a new tap).
+func (p *Plan) planWire(tap tc.Dev) (*tc.Plan, error) {
+	th := tc.Hook{Dev: tap}
+	if len(p.hooks) > 1 {
+		th = p.hooks[1]
+	}
+	return tc.PlanWire(p.hooks[0], th, tc.WireOptions{})
+}
+
+func (p *Plan) tapMTU() uint32 {
+	if p.Options.MTU != 0 {
+		return p.Options.MTU
+	}
+	return p.dev.MTU
+}
+
+// tapSetup is what a tap tcwire creates gets once TUNSETIFF made it, in
+// one batch: tcwire's mark, its MTU, up, and a noqueue root qdisc unless
+// the options keep the kernel's.
+func tapSetup(tap tc.Dev, o Options, mtu uint32) []nl.Request {
+	reqs := []nl.Request{
+		link.MarkRequest(tap.Index, tap.Name),
+		link.SetMTURequest(tap.Index, tap.Name, mtu),
+		link.SetUpRequest(tap.Index, tap.Name),
+	}
+	if !o.KeepTapQdisc {
+		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: tap.Name, Ifindex: tap.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
+	}
+	return reqs
+}
+
+// createCmd describes the tap's creation: the ip command that makes the
+// same tap, and the ioctls tcwire uses for it.
+func createCmd(cfg tuntap.Config) string {
+	var ip, ioctls []string
+	flags := "IFF_TAP|IFF_NO_PI"
+	ip = append(ip, "ip tuntap add dev "+cfg.Name+" mode tap")
+	if cfg.Flags == 0 {
+		flags += "|IFF_VNET_HDR"
+		ip = append(ip, "vnet_hdr")
+	}
+	if cfg.Queues > 1 {
+		flags += "|IFF_MULTI_QUEUE"
+		ip = append(ip, "multi_queue")
+	}
+	ioctls = append(ioctls, fmt.Sprintf("TUNSETIFF(%s, %s|IFF_TUN_EXCL)", cfg.Name, flags))
+	if cfg.Owner != nil {
+		ip = append(ip, fmt.Sprintf("user %d", *cfg.Owner))
+		ioctls = append(ioctls, fmt.Sprintf("TUNSETOWNER(%d)", *cfg.Owner))
+	}
+	if cfg.Group != nil {
+		ip = append(ip, fmt.Sprintf("group %d", *cfg.Group))
+		ioctls = append(ioctls, fmt.Sprintf("TUNSETGROUP(%d)", *cfg.Group))
+	}
+	if cfg.Queues > 1 {
+		ioctls = append(ioctls, fmt.Sprintf("TUNSETIFF on %d more files (one per queue)", cfg.Queues-1))
+	}
+	return strings.Join(ip, " ") + "   # open /dev/net/tun, " + strings.Join(ioctls, ", ")
+}
+
+// checkTap refuses an existing device called o.Tap that is not a tap, or
+// whose settings contradict those the options give.
+func checkTap(tap *link.Link, o Options) error {
+	if tap.Kind != link.KindTun || tap.Tun == nil {
+		return fmt.Errorf("tcwire: %s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
+	}
+	if !tap.Tun.Tap() {
+		return fmt.Errorf("tcwire: %s is a tun device (IP frames, no Ethernet header), %w", tap.Name, ErrNotTap)
+	}
+	t := tap.Tun
+	mismatch := func(setting, have, want string) error {
+		return &MismatchError{Tap: tap.Name, Setting: setting, Have: have, Want: want}
+	}
+	switch q := o.Queues; {
+	case q > 1 && !t.MultiQueue:
+		return mismatch("queues", "1 (single-queue)", fmt.Sprint(q))
+	case q == 1 && t.MultiQueue:
+		return mismatch("queues", "multi-queue", "1 (single-queue)")
+	}
+	if o.Owner != nil && t.Owner != int64(*o.Owner) {
+		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
+	}
+	if o.Group != nil && t.Group != int64(*o.Group) {
+		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
+	}
+	if o.MTU != 0 && tap.MTU != o.MTU {
+		return mismatch("mtu", fmt.Sprint(tap.MTU), fmt.Sprint(o.MTU))
+	}
+	if o.NoVnetHdr && t.VnetHdr {
+		return mismatch("vnet_hdr", "on", "off")
+	}
+	return nil
+}
+
+func idString(id int64) string {
+	if id < 0 {
+		return "none"
+	}
+	return fmt.Sprint(id)
+}
+
+func kindName(kind string) string {
+	if kind == "" {
+		return "plain"
+	}
+	return kind
+}
+
+// conflict turns tc's refusal to wire a device redirected elsewhere into a
+// *ConflictError naming the devices of o.
+func conflict(c *nl.Conn, err error, o Options) error {
+	var re *tc.RedirectedError
+	if !errors.As(err, &re) {
+		return err
+	}
+	ce := &ConflictError{Dev: re.Dev.Name, Want: o.Tap, Pref: re.Redirect.Pref, Handle: re.Redirect.Handle, Err: err}
+	if re.Dev.Name == o.Tap {
+		ce.Want = o.Dev
+	}
+	if idx := re.Redirect.TargetIfindex; idx != 0 {
+		ce.Target = fmt.Sprintf("the device with ifindex %d", idx)
+		if l, err := link.LookupIndex(c, idx); err == nil {
+			ce.Target = l.Name
+		}
+	}
+	// tcwire's commands name the container's device first.
+	switch {
+	case ce.Target == "":
+		ce.Undo = fmt.Sprintf("tcwire detach %s %s", o.Dev, o.Tap)
+	case re.Dev.Name == o.Tap:
+		ce.Undo = fmt.Sprintf("tcwire detach %s %s", ce.Target, o.Tap)
+	default:
+		ce.Undo = fmt.Sprintf("tcwire detach %s %s", o.Dev, ce.Target)
+	}
+	return ce
+}
+
+// attach carries the plan out on c.
+func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o := p.Options
+	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues()}
+	if p.tap == nil {
+		return p.attachNew(c, a)
+	}
+	// An existing tap is brought up; its owner set it up as it wants.
+	if !p.tap.Up() {
+		if err := c.Exec(link.SetUpRequest(p.tap.Index, p.tap.Name)); err != nil {
+			return nil, err
+		}
+	}
+	stepHook("wire")
+	if err := p.wire.Execute(c); err != nil {
+		return nil, err
+	}
+	a.Tap, a.TapIndex, a.TapMAC, a.MTU = p.tap.Name, p.tap.Index, p.tap.MAC, p.tap.MTU
+	if p.tap.Tun.MultiQueue && o.Queues == 0 {
+		// A multi-queue tap has no queue count of its own to report;
+		// the VMM opens as many as it was told.
+		a.Queues = int(p.tap.NumTxQueues)
+	}
+	if o.Files {
+		t, err := tuntap.Open(p.tap.Name, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		if err != nil {
+			return nil, err
+		}
+		a.Files = t.Files()
+	}
+	return a, nil
+}
+
+// attachNew creates the tap, sets it up, wires it, and deletes it again if
+// any of that fails.
+func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
+	o := p.Options
+	mtu := p.tapMTU()
+	t, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu) })
+	if err != nil {
+		return nil, err
+	}
+	tap := devOf(l)
+	wire, err := p.planWire(tap)
+	if err == nil {
+		stepHook("wire")
+		err = wire.Execute(c)
+	}
+	if err != nil {
+		t.Close()
+		return nil, errors.Join(err, deleteTap(c, tap))
+	}
+	a.Tap, a.TapIndex, a.TapMAC, a.MTU, a.Created = tap.Name, tap.Index, l.MAC, mtu, true
+	if o.Files {
+		a.Files = t.Files()
+		return a, nil
+	}
+	if err := t.Close(); err != nil {
+		return nil, errors.Join(err, deleteTap(c, tap))
+	}
+	return a, nil
+}
+
+// createTap makes the tap cfg describes, sends the requests setup builds for
+// it in one batch, and makes it persistent if cfg says so. The caller closes
+// the files.
+//
+// The tap is made persistent only once it is set up: until then it lives
+// only as long as this process's files, so a tcwire killed half way
+// (SIGKILL, a crash) leaves no half-made tap behind for the next attach to
+// take for a tap someone else made, and a failure needs no rollback but
+// closing the files.
+func createTap(c *nl.Conn, cfg tuntap.Config, setup func(tc.Dev) []nl.Request) (*tuntap.Tap, *link.Link, error) {
+	persist := cfg.Persist
+	cfg.Persist = false
+	t, err := tuntap.Create(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	stepHook("create")
+	fail := func(err error) (*tuntap.Tap, *link.Link, error) {
+		t.Close()
+		return nil, nil, err
+	}
+	l, err := lookup(c, t.Name()) // the kernel's choice when cfg.Name has %d
+	if err != nil {
+		return fail(err)
+	}
+	if err := errors.Join(c.Do(setup(devOf(l))...)...); err != nil {
+		return fail(err)
+	}
+	stepHook("setup")
+	if persist {
+		if err := t.SetPersist(true); err != nil {
+			return fail(err)
+		}
+		stepHook("persist")
+	}
+	return t, l, nil
+}
+
+// deleteTap removes a tap Attach made, as a rollback.
+func deleteTap(c *nl.Conn, tap tc.Dev) error {
+	if err := c.Exec(link.DeleteRequest(tap.Index, tap.Name)); err != nil && !link.IsNotFound(err) {
+		return fmt.Errorf("rollback: delete tap %s: %w", tap.Name, err)
+	}
+	return nil
+}
+
+// stepHook, set by tests, runs at the named points of Attach: "read" (the
+// state is read), "create" (the tap exists), "setup" (it is set up),
+// "persist" (it is persistent), "wire" (just before the tc batch).
+var stepHook = func(string) {}
+
+// wires are the wire redirects (IsWire) on a hook, by target ifindex; 0 is
+// a target that no longer exists.
+func wires(h tc.Hook) map[int32]bool {
+	m := map[int32]bool{}
+	for _, r := range h.Redirects() {
+		if r.IsWire() {
+			m[r.TargetIfindex] = true
+		}
+	}
+	return m
+}
+
+func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
+	p := &Plan{Op: "detach", Options: o}
+	var err error
+	if p.dev, err = lookupOptional(c, o.Dev); err != nil {
+		return nil, err
+	}
+	if p.tap, err = lookupOptional(c, o.Tap); err != nil {
+		return nil, err
+	}
+	if p.dev == nil && p.tap == nil {
+		return nil, fmt.Errorf("tcwire: neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
+	}
+	if p.tap != nil && (p.tap.Kind != link.KindTun || p.tap.Tun == nil) {
+		return nil, fmt.Errorf("tcwire: %s is a %s device, %w", p.tap.Name, kindName(p.tap.Kind), ErrNotTap)
+	}
+	var devs []tc.Dev
+	for _, l := range []*link.Link{p.dev, p.tap} {
+		if l != nil {
+			devs = append(devs, devOf(l))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hooks, err := tc.ReadHooks(c, devs)
+	if err != nil {
+		return nil, err
+	}
+	var dh, th tc.Hook
+	var dw, tw map[int32]bool
+	if p.dev != nil {
+		dh = hooks[0]
+		dw = wires(dh)
+	}
+	if p.tap != nil {
+		th = hooks[len(hooks)-1]
+		tw = wires(th)
+	}
+	devIndex, tapIndex := int32(-1), int32(-1)
+	if p.dev != nil {
+		devIndex = p.dev.Index
+	}
+	if p.tap != nil {
+		tapIndex = p.tap.Index
+	}
+	// Refuse devices wired to a third one: the typo that would delete a
+	// running VM's tap.
+	if err := elsewhere(c, th, tw, devIndex, o); err != nil {
+		return nil, err
+	}
+	if err := elsewhere(c, dh, dw, tapIndex, o); err != nil {
+		return nil, err
+	}
+
+	gone := tc.Hook{Dev: tc.Dev{Name: "(deleted)", Index: 0}}
+	p.unwire = &tc.Plan{}
+	switch {
+	case p.dev != nil && p.tap != nil:
+		p.unwire.Requests = append(p.unwire.Requests, tc.PlanUnwire(dh, th).Requests...)
+		// Redirects into the void on either (a half whose other end
+		// was deleted and made again) go too.
+		p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
+		p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
+	case p.dev != nil:
+		// The tap was deleted first: DEV still redirects into the void.
+		p.unwire.Requests = tc.PlanUnwire(dh, gone).Requests
+	default:
+		// DEV went away (its container did): the tap keeps only its
+		// redirect into the void.
+		p.unwire.Requests = tc.PlanUnwire(th, gone).Requests
+	}
+	for _, r := range p.unwire.Requests {
+		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+	}
+	switch {
+	case p.tap == nil:
+		p.Notes = append(p.Notes, o.Tap+" does not exist")
+	case p.tap.Owned():
+		p.delTap = true
+		r := link.DeleteRequest(p.tap.Index, p.tap.Name)
+		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+	default:
+		p.Notes = append(p.Notes, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
+	}
+	if p.dev == nil {
+		p.Notes = append(p.Notes, o.Dev+" does not exist")
+	}
+	return p, nil
+}
+
+// elsewhere refuses a hook whose wire redirects go to a live device other
+// than the other one of o (ifindex wantIndex, -1 when it does not exist),
+// unless one of them goes to it too.
+func elsewhere(c *nl.Conn, h tc.Hook, w map[int32]bool, wantIndex int32, o Options) error {
+	if w[wantIndex] {
+		return nil
+	}
+	for _, r := range h.Redirects() {
+		if r.IsWire() && r.TargetIfindex != 0 {
+			return conflict(c, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
+		}
+	}
+	return nil
+}
+
+// staleRequests removes the wire redirects of h into devices that are gone,
+// if it has any.
+func staleRequests(h tc.Hook, w map[int32]bool) []nl.Request {
+	if !w[0] {
+		return nil
+	}
+	return tc.PlanUnwire(h, tc.Hook{Dev: tc.Dev{Name: "(deleted)", Index: 0}}).Requests
+}
+
+// detach carries the plan out on c.
+func (p *Plan) detach(ctx context.Context, c *nl.Conn) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.unwire.Remove(c); err != nil {
+		return err
+	}
+	if p.delTap {
+		if err := c.Exec(link.DeleteRequest(p.tap.Index, p.tap.Name)); err != nil && !link.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
