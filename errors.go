@@ -33,7 +33,7 @@ var (
 )
 
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("tcwire: %w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 // ConflictError is a device wired to another device than the one asked for.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/tcwire/tcwire/link"
@@ -91,8 +92,9 @@ func lookupOptional(c *nl.Conn, name string) (*link.Link, error) {
 func devOf(l *link.Link) tc.Dev { return tc.Dev{Name: l.Name, Index: l.Index} }
 
 // newTapIndex stands for the ifindex of a tap Attach has yet to create in
-// the requests a plan shows: the kernel assigns the real one.
-const newTapIndex = 0
+// the requests a plan shows (the kernel assigns the real one): the largest
+// there is, which no device has yet.
+const newTapIndex = math.MaxInt32
 
 func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err := o.check(); err != nil {
@@ -218,10 +220,10 @@ func createCmd(cfg tuntap.Config) string {
 // whose settings contradict those the options give.
 func checkTap(tap *link.Link, o Options) error {
 	if tap.Kind != link.KindTun || tap.Tun == nil {
-		return fmt.Errorf("tcwire: %s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
+		return fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
 	}
 	if !tap.Tun.Tap() {
-		return fmt.Errorf("tcwire: %s is a tun device (IP frames, no Ethernet header), %w", tap.Name, ErrNotTap)
+		return fmt.Errorf("%s is a tun device (IP frames, no Ethernet header), %w", tap.Name, ErrNotTap)
 	}
 	t := tap.Tun
 	mismatch := func(setting, have, want string) error {
@@ -337,6 +339,14 @@ func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 		return nil, err
 	}
 	tap := devOf(l)
+	a.Tap, a.TapIndex, a.TapMAC, a.MTU, a.Created = tap.Name, tap.Index, l.MAC, mtu, true
+	if o.Files {
+		a.Files = t.Files()
+	} else if err := t.Close(); err != nil {
+		// The tap is persistent: it stays without the files, until
+		// deleted.
+		return nil, errors.Join(err, deleteTap(c, tap))
+	}
 	wire, err := p.planWire(tap)
 	if err == nil {
 		stepHook("wire")
@@ -344,14 +354,6 @@ func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 	}
 	if err != nil {
 		t.Close()
-		return nil, errors.Join(err, deleteTap(c, tap))
-	}
-	a.Tap, a.TapIndex, a.TapMAC, a.MTU, a.Created = tap.Name, tap.Index, l.MAC, mtu, true
-	if o.Files {
-		a.Files = t.Files()
-		return a, nil
-	}
-	if err := t.Close(); err != nil {
 		return nil, errors.Join(err, deleteTap(c, tap))
 	}
 	return a, nil
@@ -430,10 +432,10 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 		return nil, err
 	}
 	if p.dev == nil && p.tap == nil {
-		return nil, fmt.Errorf("tcwire: neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
+		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
 	}
 	if p.tap != nil && (p.tap.Kind != link.KindTun || p.tap.Tun == nil) {
-		return nil, fmt.Errorf("tcwire: %s is a %s device, %w", p.tap.Name, kindName(p.tap.Kind), ErrNotTap)
+		return nil, fmt.Errorf("%s is a %s device, %w", p.tap.Name, kindName(p.tap.Kind), ErrNotTap)
 	}
 	var devs []tc.Dev
 	for _, l := range []*link.Link{p.dev, p.tap} {

@@ -42,7 +42,7 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 	}
 	c, err := nl.Dial(&nl.Config{NetNS: ns})
 	if err != nil {
-		return nil, fmt.Errorf("tcwire: %w", err)
+		return nil, err
 	}
 	defer c.Close()
 	links, err := link.List(c)

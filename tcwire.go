@@ -27,7 +27,6 @@ package tcwire
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net"
 	"os"
@@ -152,7 +151,7 @@ func dial(o Options) (*nl.Conn, error) {
 	}
 	c, err := nl.Dial(&nl.Config{NetNS: o.NetNS})
 	if err != nil {
-		return nil, fmt.Errorf("tcwire: %w", err)
+		return nil, err
 	}
 	return c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,24 +91,30 @@ func fixtureRequest(t *testing.T, name string) (msg []byte, ifindex map[string]i
 	return fixture.ZeroSeqPID(m.Raw), f.Ifindex
 }
 
-// TestExplain: the messages explain prints are, byte for byte, what tc sent
-// in the golden fixtures, and explain sends nothing.
+// TestExplain: explain prints the plan attach or detach would carry out
+// now, read from the live state: its tc messages are, byte for byte, what
+// tc sent in the golden fixtures, and explain changes nothing (it sends
+// only requests that read).
 func TestExplain(t *testing.T) {
 	ns := vethNS(t)
 	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
-	before := snapshot(t, ns)
 	for _, tc := range []struct {
 		what     string
-		fixtures []string
+		before   []string // tcwire commands run first
+		fixtures []string // "": a message no tc fixture holds
 	}{
-		{"attach", []string{"qdisc-add-ingress", "filter-add-redirect", "qdisc-add-ingress-tap", "filter-add-redirect-tap"}},
-		{"detach", []string{"qdisc-del-ingress", ""}}, // no fixture deletes tap0's qdisc
+		// tap0 exists and is down: attach brings it up, then wires.
+		{"attach", nil, []string{"", "qdisc-add-ingress", "filter-add-redirect", "qdisc-add-ingress-tap", "filter-add-redirect-tap"}},
+		// Once wired, detach deletes both ingress qdiscs (with their
+		// filters) and leaves tap0, which tcwire did not create.
+		{"detach", []string{"attach", "eth0", "tap0"}, []string{"qdisc-del-ingress", ""}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
-			r := mustTcwire(t, "--netns", ns.Name, "explain", tc.what, "eth0", "tap0")
-			if strings.Contains(r.stdout, "not found") {
-				t.Errorf("explain did not find the devices:\n%s", r.stdout)
+			if tc.before != nil {
+				mustTcwire(t, append([]string{"--netns", ns.Name}, tc.before...)...)
 			}
+			before := snapshot(t, ns)
+			r := mustTcwire(t, "--netns", ns.Name, "explain", tc.what, "eth0", "tap0")
 			msgs := explainMessages(t, r.stdout)
 			if len(msgs) != len(tc.fixtures) {
 				t.Fatalf("explain %s: %d messages, want %d:\n%s", tc.what, len(msgs), len(tc.fixtures), r.stdout)
@@ -128,40 +135,64 @@ func TestExplain(t *testing.T) {
 					t.Errorf("explain %s message %d differs from %s:\n got % x\nwant % x", tc.what, i+1, name, msgs[i], want)
 				}
 			}
+			sameState(t, "explain "+tc.what, before, snapshot(t, ns))
+			onlyReads(t, "--netns", ns.Name, "explain", tc.what, "eth0", "tap0")
 		})
 	}
-	sameState(t, "explain", before, snapshot(t, ns))
+}
 
-	// Nothing is sent: no sendmsg/sendto at all (SIOCGIFINDEX is an ioctl).
+// onlyReads runs tcwire under strace and fails t if it sends a netlink
+// request that is not a GET (RTM_GETLINK, RTM_GETQDISC, RTM_GETTFILTER,
+// RTM_GETADDR).
+func onlyReads(t *testing.T, args ...string) {
+	t.Helper()
 	nstest.RequireTool(t, "strace")
 	trace := filepath.Join(t.TempDir(), "strace.out")
-	r := execute(t, "strace", "-f", "-qq", "-o", trace, "-e", "trace=sendmsg,sendto,sendmmsg,write",
-		tcwireBin, "--netns", ns.Name, "explain", "attach", "eth0", "tap0")
+	r := execute(t, append([]string{"strace", "-f", "-qq", "-o", trace, "-e", "trace=sendmsg,sendto,sendmmsg,write", tcwireBin}, args...)...)
 	if r.code != 0 {
-		t.Fatalf("strace tcwire explain: %s", r)
+		t.Fatalf("strace tcwire %s: %s", strings.Join(args, " "), r)
 	}
 	out, err := os.ReadFile(trace)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reads := map[string]bool{"0x12": true, "0x16": true, "0x26": true, "0x2e": true,
+		"RTM_GETLINK": true, "RTM_GETADDR": true, "RTM_GETQDISC": true, "RTM_GETTFILTER": true}
+	typeRE := regexp.MustCompile(`nlmsg_type=([0-9a-zA-Z_]+)`)
+	sent := 0
 	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "send") {
-			t.Errorf("explain sent something: %s", line)
+		for _, m := range typeRE.FindAllStringSubmatch(line, -1) {
+			sent++
+			if !reads[m[1]] {
+				t.Errorf("tcwire %s sent a request that changes something (nlmsg_type %s): %s", strings.Join(args, " "), m[1], line)
+			}
 		}
 	}
-	if !strings.Contains(string(out), "write(1") {
-		t.Errorf("the trace did not see explain's output; trace:\n%s", out)
+	if sent == 0 || !strings.Contains(string(out), "write(1") {
+		t.Errorf("the trace saw no request or no output; trace:\n%s", out)
 	}
 }
 
+// TestExplainMissingDevices: explain says what attach would do where the
+// tap does not exist yet (create it, with an ifindex the kernel will
+// choose), and fails as attach would when DEV does not exist.
 func TestExplainMissingDevices(t *testing.T) {
-	ns := nstest.New(t)
+	ns := vethNS(t)
 	r := mustTcwire(t, "--netns", ns.Name, "explain", "attach", "eth0", "tap0")
-	if !strings.Contains(r.stdout, "# eth0 not found: shown with ifindex 1001") || !strings.Contains(r.stdout, "# tap0 not found: shown with ifindex 1002") {
-		t.Errorf("explain with missing devices:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "# tap0 does not exist: Attach creates it; its requests show ifindex 2147483647") {
+		t.Errorf("explain with the tap missing:\n%s", r.stdout)
 	}
-	if msgs := explainMessages(t, r.stdout); len(msgs) != 4 {
-		t.Errorf("%d messages, want 4", len(msgs))
+	// Create (ioctls), mark, MTU, up, noqueue, then the four tc messages.
+	if msgs := explainMessages(t, r.stdout); len(msgs) != 10 {
+		t.Errorf("%d steps, want 10:\n%s", len(msgs), r.stdout)
+	}
+	if !strings.Contains(r.stdout, "ip tuntap add dev tap0 mode tap vnet_hdr user 0") {
+		t.Errorf("explain does not say how the tap is made:\n%s", r.stdout)
+	}
+	empty := nstest.New(t)
+	r = runTcwire(t, "--netns", empty.Name, "explain", "attach", "eth0", "tap0")
+	if r.code != 1 || !strings.Contains(r.stderr, "eth0: no such device") {
+		t.Errorf("explain with DEV missing: %s", r)
 	}
 }
 
@@ -185,7 +216,7 @@ var errorCases = []errorCase{
 	{[]string{"--netns"}, 2, []string{"netns", "needs an argument"}},
 	{[]string{"attach", "eth0", "tap0", "--frob"}, 2, []string{"frob", "attach DEV TAP"}},
 	{[]string{"attach", "eth0", "tap0", "--queues"}, 2, []string{"queues", "needs an argument"}},
-	{[]string{"attach", "eth0", "tap0", "--mtu", "1500"}, 2, []string{"mtu"}},
+	{[]string{"attach", "eth0", "tap0", "--mac", "02:00:00:00:00:01"}, 2, []string{"mac"}},
 	{[]string{"attach", "eth0", "tap0", "-\x01"}, 2, []string{`\x01`}},
 	{[]string{"detach", "eth0", "tap0", "--owner", "1"}, 2, []string{"owner"}},
 	{[]string{"show", "--queues", "1"}, 2, []string{"queues"}},
@@ -396,7 +427,8 @@ func TestWithoutCapNetAdmin(t *testing.T) {
 		{name: "attach in the namespace", ns: ns, in: ns, args: []string{"attach", "eth0", "tap0"}},
 		{name: "attach --json in the namespace", ns: ns, in: ns, args: []string{"--json", "attach", "eth0", "tap0", "--queues", "2"}},
 		{name: "attach --netns", in: ns, args: []string{"--netns", ns.Name, "attach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
-		{name: "attach of a wired pair", ns: wired, in: wired, args: []string{"attach", "eth0", "tap0"}},
+		// Nothing to change, and reading needs no privilege.
+		{name: "attach of a wired pair", ns: wired, in: wired, args: []string{"attach", "eth0", "tap0"}, ok: true},
 		{name: "detach in the namespace", ns: wired, in: wired, args: []string{"detach", "eth0", "tap0"}},
 		{name: "detach --netns", in: wired, args: []string{"--netns", wired.Name, "detach", "eth0", "tap0"}, want: []string{"CAP_NET_ADMIN", "CAP_SYS_ADMIN"}},
 		{name: "tap add", ns: ns, in: ns, args: []string{"tap", "add", "tapx"}},

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -242,8 +243,38 @@ func snapshot(t *testing.T, ns *nstest.NS) string {
 		fmt.Fprintf(&b, "### filters of %s\n%s", l.Name, ingressFilters(t, ns, l.Name))
 	}
 	b.WriteString("### ip -d -j link show\n")
-	b.WriteString(ns.Run("ip", "-d", "-j", "link", "show"))
+	b.WriteString(settledLinks(t, ns))
 	return b.String()
+}
+
+// settledLinks is `ip -d -j link show` once the kernel's link watcher has
+// caught up: a device whose carrier went off (a persistent tap whose last
+// file was just closed) keeps IFF_RUNNING and its operstate until the
+// watcher runs, up to a second later, and a snapshot taken in between
+// would differ from a later one for that alone.
+func settledLinks(t *testing.T, ns *nstest.NS) string {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		out := ns.Run("ip", "-d", "-j", "link", "show")
+		var ls []struct {
+			Name  string   `json:"ifname"`
+			Flags []string `json:"flags"`
+		}
+		if err := json.Unmarshal([]byte(out), &ls); err != nil {
+			t.Fatalf("ip -j link show: %v\n%s", err, out)
+		}
+		pending := ""
+		for _, l := range ls {
+			if slices.Contains(l.Flags, "UP") && !slices.Contains(l.Flags, "LOWER_UP") && !slices.Contains(l.Flags, "NO-CARRIER") {
+				pending = l.Name
+			}
+		}
+		if pending == "" || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func sameState(t *testing.T, what, before, after string) {
@@ -461,8 +492,9 @@ func TestAttachRefusesRedirected(t *testing.T) {
 	mustTcwire(t, "--netns", ns.Name, "attach", "eth0", "tapA")
 	before := snapshot(t, ns)
 	r := runTcwire(t, "--netns", ns.Name, "attach", "eth0", "tapB")
-	if r.code != 1 || !strings.Contains(r.stderr, "eth0") || !strings.Contains(r.stderr, "already redirected") {
-		t.Errorf("attach eth0 tapB on a wired eth0: %s\nwant exit 1 naming eth0, already redirected", r)
+	// The culprit by name, never only its ifindex, and how to undo it.
+	if want := "eth0 is wired to tapA, not tapB (pref 49152, handle 800::800); `tcwire detach eth0 tapA` undoes that"; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("attach eth0 tapB on a wired eth0: %s\nwant exit 1 saying %q", r, want)
 	}
 	sameState(t, "a refused attach", before, snapshot(t, ns))
 	if linkOf(t, ns, "tapB") != nil {
