@@ -91,7 +91,7 @@ fuzz:
 HARDENING_TESTS   ?= ^(TestConcurrentWire|TestKilled|TestDeviceDeletedDuringAttach|TestFilters10000|TestDoLargeBatch)$$
 HARDENING_FUZZTIME ?= 1m
 hardening:
-	TCWIRE_LONG=1 $(GO) test -race -count=1 -timeout 60m -v -run '$(HARDENING_TESTS)' ./nl ./tc ./cmd/tcwire
+	TCWIRE_LONG=1 $(GO) test -race -count=1 -timeout 60m -v -run '$(HARDENING_TESTS)' . ./nl ./tc ./cmd/tcwire
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(HARDENING_FUZZTIME)
 
 # bin/tcwire, and its tcwire-ifup link (qemu's script=).

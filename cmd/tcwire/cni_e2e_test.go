@@ -131,14 +131,14 @@ func (h *cniHost) mustCnitool(verb, netns string, env ...string) string {
 
 // cniOut is a result as the tests read it.
 type cniOut struct {
-	CNIVersion string         `json:"cniVersion"`
+	CNIVersion string `json:"cniVersion"`
 	Interfaces []struct {
 		Name    string `json:"name"`
 		MAC     string `json:"mac"`
 		MTU     int    `json:"mtu"`
 		Sandbox string `json:"sandbox"`
 	} `json:"interfaces"`
-	IPs        []struct {
+	IPs []struct {
 		Version   string `json:"version"`
 		Interface *int   `json:"interface"`
 		Address   string `json:"address"`

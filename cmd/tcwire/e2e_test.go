@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -234,6 +233,7 @@ func ingressFilters(t *testing.T, ns *nstest.NS, dev string) string {
 // qdisc, every device's ingress filters, every link.
 func snapshot(t *testing.T, ns *nstest.NS) string {
 	t.Helper()
+	ns.Settle()
 	var b strings.Builder
 	b.WriteString("### tc -d qdisc show\n")
 	b.WriteString(ns.Run("tc", "-d", "qdisc", "show"))
@@ -243,38 +243,8 @@ func snapshot(t *testing.T, ns *nstest.NS) string {
 		fmt.Fprintf(&b, "### filters of %s\n%s", l.Name, ingressFilters(t, ns, l.Name))
 	}
 	b.WriteString("### ip -d -j link show\n")
-	b.WriteString(settledLinks(t, ns))
+	b.WriteString(ns.Run("ip", "-d", "-j", "link", "show"))
 	return b.String()
-}
-
-// settledLinks is `ip -d -j link show` once the kernel's link watcher has
-// caught up: a device whose carrier went off (a persistent tap whose last
-// file was just closed) keeps IFF_RUNNING and its operstate until the
-// watcher runs, up to a second later, and a snapshot taken in between
-// would differ from a later one for that alone.
-func settledLinks(t *testing.T, ns *nstest.NS) string {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		out := ns.Run("ip", "-d", "-j", "link", "show")
-		var ls []struct {
-			Name  string   `json:"ifname"`
-			Flags []string `json:"flags"`
-		}
-		if err := json.Unmarshal([]byte(out), &ls); err != nil {
-			t.Fatalf("ip -j link show: %v\n%s", err, out)
-		}
-		pending := ""
-		for _, l := range ls {
-			if slices.Contains(l.Flags, "UP") && !slices.Contains(l.Flags, "LOWER_UP") && !slices.Contains(l.Flags, "NO-CARRIER") {
-				pending = l.Name
-			}
-		}
-		if pending == "" || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func sameState(t *testing.T, what, before, after string) {

@@ -7,12 +7,15 @@ package nstest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // EnvRequire names the variable that .ci/run sets: when it is "1", a
@@ -126,4 +129,33 @@ func (ns *NS) Ifindex(dev string) int {
 		ns.t.Fatalf("ifindex of %s: %v", dev, err)
 	}
 	return idx
+}
+
+// Settle waits until the kernel's link watcher has caught up with the
+// namespace's devices: one whose carrier went off (a persistent tap whose
+// last file was just closed) keeps IFF_RUNNING and its operstate until the
+// watcher runs, up to a second later, and a state read in between would
+// differ from one read later for that alone.
+func (ns *NS) Settle() {
+	ns.t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		out := ns.Run("ip", "-j", "link", "show")
+		var ls []struct {
+			Flags []string `json:"flags"`
+		}
+		if err := json.Unmarshal([]byte(out), &ls); err != nil {
+			ns.t.Fatalf("ip -j link show: %v\n%s", err, out)
+		}
+		pending := false
+		for _, l := range ls {
+			if slices.Contains(l.Flags, "UP") && !slices.Contains(l.Flags, "LOWER_UP") && !slices.Contains(l.Flags, "NO-CARRIER") {
+				pending = true
+			}
+		}
+		if !pending || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
