@@ -1,9 +1,10 @@
 package main
 
-// Faults: tcwire killed with SIGKILL at any point of attach or detach, and
-// a device deleted while attach runs. The points are the syscalls that
-// change something — netlink sendmsg and the tun ioctls — seen through
-// strace, or random moments of the process's life.
+// Faults: tcwire killed with SIGKILL at any point of attach or detach. The
+// points are the syscalls that change something — netlink sendmsg and the
+// tun ioctls — seen through strace, or random moments of the process's
+// life. (A device deleted while attach runs is package tcwire's
+// TestDeviceDeletedDuringAttach.)
 
 import (
 	"bufio"

@@ -1,0 +1,83 @@
+package tcwire
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tcwire/tcwire/internal/nstest"
+)
+
+// TestEmbed: an external module that imports github.com/tcwire/tcwire
+// (testdata/embed, with a replace to this checkout) builds, links nothing
+// but tcwire's three dependencies and what they bring in, and attaches and
+// detaches a veth/tap pair in a namespace.
+func TestEmbed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(root, "testdata/embed/main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "testdata/embed/go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod = []byte(strings.Replace(string(mod), "=> ../..", "=> "+root, 1))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"main.go": src, "go.mod": mod, "go.sum": sum} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	bin := filepath.Join(dir, "embed")
+	build := exec.Command(gobin, "build", "-o", bin, ".")
+	build.Dir = dir
+	// Offline: the main module's downloads and go.sum are all it needs.
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the embedding module: %v\n%s", err, out)
+	}
+	out, err := exec.Command(gobin, "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The three dependencies, and what mdlayher/netlink brings in.
+	allowed := []string{"github.com/tcwire/tcwire", "github.com/mdlayher/netlink", "github.com/josharian/native",
+		"golang.org/x/sys", "github.com/mdlayher/socket", "golang.org/x/net", "golang.org/x/sync"}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "dep" || f[0] == "=>") && !slices.Contains(allowed, f[1]) && !strings.HasPrefix(f[1], "/") {
+			t.Errorf("the embedder links %s", f[1])
+		}
+	}
+	ns := nstest.New(t)
+	ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+	before := state(t, ns)
+	run, err := exec.Command(bin, ns.Name, "eth0", "tap0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("embed: %v\n%s", err, run)
+	}
+	for _, w := range []string{"attached tap0 to eth0", "eth0 -> tap0 wire=true", "tap0 -> eth0 wire=true", "detached"} {
+		if !strings.Contains(string(run), w) {
+			t.Errorf("embed printed no %q:\n%s", w, run)
+		}
+	}
+	if after := state(t, ns); after != before {
+		t.Errorf("attach and detach by the embedder left state:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+}
