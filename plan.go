@@ -100,38 +100,56 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	p := &Plan{Op: "attach", Options: o}
-	var err error
-	if p.dev, err = lookup(c, o.Dev); err != nil {
+	dev, err := lookup(c, o.Dev)
+	if err != nil {
 		return nil, err
 	}
-	if p.tap, err = lookupOptional(c, o.Tap); err != nil {
+	tap, err := lookupOptional(c, o.Tap)
+	if err != nil {
 		return nil, err
 	}
-	devs := []tc.Dev{devOf(p.dev)}
-	if p.tap != nil {
-		if err := checkTap(p.tap, o); err != nil {
-			return nil, err
-		}
-		devs = append(devs, devOf(p.tap))
+	devs := []tc.Dev{devOf(dev)}
+	if tap != nil {
+		devs = append(devs, devOf(tap))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if p.hooks, err = tc.ReadHooks(c, devs); err != nil {
+	hooks, err := tc.ReadHooks(c, devs)
+	if err != nil {
 		return nil, err
 	}
 	stepHook("read")
+	return decideAttach(o, dev, tap, hooks, namer(c))
+}
 
+// namer names devices by ifindex for errors, "" when it cannot.
+func namer(c *nl.Conn) func(int32) string {
+	return func(ifindex int32) string {
+		if l, err := link.LookupIndex(c, ifindex); err == nil {
+			return l.Name
+		}
+		return ""
+	}
+}
+
+// decideAttach is Attach's plan given what it read: DEV, the tap (nil when
+// it does not exist) and their hooks, in that order. It is a pure function
+// but for name, which names a device in a conflict.
+func decideAttach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
+	p := &Plan{Op: "attach", Options: o, dev: dev, tap: tap, hooks: hooks}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
-	if p.tap != nil {
-		tapDev = devOf(p.tap)
+	if tap != nil {
+		if err := checkTap(tap, o); err != nil {
+			return nil, err
+		}
+		tapDev = devOf(tap)
 	}
 	wire, err := p.planWire(tapDev)
 	if err != nil {
-		return nil, conflict(c, err, o)
+		return nil, conflict(name, err, o)
 	}
-	if p.tap == nil {
+	if tap == nil {
 		cfg := o.tapConfig()
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
 		p.Steps = append(p.Steps, Step{Cmd: createCmd(cfg)})
@@ -141,8 +159,8 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 		p.Steps = append(p.Steps, Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
 	} else {
 		p.wire = wire
-		if !p.tap.Up() {
-			r := link.SetUpRequest(p.tap.Index, p.tap.Name)
+		if !tap.Up() {
+			r := link.SetUpRequest(tap.Index, tap.Name)
 			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 		}
 	}
@@ -266,7 +284,7 @@ func kindName(kind string) string {
 
 // conflict turns tc's refusal to wire a device redirected elsewhere into a
 // *ConflictError naming the devices of o.
-func conflict(c *nl.Conn, err error, o Options) error {
+func conflict(name func(int32) string, err error, o Options) error {
 	var re *tc.RedirectedError
 	if !errors.As(err, &re) {
 		return err
@@ -277,8 +295,8 @@ func conflict(c *nl.Conn, err error, o Options) error {
 	}
 	if idx := re.Redirect.TargetIfindex; idx != 0 {
 		ce.Target = fmt.Sprintf("the device with ifindex %d", idx)
-		if l, err := link.LookupIndex(c, idx); err == nil {
-			ce.Target = l.Name
+		if n := name(idx); n != "" {
+			ce.Target = n
 		}
 	}
 	// tcwire's commands name the container's device first.
@@ -423,22 +441,19 @@ func wires(h tc.Hook) map[int32]bool {
 }
 
 func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	p := &Plan{Op: "detach", Options: o}
-	var err error
-	if p.dev, err = lookupOptional(c, o.Dev); err != nil {
+	dev, err := lookupOptional(c, o.Dev)
+	if err != nil {
 		return nil, err
 	}
-	if p.tap, err = lookupOptional(c, o.Tap); err != nil {
+	tap, err := lookupOptional(c, o.Tap)
+	if err != nil {
 		return nil, err
 	}
-	if p.dev == nil && p.tap == nil {
+	if dev == nil && tap == nil {
 		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
 	}
-	if p.tap != nil && (p.tap.Kind != link.KindTun || p.tap.Tun == nil) {
-		return nil, fmt.Errorf("%s is a %s device, %w", p.tap.Name, kindName(p.tap.Kind), ErrNotTap)
-	}
 	var devs []tc.Dev
-	for _, l := range []*link.Link{p.dev, p.tap} {
+	for _, l := range []*link.Link{dev, tap} {
 		if l != nil {
 			devs = append(devs, devOf(l))
 		}
@@ -450,63 +465,66 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decideDetach(o, dev, tap, hooks, namer(c))
+}
+
+// decideDetach is Detach's plan given what it read: DEV and the tap (nil
+// when missing, not both) and the hooks of those that exist, in that
+// order. It is a pure function but for name, which names a device in a
+// conflict.
+func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
+	p := &Plan{Op: "detach", Options: o, dev: dev, tap: tap}
+	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
+		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
+	}
 	var dh, th tc.Hook
 	var dw, tw map[int32]bool
-	if p.dev != nil {
+	if dev != nil {
 		dh = hooks[0]
 		dw = wires(dh)
 	}
-	if p.tap != nil {
+	if tap != nil {
 		th = hooks[len(hooks)-1]
 		tw = wires(th)
 	}
 	devIndex, tapIndex := int32(-1), int32(-1)
-	if p.dev != nil {
-		devIndex = p.dev.Index
+	if dev != nil {
+		devIndex = dev.Index
 	}
-	if p.tap != nil {
-		tapIndex = p.tap.Index
+	if tap != nil {
+		tapIndex = tap.Index
 	}
 	// Refuse devices wired to a third one: the typo that would delete a
 	// running VM's tap.
-	if err := elsewhere(c, th, tw, devIndex, o); err != nil {
+	if err := elsewhere(name, th, tw, devIndex, o); err != nil {
 		return nil, err
 	}
-	if err := elsewhere(c, dh, dw, tapIndex, o); err != nil {
+	if err := elsewhere(name, dh, dw, tapIndex, o); err != nil {
 		return nil, err
 	}
 
-	gone := tc.Hook{Dev: tc.Dev{Name: "(deleted)", Index: 0}}
 	p.unwire = &tc.Plan{}
-	switch {
-	case p.dev != nil && p.tap != nil:
-		p.unwire.Requests = append(p.unwire.Requests, tc.PlanUnwire(dh, th).Requests...)
-		// Redirects into the void on either (a half whose other end
-		// was deleted and made again) go too.
-		p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
-		p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
-	case p.dev != nil:
-		// The tap was deleted first: DEV still redirects into the void.
-		p.unwire.Requests = tc.PlanUnwire(dh, gone).Requests
-	default:
-		// DEV went away (its container did): the tap keeps only its
-		// redirect into the void.
-		p.unwire.Requests = tc.PlanUnwire(th, gone).Requests
+	if dev != nil && tap != nil {
+		p.unwire.Requests = tc.PlanUnwire(dh, th).Requests
 	}
+	// Redirects into the void go too: a half whose other end was deleted
+	// (the tap first, or DEV with its container).
+	p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
+	p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
 	for _, r := range p.unwire.Requests {
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	}
 	switch {
-	case p.tap == nil:
+	case tap == nil:
 		p.Notes = append(p.Notes, o.Tap+" does not exist")
-	case p.tap.Owned():
+	case tap.Owned():
 		p.delTap = true
-		r := link.DeleteRequest(p.tap.Index, p.tap.Name)
+		r := link.DeleteRequest(tap.Index, tap.Name)
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	default:
 		p.Notes = append(p.Notes, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 	}
-	if p.dev == nil {
+	if dev == nil {
 		p.Notes = append(p.Notes, o.Dev+" does not exist")
 	}
 	return p, nil
@@ -515,13 +533,13 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 // elsewhere refuses a hook whose wire redirects go to a live device other
 // than the other one of o (ifindex wantIndex, -1 when it does not exist),
 // unless one of them goes to it too.
-func elsewhere(c *nl.Conn, h tc.Hook, w map[int32]bool, wantIndex int32, o Options) error {
+func elsewhere(name func(int32) string, h tc.Hook, w map[int32]bool, wantIndex int32, o Options) error {
 	if w[wantIndex] {
 		return nil
 	}
 	for _, r := range h.Redirects() {
 		if r.IsWire() && r.TargetIfindex != 0 {
-			return conflict(c, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
+			return conflict(name, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
 		}
 	}
 	return nil
