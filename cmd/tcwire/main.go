@@ -1,17 +1,18 @@
 // Command tcwire wires a VM's tap to a container's veth with tc: an ingress
 // qdisc, a u32 catch-all and a mirred egress redirect in each direction,
-// byte-identical to the four tc commands, in one netlink round trip.
+// byte-identical to the four tc commands, in one netlink round trip. It is
+// argument parsing and printing over package tcwire.
 //
-//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--tap-qdisc noqueue|keep]
+//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
 //	tcwire [--netns NS] [--json] detach DEV TAP
 //	tcwire [--netns NS] [--json] show [DEV…]
 //	tcwire [--netns NS] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
-//	tcwire explain attach|detach DEV TAP
+//	tcwire [--netns NS] [--json] explain attach|detach DEV TAP
 //
 // With CNI_COMMAND in the environment it is a chained CNI plugin instead,
-// a drop-in for tc-redirect-tap (cni.go).
+// a drop-in for tc-redirect-tap (internal/cni).
 //
 // Exit status: 0 on success, 1 when an operation fails, 2 for usage errors.
 package main
@@ -38,7 +39,7 @@ import (
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
 commands:
-  attach DEV TAP [--queues N] [--owner UID] [--group GID] [--tap-qdisc noqueue|keep]
+  attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
   detach DEV TAP
   show [DEV...]
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
