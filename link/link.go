@@ -140,6 +140,9 @@ type Link struct {
 	// Port is the bridge port state: IFLA_INFO_SLAVE_DATA when PortKind is
 	// "bridge", or IFLA_PROTINFO in an AF_BRIDGE message.
 	Port *BridgePort
+	// Inet6 is IFLA_AF_SPEC's AF_INET6 nest (the address generation
+	// mode …), nil when the message has none.
+	Inet6 *Inet6Info
 }
 
 // Up reports whether the device is administratively up (IFF_UP).
@@ -243,6 +246,8 @@ func (l *Link) attr(a nl.Attr) error {
 		err = l.propList(a.Data)
 	case unix.IFLA_LINKINFO:
 		err = l.linkInfo(a.Data)
+	case unix.IFLA_AF_SPEC:
+		err = l.afSpec(a.Data)
 	case unix.IFLA_PROTINFO:
 		// Only an AF_BRIDGE message carries bridge port attributes here;
 		// in AF_INET6 messages the nest means something else.
