@@ -1,0 +1,137 @@
+package tc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/internal/nstest"
+	"github.com/tcwire/tcwire/nl"
+)
+
+// tcActionStats is the "stats" object of the one action on dev's ingress
+// hook, as `tc -s -j filter show` prints it.
+type tcActionStats struct {
+	Bytes      uint64 `json:"bytes"`
+	Packets    uint64 `json:"packets"`
+	Drops      uint64 `json:"drops"`
+	Overlimits uint64 `json:"overlimits"`
+}
+
+func tcStats(t *testing.T, ns *nstest.NS, dev string) tcActionStats {
+	t.Helper()
+	var filters []struct {
+		Options struct {
+			Actions []struct {
+				Stats tcActionStats `json:"stats"`
+			} `json:"actions"`
+		} `json:"options"`
+	}
+	out := ns.Run("tc", "-s", "-j", "filter", "show", "dev", dev, "ingress")
+	if err := json.Unmarshal([]byte(out), &filters); err != nil {
+		t.Fatalf("tc -s -j filter show dev %s: %v: %s", dev, err, out)
+	}
+	var found []tcActionStats
+	for _, f := range filters {
+		for _, a := range f.Options.Actions {
+			found = append(found, a.Stats)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("tc shows %d actions on %s, want 1: %s", len(found), dev, out)
+	}
+	return found[0]
+}
+
+// TestRedirectToTapWithoutCarrier: a redirect to a persistent tap that no
+// process holds open (NO-CARRIER) delivers nothing, and the counters say
+// so as tc -s does: mirred counts each frame as sent and as an overlimit,
+// its drops stay 0, and the ingress qdisc counts the frames as dropped.
+func TestRedirectToTapWithoutCarrier(t *testing.T) {
+	ns := newWireNS(t)                                          // tap0 made by ip tuntap: persistent, no fd
+	ns.Run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1") // no stray frames
+	for _, d := range []string{"eth0", "peer0", "tap0"} {
+		ns.Run("ip", "link", "set", d, "up")
+	}
+	c := dial(t, ns)
+	eth0, tap0 := dev(t, ns, "eth0"), dev(t, ns, "tap0")
+	if err := Wire(c, eth0, tap0, WireOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	peer := packetSocket(t, ns, ns.Ifindex("peer0"))
+	const n = 5
+	for i := range n {
+		if _, err := unix.Write(peer, testFrame(0xbb, fmt.Sprintf("tcwire no carrier %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The frames reach eth0's ingress through the backlog; wait for them.
+	var r Redirect
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rs := readHook(t, c, eth0).Redirects()
+		if len(rs) != 1 {
+			t.Fatalf("eth0: %d redirects", len(rs))
+		}
+		r = rs[0]
+		if r.Packets >= n || time.Now().After(deadline) {
+			break
+		}
+	}
+	want := tcStats(t, ns, "eth0")
+	got := tcActionStats{Bytes: r.Bytes, Packets: r.Packets, Drops: r.Drops, Overlimits: r.Overlimits}
+	if got != want {
+		t.Errorf("eth0 → tap0: decoded %+v, tc -s says %+v", got, want)
+	}
+	if r.Packets != n || r.Overlimits != n || r.Drops != 0 {
+		t.Errorf("eth0 → tap0: %d packets, %d overlimits, %d drops; want %d, %d, 0", r.Packets, r.Overlimits, r.Drops, n, n)
+	}
+	var qdiscs []struct {
+		Kind  string `json:"kind"`
+		Drops uint64 `json:"drops"`
+	}
+	out := ns.Run("tc", "-s", "-j", "qdisc", "show", "dev", "eth0", "ingress")
+	if err := json.Unmarshal([]byte(out), &qdiscs); err != nil || len(qdiscs) != 1 || qdiscs[0].Drops != n {
+		t.Errorf("eth0's ingress qdisc: %+v (%v), want %d drops: %s", qdiscs, err, n, out)
+	}
+	if tx := ns.Run("cat", "/sys/class/net/tap0/statistics/tx_packets"); tx != "0\n" {
+		t.Errorf("tap0 transmitted %q packets, want 0", tx)
+	}
+}
+
+// TestActionStats decodes TCA_ACT_STATS as the kernel writes it: basic
+// counters, the 64-bit packet count when present, and the queue counters.
+func TestActionStats(t *testing.T) {
+	stats := func(pkt64 bool, queue []byte) []byte {
+		e := nl.NewEncoder(nil)
+		e.String(TCA_ACT_KIND, KindMirred)
+		e.Nest(TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
+			basic := nl.Host.AppendUint64(nil, 1500)
+			basic = nl.Host.AppendUint32(basic, 7)
+			e.Attr(TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
+			if pkt64 {
+				e.Attr(TCA_STATS_PKT64, nl.Host.AppendUint64(nil, 1<<33))
+			}
+			e.Attr(TCA_STATS_QUEUE, queue)
+		})
+		return e.Bytes()
+	}
+	var q []byte
+	for _, v := range []uint32{1, 2, 3, 4, 5} { // qlen backlog drops requeues overlimits
+		q = nl.Host.AppendUint32(q, v)
+	}
+	var a Action
+	if err := a.UnmarshalBinary(stats(false, q)); err != nil || a.Bytes != 1500 || a.Packets != 7 || a.Drops != 3 || a.Overlimits != 5 {
+		t.Errorf("decoded %+v, %v; want 1500 bytes, 7 packets, 3 drops, 5 overlimits", a, err)
+	}
+	if err := a.UnmarshalBinary(stats(true, q)); err != nil || a.Packets != 1<<33 {
+		t.Errorf("with TCA_STATS_PKT64: %d packets, %v; want %d", a.Packets, err, uint64(1)<<33)
+	}
+	if err := a.UnmarshalBinary(stats(false, q[:16])); !errors.Is(err, nl.ErrTruncated) || !strings.Contains(err.Error(), "gnet_stats_queue") {
+		t.Errorf("short gnet_stats_queue: %v", err)
+	}
+}
