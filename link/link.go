@@ -114,6 +114,10 @@ type Link struct {
 	NumRxQueues uint32 // IFLA_NUM_RX_QUEUES
 	Group       uint32 // IFLA_GROUP
 	Promiscuity uint32 // IFLA_PROMISCUITY
+	// Allmulti counts the holders of all-multicast mode (IFLA_ALLMULTI):
+	// `ip link set … allmulticast on` is one (IFF_ALLMULTI in Flags), a
+	// bridge or multicast router others.
+	Allmulti uint32
 
 	// Master is the index of the device's master (a bridge …), 0 for none.
 	Master int32 // IFLA_MASTER
@@ -228,6 +232,8 @@ func (l *Link) attr(a nl.Attr) error {
 		l.Group, err = a.Uint32()
 	case unix.IFLA_PROMISCUITY:
 		l.Promiscuity, err = a.Uint32()
+	case unix.IFLA_ALLMULTI:
+		l.Allmulti, err = a.Uint32()
 	case unix.IFLA_MASTER:
 		l.Master, err = int32Attr(a)
 	case unix.IFLA_LINK:
