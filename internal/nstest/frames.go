@@ -21,12 +21,32 @@ import (
 // their windows side by side (t.Parallel).
 func ReadFrames(t testing.TB, fd int, window time.Duration) [][]byte {
 	t.Helper()
+	frames, _ := readFrames(t, fd, window, nil)
+	return frames
+}
+
+// ReadFramesUntil reads frames from fd up to and including the first for
+// which last returns true, and returns them in order. It fails t when no
+// such frame arrives within timeout. Sending a frame that must arrive after
+// the frames under test makes their absence certain without a window:
+// devices deliver in order.
+func ReadFramesUntil(t testing.TB, fd int, last func([]byte) bool, timeout time.Duration) [][]byte {
+	t.Helper()
+	frames, ok := readFrames(t, fd, timeout, last)
+	if !ok {
+		t.Fatalf("fd %d: the awaited frame did not arrive within %s (%d others did)", fd, timeout, len(frames))
+	}
+	return frames
+}
+
+func readFrames(t testing.TB, fd int, window time.Duration, last func([]byte) bool) ([][]byte, bool) {
+	t.Helper()
 	var frames [][]byte
 	buf := make([]byte, 65536)
 	for end := time.Now().Add(window); ; {
 		left := time.Until(end)
 		if left <= 0 {
-			return frames
+			return frames, false
 		}
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(pfd, int(left.Milliseconds())+1)
@@ -49,8 +69,39 @@ func ReadFrames(t testing.TB, fd int, window time.Duration) [][]byte {
 		if err != nil {
 			t.Fatalf("read fd %d: %v", fd, err)
 		}
-		frames = append(frames, append([]byte(nil), buf[:m]...))
+		f := append([]byte(nil), buf[:m]...)
+		frames = append(frames, f)
+		if last != nil && last(f) {
+			return frames, true
+		}
 	}
+}
+
+// PacketSocket opens a raw AF_PACKET socket (ETH_P_ALL) bound to the
+// device dev of ns, closed at cleanup. A frame written to it leaves dev
+// as is (a veth's peer receives it).
+func PacketSocket(t testing.TB, ns *NS, dev string) int {
+	t.Helper()
+	ifindex := ns.Ifindex(dev)
+	proto := int(uint16(unix.ETH_P_ALL)<<8 | uint16(unix.ETH_P_ALL)>>8) // htons
+	fd := -1
+	err := ns.Do(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+		if err != nil {
+			return fmt.Errorf("AF_PACKET socket: %w", err)
+		}
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifindex}); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("bind to %s: %w", dev, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("[netns %s] %v", ns.Name, err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
 }
 
 // FrameSummary describes an Ethernet frame for a test's message:
