@@ -37,21 +37,11 @@ var addrGenModeNames = map[AddrGenMode]string{
 
 // String returns the mode as `ip -d link show` prints it ("eui64", "none",
 // "stable_secret", "random").
-func (m AddrGenMode) String() string {
-	if s, ok := addrGenModeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("AddrGenMode(%d)", uint8(m))
-}
+func (m AddrGenMode) String() string { return enumString(addrGenModeNames, m, "AddrGenMode") }
 
 // ParseAddrGenMode parses a mode as `ip link set … addrgenmode` takes it.
 func ParseAddrGenMode(s string) (AddrGenMode, error) {
-	for m, name := range addrGenModeNames {
-		if name == s {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("link: unknown addrgenmode %q (want eui64, none, stable_secret or random)", s)
+	return parseEnum(addrGenModeNames, s, "addrgenmode", "eui64, none, stable_secret or random")
 }
 
 // Inet6Info is the IPv6 part of a device's IFLA_AF_SPEC (the AF_INET6 nest,

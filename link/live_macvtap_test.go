@@ -29,6 +29,30 @@ func groupFrame(dst byte, marker string) []byte {
 	return f
 }
 
+// packetSocket opens a raw AF_PACKET socket (ETH_P_ALL) bound to the
+// device dev of ns, closed at cleanup: a frame written to it leaves dev as
+// is (a veth's peer receives it).
+func packetSocket(t *testing.T, ns *nstest.NS, dev string) int {
+	t.Helper()
+	ifindex := ns.Ifindex(dev)
+	proto := uint16(unix.ETH_P_ALL<<8&0xff00 | unix.ETH_P_ALL>>8) // htons
+	fd := -1
+	err := Do(ns.Name, func() error {
+		var err error
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(proto)); err != nil {
+			return fmt.Errorf("AF_PACKET socket: %w", err)
+		}
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: ifindex})
+	})
+	if fd >= 0 {
+		t.Cleanup(func() { unix.Close(fd) })
+	}
+	if err != nil {
+		t.Fatalf("packet socket on %s: %v", dev, err)
+	}
+	return fd
+}
+
 // TestLiveMacvtapPassthruAllmulti: a macvtap in passthru mode made by
 // AddMacvlan opens at MakeMacvtapDev's path, and its reader gets the LLDP
 // (01:80:c2:00:00:0e) and LACP (01:80:c2:00:00:02) group frames that reach
@@ -85,7 +109,7 @@ func TestLiveMacvtapPassthruAllmulti(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	peer := nstest.PacketSocket(t, ns, "peer0")
+	peer := packetSocket(t, ns, "peer0")
 
 	for round, on := range []bool{false, true} {
 		if err := SetAllmulti(c, "mv0", on); err != nil {

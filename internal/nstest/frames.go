@@ -77,33 +77,6 @@ func readFrames(t testing.TB, fd int, window time.Duration, last func([]byte) bo
 	}
 }
 
-// PacketSocket opens a raw AF_PACKET socket (ETH_P_ALL) bound to the
-// device dev of ns, closed at cleanup. A frame written to it leaves dev
-// as is (a veth's peer receives it).
-func PacketSocket(t testing.TB, ns *NS, dev string) int {
-	t.Helper()
-	ifindex := ns.Ifindex(dev)
-	proto := int(uint16(unix.ETH_P_ALL)<<8 | uint16(unix.ETH_P_ALL)>>8) // htons
-	fd := -1
-	err := ns.Do(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
-		if err != nil {
-			return fmt.Errorf("AF_PACKET socket: %w", err)
-		}
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifindex}); err != nil {
-			unix.Close(fd)
-			return fmt.Errorf("bind to %s: %w", dev, err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("[netns %s] %v", ns.Name, err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd
-}
-
 // FrameSummary describes an Ethernet frame for a test's message:
 // destination, source, EtherType (or 802.3 length) and, for IPv6, the
 // ICMPv6 type when the next header is ICMPv6 (133 router solicitation,

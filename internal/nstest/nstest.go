@@ -10,12 +10,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // EnvRequire names the variable that .ci/run sets: when it is "1", a
@@ -97,29 +94,6 @@ func (ns *NS) Delete() {
 
 // Path is the namespace's bind mount, usable as a netns path.
 func (ns *NS) Path() string { return "/run/netns/" + ns.Name }
-
-// Do runs fn on an OS thread moved into the namespace, for the calls that
-// act in the caller's namespace (socket, open of /dev/net/tun). The thread
-// stays locked and ends with its goroutine, so it never goes back to the
-// scheduler's pool in the wrong namespace.
-func (ns *NS) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		f, err := os.Open(ns.Path())
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns.Name, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
 
 // Run runs a command inside the namespace (ip netns exec) and returns its
 // standard output; it fails the test when the command fails.
