@@ -272,3 +272,69 @@ func TestLiveFDBReplace(t *testing.T) {
 		t.Errorf("new entry: on %q, %q; want eth1, static", dev, state)
 	}
 }
+
+// TestLiveOperStateAndCarrier: OperState and Carrier, from a dump (List)
+// and a lookup, are what `ip -j link show` says, in the states the
+// workflow meets: a device down, a veth up whose peer is down
+// (LOWERLAYERDOWN), a veth pair up, a persistent tap up that no VMM holds
+// (DOWN, no carrier), lo up (UNKNOWN), a new bridge down (DOWN, but
+// with carrier). Every device but lo on this kernel
+// reports its addrgenmode in the dump too.
+func TestLiveOperStateAndCarrier(t *testing.T) {
+	ns := nstest.New(t) // lo up
+	addVethByIP(ns)
+	ns.Run("ip", "link", "add", "eth1", "type", "veth", "peer", "name", "peer1")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "link", "add", "br0", "type", "bridge")
+	c := dial(t, ns)
+	for _, d := range []string{"eth0", "eth1", "peer1", "tap0"} {
+		if err := SetUp(c, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]struct {
+		state   string
+		carrier bool
+	}{
+		"lo":    {"UNKNOWN", true},
+		"peer0": {"DOWN", false},
+		"eth0":  {"LOWERLAYERDOWN", false},
+		"eth1":  {"UP", true},
+		"peer1": {"UP", true},
+		"tap0":  {"DOWN", false},
+		// Carrier is not OperState: a bridge that is down and has no
+		// port reports carrier.
+		"br0": {"DOWN", true},
+	}
+	// Carrier comes with the peer a moment after up; wait for ip to agree
+	// with the table before comparing.
+	ipState := map[string]string{}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, l := range ipJSON(t, ns, "ip", "link", "show") {
+			ipState[l["ifname"].(string)] = l["operstate"].(string)
+		}
+		if ipState["eth1"] == "UP" && ipState["peer1"] == "UP" || time.Now().After(deadline) {
+			break
+		}
+	}
+	links, err := List(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != len(want) {
+		t.Fatalf("List: %d devices, want %d", len(links), len(want))
+	}
+	for _, l := range links {
+		w := want[l.Name]
+		if l.OperState.String() != w.state || ipState[l.Name] != w.state || l.Carrier != w.carrier {
+			t.Errorf("%s: OperState %s Carrier %v; ip says %s; want %s, carrier %v", l.Name, l.OperState, l.Carrier, ipState[l.Name], w.state, w.carrier)
+		}
+		one, err := Lookup(c, l.Name)
+		if err != nil || one.OperState != l.OperState || one.Carrier != l.Carrier {
+			t.Errorf("%s: Lookup says %v/%v, List %v/%v (%v)", l.Name, one.OperState, one.Carrier, l.OperState, l.Carrier, err)
+		}
+		if l.Name != "lo" && (l.Inet6 == nil || l.Inet6.AddrGenMode != AddrGenModeEUI64) {
+			t.Errorf("%s: Inet6 %+v in the dump, want addrgenmode eui64", l.Name, l.Inet6)
+		}
+	}
+}
