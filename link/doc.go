@@ -10,11 +10,12 @@
 //
 // Facts checked on kernel 6.18 (TestLiveQuietTap,
 // TestLiveAddrGenModeAndLinkLocal, TestLiveMacvtapPassthruAllmulti):
-//   - A tap that goes up with carrier gets an fe80:: address and the host
-//     sends into it: DAD (neighbour solicitation), router solicitation and
-//     MLDv2 reports, 6 frames in 4 s. SetAddrGenMode(AddrGenModeNone)
-//     before it goes up leaves it without an IPv6 address and silent: 0
-//     frames in 4 s.
+//   - A tap that goes up with carrier, or gains carrier while up (a VMM
+//     opens a persistent tap), gets an fe80:: address and the host sends
+//     into it: DAD (neighbour solicitation), router solicitation and MLDv2
+//     reports, 6 frames in 4 s. SetAddrGenMode(AddrGenModeNone) before it
+//     goes up leaves it without an IPv6 address and silent: 0 frames in
+//     4 s, in both cases.
 //   - On a device already up, AddrGenModeNone removes nothing: the fe80::
 //     address stays until DelAddr (which also removes the fe80::/64
 //     route). Setting AddrGenModeEUI64 again does not bring the address
