@@ -96,10 +96,10 @@ type Action struct {
 	// kernel 6.18 it stays 0 when mirred cannot deliver.
 	Drops uint64
 	// Overlimits is gnet_stats_queue.overlimits, where mirred counts the
-	// frames it could not deliver: target down, without carrier (a
-	// persistent tap no VMM holds open), gone, or a failed transmit. A
-	// redirect's frames counted here are dropped (TC_ACT_SHOT), and the
-	// ingress qdisc counts them as its own drops.
+	// frames it could not deliver (checked on 6.18): target down, without
+	// carrier (a persistent tap no VMM holds open), or deleted. None of
+	// them gets anywhere; the ingress qdisc counts those of a target down
+	// or without carrier as its own drops, not those of a deleted one.
 	Overlimits uint64
 }
 

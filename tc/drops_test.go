@@ -48,14 +48,17 @@ func tcStats(t *testing.T, ns *nstest.NS, dev string) tcActionStats {
 	return found[0]
 }
 
-// TestRedirectToTapWithoutCarrier: a redirect to a persistent tap that no
-// process holds open (NO-CARRIER) delivers nothing, and the counters say
-// so as tc -s does: mirred counts each frame as sent and as an overlimit,
-// its drops stay 0, and the ingress qdisc counts the frames as dropped.
-func TestRedirectToTapWithoutCarrier(t *testing.T) {
+// TestRedirectUndeliverable: a redirect to a tap that cannot take frames
+// delivers nothing, and the decoded counters say what tc -s says. In each
+// case mirred counts the frames as sent and as overlimits, never as drops:
+//   - tap0 down, then up but held by no process (persistent, NO-CARRIER):
+//     the ingress qdisc counts the frames as its drops (TC_ACT_SHOT);
+//   - tap0 deleted (the target shows as ifindex 0): the frames are
+//     consumed without a qdisc drop.
+func TestRedirectUndeliverable(t *testing.T) {
 	ns := newWireNS(t)                                          // tap0 made by ip tuntap: persistent, no fd
 	ns.Run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1") // no stray frames
-	for _, d := range []string{"eth0", "peer0", "tap0"} {
+	for _, d := range []string{"eth0", "peer0"} {
 		ns.Run("ip", "link", "set", d, "up")
 	}
 	c := dial(t, ns)
@@ -65,42 +68,68 @@ func TestRedirectToTapWithoutCarrier(t *testing.T) {
 	}
 	peer := packetSocket(t, ns, ns.Ifindex("peer0"))
 	const n = 5
-	for i := range n {
-		if _, err := unix.Write(peer, testFrame(0xbb, fmt.Sprintf("tcwire no carrier %d", i))); err != nil {
-			t.Fatal(err)
+	sent := uint64(0)
+	for _, step := range []struct {
+		name       string
+		do         func()
+		qdiscDrops uint64 // added by this step
+	}{
+		{"tap0 down", func() {}, n},
+		{"tap0 up without carrier", func() { ns.Run("ip", "link", "set", "tap0", "up") }, n},
+		{"tap0 deleted", func() { ns.Run("ip", "link", "del", "tap0") }, 0},
+	} {
+		step.do()
+		before := qdiscDrops(t, ns, "eth0")
+		for i := range n {
+			if _, err := unix.Write(peer, testFrame(0xbb, fmt.Sprintf("tcwire %s %d", step.name, i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sent += n
+		// The frames reach eth0's ingress through the backlog; wait for them.
+		var r Redirect
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			rs := readHook(t, c, eth0).Redirects()
+			if len(rs) != 1 {
+				t.Fatalf("%s: eth0: %d redirects", step.name, len(rs))
+			}
+			r = rs[0]
+			if r.Packets >= sent || time.Now().After(deadline) {
+				break
+			}
+		}
+		want := tcStats(t, ns, "eth0")
+		got := tcActionStats{Bytes: r.Bytes, Packets: r.Packets, Drops: r.Drops, Overlimits: r.Overlimits}
+		if got != want {
+			t.Errorf("%s: decoded %+v, tc -s says %+v", step.name, got, want)
+		}
+		if r.Packets != sent || r.Overlimits != sent || r.Drops != 0 {
+			t.Errorf("%s: %d packets, %d overlimits, %d drops; want %d, %d, 0", step.name, r.Packets, r.Overlimits, r.Drops, sent, sent)
+		}
+		if d := qdiscDrops(t, ns, "eth0") - before; d != step.qdiscDrops {
+			t.Errorf("%s: eth0's ingress qdisc dropped %d frames, want %d", step.name, d, step.qdiscDrops)
+		}
+		if step.name != "tap0 deleted" {
+			if tx := ns.Run("cat", "/sys/class/net/tap0/statistics/tx_packets"); tx != "0\n" {
+				t.Errorf("%s: tap0 transmitted %q packets, want 0", step.name, tx)
+			}
+		} else if r.TargetIfindex != 0 {
+			t.Errorf("%s: target ifindex %d, want 0", step.name, r.TargetIfindex)
 		}
 	}
-	// The frames reach eth0's ingress through the backlog; wait for them.
-	var r Redirect
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		rs := readHook(t, c, eth0).Redirects()
-		if len(rs) != 1 {
-			t.Fatalf("eth0: %d redirects", len(rs))
-		}
-		r = rs[0]
-		if r.Packets >= n || time.Now().After(deadline) {
-			break
-		}
-	}
-	want := tcStats(t, ns, "eth0")
-	got := tcActionStats{Bytes: r.Bytes, Packets: r.Packets, Drops: r.Drops, Overlimits: r.Overlimits}
-	if got != want {
-		t.Errorf("eth0 → tap0: decoded %+v, tc -s says %+v", got, want)
-	}
-	if r.Packets != n || r.Overlimits != n || r.Drops != 0 {
-		t.Errorf("eth0 → tap0: %d packets, %d overlimits, %d drops; want %d, %d, 0", r.Packets, r.Overlimits, r.Drops, n, n)
-	}
+}
+
+// qdiscDrops is the drop count of dev's ingress qdisc, as tc -s -j says.
+func qdiscDrops(t *testing.T, ns *nstest.NS, dev string) uint64 {
+	t.Helper()
 	var qdiscs []struct {
-		Kind  string `json:"kind"`
 		Drops uint64 `json:"drops"`
 	}
-	out := ns.Run("tc", "-s", "-j", "qdisc", "show", "dev", "eth0", "ingress")
-	if err := json.Unmarshal([]byte(out), &qdiscs); err != nil || len(qdiscs) != 1 || qdiscs[0].Drops != n {
-		t.Errorf("eth0's ingress qdisc: %+v (%v), want %d drops: %s", qdiscs, err, n, out)
+	out := ns.Run("tc", "-s", "-j", "qdisc", "show", "dev", dev, "ingress")
+	if err := json.Unmarshal([]byte(out), &qdiscs); err != nil || len(qdiscs) != 1 {
+		t.Fatalf("tc -s -j qdisc show dev %s ingress: %v: %s", dev, err, out)
 	}
-	if tx := ns.Run("cat", "/sys/class/net/tap0/statistics/tx_packets"); tx != "0\n" {
-		t.Errorf("tap0 transmitted %q packets, want 0", tx)
-	}
+	return qdiscs[0].Drops
 }
 
 // TestActionStats decodes TCA_ACT_STATS as the kernel writes it: basic
