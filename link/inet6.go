@@ -17,7 +17,9 @@ import (
 // "none" on a device that is up leaves its fe80:: address in place (delete
 // it with DelAddr); setting "eui64" again on a device that is up does not
 // bring a deleted fe80:: address back: it comes back at the next down/up,
-// or at once with AddAddr.
+// or at once with AddAddr. A device without IPv6 state (an MTU below
+// 1280 removes it; disable_ipv6 does not) refuses a mode with
+// EAFNOSUPPORT.
 type AddrGenMode uint8
 
 // The modes, as `ip link set DEV addrgenmode MODE` names them.
@@ -78,8 +80,8 @@ func (ii *Inet6Info) UnmarshalBinary(b []byte) error {
 }
 
 // afSpec decodes IFLA_AF_SPEC: one nest per address family. Only AF_INET6
-// is read; a message without it (a kernel without IPv6, an AF_BRIDGE
-// message) leaves Inet6 nil.
+// is read; a message without it (a device with an MTU below 1280, a
+// kernel without IPv6, an AF_BRIDGE message) leaves Inet6 nil.
 func (l *Link) afSpec(b []byte) error {
 	attrs, err := nl.ParseAttrs(b)
 	if err != nil {

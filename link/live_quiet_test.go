@@ -338,3 +338,32 @@ func TestLiveOperStateAndCarrier(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveAddrGenModeWithoutIPv6: disable_ipv6 keeps a device's IPv6 state
+// (the mode can be set and reads back); an MTU below IPv6's minimum of
+// 1280 removes it: no AF_INET6 in IFLA_AF_SPEC (Inet6 nil), and setting
+// the mode fails with EAFNOSUPPORT.
+func TestLiveAddrGenModeWithoutIPv6(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+	addVethByIP(ns)
+	c := dial(t, ns)
+	if err := SetAddrGenMode(c, "eth0", AddrGenModeNone); err != nil {
+		t.Fatalf("with disable_ipv6: %v", err)
+	}
+	if l, err := Lookup(c, "eth0"); err != nil || l.Inet6 == nil || l.Inet6.AddrGenMode != AddrGenModeNone {
+		t.Errorf("with disable_ipv6: %+v, %v; want addrgenmode none", l, err)
+	}
+	if err := SetMTU(c, "eth0", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Lookup(c, "eth0"); err != nil || l.Inet6 != nil {
+		t.Errorf("MTU 1000: Inet6 %+v, %v; want none", l.Inet6, err)
+	}
+	if _, ok := showLink(t, ns, "eth0")["inet6_addr_gen_mode"]; ok {
+		t.Error("MTU 1000: ip -d still shows an addrgenmode")
+	}
+	if err := SetAddrGenMode(c, "eth0", AddrGenModeEUI64); !errors.Is(err, unix.EAFNOSUPPORT) || !strings.Contains(err.Error(), "eth0") {
+		t.Errorf("MTU 1000: SetAddrGenMode = %v, want EAFNOSUPPORT naming eth0", err)
+	}
+}
