@@ -127,7 +127,10 @@ func TestLiveMacvtapPassthruAllmulti(t *testing.T) {
 			}
 		}
 		end := sent[len(sent)-1]
-		got := nstest.ReadFramesUntil(t, fd, func(b []byte) bool { return bytes.Equal(b, end) }, 5*time.Second)
+		got, err := nstest.ReadFramesUntil(fd, func(b []byte) bool { return bytes.Equal(b, end) }, 5*time.Second)
+		if err != nil {
+			t.Fatalf("allmulticast %v: %v", on, err)
+		}
 		var have []string
 		for _, fr := range got {
 			if bytes.Contains(fr, []byte("tcwire ")) { // the host's own frames aside

@@ -90,6 +90,9 @@ func TestLiveAddrGenModeAndLinkLocal(t *testing.T) {
 	t.Parallel() // mostly waiting for DAD
 	ns := nstest.New(t)
 	addVethByIP(ns)
+	// DAD in 0.1 s rather than 1-2 s: no random delay before the probe,
+	// 100 ms for an answer.
+	ns.Run("sysctl", "-qw", "net.ipv6.conf.eth0.router_solicitation_delay=0", "net.ipv6.neigh.eth0.retrans_time_ms=100")
 	ns.Run("ip", "link", "set", "dev", "eth0", "address", "02:00:00:00:00:01") // testLL
 	c := dial(t, ns)
 	mode := func(want AddrGenMode) {

@@ -5,48 +5,44 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // ReadFrames reads every frame that arrives on fd (the file of a tap or a
-// macvtap, or a packet socket) during window and returns them in order.
-// fd may be blocking or not: ReadFrames polls it. It fails t on a read
-// error; a window in which nothing arrives gives no frames.
+// macvtap, or a packet socket) during window and returns them in order; a
+// window in which nothing arrives gives no frames. fd may be blocking or
+// not: ReadFrames polls it. It touches no testing.T, so several windows can
+// run side by side in goroutines of one test.
 //
 // A window is an observation, not a speed measurement: it is how long a
-// silent device must stay silent. Tests that watch several devices run
-// their windows side by side (t.Parallel).
-func ReadFrames(t testing.TB, fd int, window time.Duration) [][]byte {
-	t.Helper()
-	frames, _ := readFrames(t, fd, window, nil)
-	return frames
+// silent device must stay silent.
+func ReadFrames(fd int, window time.Duration) ([][]byte, error) {
+	frames, _, err := readFrames(fd, window, nil)
+	return frames, err
 }
 
 // ReadFramesUntil reads frames from fd up to and including the first for
-// which last returns true, and returns them in order. It fails t when no
-// such frame arrives within timeout. Sending a frame that must arrive after
-// the frames under test makes their absence certain without a window:
-// devices deliver in order.
-func ReadFramesUntil(t testing.TB, fd int, last func([]byte) bool, timeout time.Duration) [][]byte {
-	t.Helper()
-	frames, ok := readFrames(t, fd, timeout, last)
-	if !ok {
-		t.Fatalf("fd %d: the awaited frame did not arrive within %s (%d others did)", fd, timeout, len(frames))
+// which last returns true, and returns them in order; it fails when no such
+// frame arrives within timeout. Sending a frame that must arrive after the
+// frames under test makes their absence certain without a window: devices
+// deliver in order.
+func ReadFramesUntil(fd int, last func([]byte) bool, timeout time.Duration) ([][]byte, error) {
+	frames, ok, err := readFrames(fd, timeout, last)
+	if err == nil && !ok {
+		err = fmt.Errorf("fd %d: the awaited frame did not arrive within %s (%d others did)", fd, timeout, len(frames))
 	}
-	return frames
+	return frames, err
 }
 
-func readFrames(t testing.TB, fd int, window time.Duration, last func([]byte) bool) ([][]byte, bool) {
-	t.Helper()
+func readFrames(fd int, window time.Duration, last func([]byte) bool) ([][]byte, bool, error) {
 	var frames [][]byte
 	buf := make([]byte, 65536)
 	for end := time.Now().Add(window); ; {
 		left := time.Until(end)
 		if left <= 0 {
-			return frames, false
+			return frames, false, nil
 		}
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(pfd, int(left.Milliseconds())+1)
@@ -54,25 +50,25 @@ func readFrames(t testing.TB, fd int, window time.Duration, last func([]byte) bo
 			continue
 		}
 		if err != nil {
-			t.Fatalf("poll fd %d: %v", fd, err)
+			return frames, false, fmt.Errorf("poll fd %d: %w", fd, err)
 		}
 		if n == 0 {
 			continue
 		}
 		if pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
-			t.Fatalf("poll fd %d: revents %#x", fd, pfd[0].Revents)
+			return frames, false, fmt.Errorf("poll fd %d: revents %#x", fd, pfd[0].Revents)
 		}
 		m, err := unix.Read(fd, buf)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			t.Fatalf("read fd %d: %v", fd, err)
+			return frames, false, fmt.Errorf("read fd %d: %w", fd, err)
 		}
 		f := append([]byte(nil), buf[:m]...)
 		frames = append(frames, f)
 		if last != nil && last(f) {
-			return frames, true
+			return frames, true, nil
 		}
 	}
 }
