@@ -439,7 +439,7 @@ func TestGoldenDifferences(t *testing.T) {
 		}
 	})
 	t.Run("bridge-link-dump", func(t *testing.T) {
-		for _, name := range []string{"bridge-link-learning-off", "fdb-add-static", "fdb-del", "fdb-show"} {
+		for _, name := range []string{"bridge-link-learning-off", "fdb-add-static", "fdb-del", "fdb-show", "fdb-replace-static"} {
 			f := loadFixture(t, name)
 			msgs := sent(t, f)
 			if len(msgs) != 2 {
