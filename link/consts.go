@@ -65,3 +65,31 @@ const (
 	IFLA_HEADROOM                   = 68
 	IFLA_TAILROOM                   = 69
 )
+
+// From <linux/if_link.h>: enum in6_addr_gen_mode, the values of
+// IFLA_INET6_ADDR_GEN_MODE, and the IFLA_INET6_* attribute
+// golang.org/x/sys/unix lacks.
+const (
+	IN6_ADDR_GEN_MODE_EUI64          = 0
+	IN6_ADDR_GEN_MODE_NONE           = 1
+	IN6_ADDR_GEN_MODE_STABLE_PRIVACY = 2
+	IN6_ADDR_GEN_MODE_RANDOM         = 3
+
+	IFLA_INET6_ICMP6STATS = 6
+)
+
+// From <linux/if_addr.h>: address attributes newer than golang.org/x/sys/unix's
+// list.
+const (
+	IFA_RT_PRIORITY    = 9
+	IFA_TARGET_NETNSID = 10
+	IFA_PROTO          = 11
+)
+
+// From <linux/if_addr.h>: the IFA_PROTO values, who made an address.
+const (
+	IFAPROT_UNSPEC    = 0
+	IFAPROT_KERNEL_LO = 1 // loopback
+	IFAPROT_KERNEL_RA = 2 // set by kernel from router announcement
+	IFAPROT_KERNEL_LL = 3 // link-local set by kernel
+)

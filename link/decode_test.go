@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,7 +102,21 @@ func checkAgainstIP(t *testing.T, l *Link, s ipShow, masterIndex map[string]int3
 	if s.master == "" && l.Master != 0 {
 		t.Errorf("%s: Master = %d, ip shows none", l.Name, l.Master)
 	}
+	// ip shows the carrier only of a device that is up: LOWER_UP, or
+	// NO-CARRIER.
+	if up && l.Carrier != slices.Contains(s.flags, "LOWER_UP") {
+		t.Errorf("%s: Carrier = %v, ip flags %v", l.Name, l.Carrier, s.flags)
+	}
+	if up && l.Carrier == slices.Contains(s.flags, "NO-CARRIER") {
+		t.Errorf("%s: Carrier = %v, ip flags %v", l.Name, l.Carrier, s.flags)
+	}
+	// ip -d prints "addrgenmode MODE" for a device with IPv6.
+	if m := addrGenModeRE.FindStringSubmatch(s.details); m != nil && (l.Inet6 == nil || l.Inet6.AddrGenMode.String() != m[1]) {
+		t.Errorf("%s: Inet6 %+v, ip -d says addrgenmode %s", l.Name, l.Inet6, m[1])
+	}
 }
+
+var addrGenModeRE = regexp.MustCompile(` addrgenmode (\S+) `)
 
 func TestDecodeFixtures(t *testing.T) {
 	masters := map[string]int32{"br0": 4}
@@ -230,13 +245,73 @@ func TestDecodeFixtures(t *testing.T) {
 			t.Errorf("first entry %+v, want the static %s", first, testMAC)
 		}
 	})
+	t.Run("link-show-addrgenmode", func(t *testing.T) {
+		l, err := ParseLink(replies(t, "link-show-addrgenmode", unix.RTM_NEWLINK)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := loadFixture(t, "link-show-addrgenmode")
+		s := parseIPShow(t, f.Stdout)[0]
+		checkAgainstIP(t, l, s, masters)
+		if l.Inet6 == nil || l.Inet6.AddrGenMode != AddrGenModeNone || !strings.Contains(s.details, "addrgenmode none") {
+			t.Errorf("eth0: Inet6 %+v; ip -d says:\n%s", l.Inet6, s.details)
+		}
+		// Without addrgenmode set, the default: eui64.
+		d, err := ParseLink(replies(t, "link-show", unix.RTM_NEWLINK)[0])
+		if err != nil || d.Inet6 == nil || d.Inet6.AddrGenMode != AddrGenModeEUI64 {
+			t.Errorf("link-show's eth0: Inet6 %+v, %v; want eui64", d.Inet6, err)
+		}
+	})
+	t.Run("addr-show", func(t *testing.T) {
+		f := loadFixture(t, "addr-show")
+		// The link line: eth0 is up with carrier (its peer is up).
+		l, err := ParseLink(replies(t, "addr-show", unix.RTM_NEWLINK)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(f.Stdout, "\n"), "\n")
+		s := parseIPShow(t, lines[0])[0]
+		s.mac = l.MAC.String() // `ip -6 addr` prints no link/ether line
+		checkAgainstIP(t, l, s, masters)
+		if !l.Carrier || l.OperState != IF_OPER_UP || l.OperState.String() != "UP" {
+			t.Errorf("eth0: Carrier %v OperState %v, want carrier and UP", l.Carrier, l.OperState)
+		}
+		// ip -6 prints "inet6 ADDR/LEN scope SCOPE [FLAGS]", then lifetimes.
+		msgs := replies(t, "addr-show", unix.RTM_NEWADDR)
+		var got []string
+		for _, m := range msgs {
+			a, err := ParseAddr(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Family != unix.AF_INET6 || a.Index != 3 {
+				t.Errorf("address %+v is not eth0's IPv6", a)
+			}
+			scope := map[uint8]string{unix.RT_SCOPE_UNIVERSE: "global", unix.RT_SCOPE_LINK: "link"}[a.Scope]
+			got = append(got, "inet6 "+a.Prefix.String()+" scope "+scope)
+			if a.ValidLft == 0xffffffff {
+				got = append(got, "valid_lft forever preferred_lft forever")
+			}
+		}
+		var want []string
+		for _, line := range lines[1:] {
+			want = append(want, strings.Join(strings.Fields(line), " "))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("decoded:\n%s\nip says:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		a, _ := ParseAddr(msgs[0])
+		if a.Prefix != testLL || !a.LinkLocal() || a.Scope != unix.RT_SCOPE_LINK || a.Flags != unix.IFA_F_PERMANENT || a.Proto != IFAPROT_KERNEL_LL {
+			t.Errorf("eth0's link-local address: %+v; want %s, permanent, made by the kernel", a, testLL)
+		}
+	})
 	t.Run("errors", func(t *testing.T) {
-		for _, name := range []string{"link-show-missing", "del-missing"} {
+		for name, want := range map[string]unix.Errno{"link-show-missing": unix.ENODEV, "del-missing": unix.ENODEV, "addr-del-missing": unix.EADDRNOTAVAIL} {
 			msgs := replies(t, name, unix.NLMSG_ERROR)
 			m := msgs[len(msgs)-1]
 			errno := -int32(nl.Host.Uint32(m.Data))
-			if unix.Errno(errno) != unix.ENODEV {
-				t.Errorf("%s: kernel answered %v, want ENODEV", name, unix.Errno(errno))
+			if unix.Errno(errno) != want {
+				t.Errorf("%s: kernel answered %v, want %v", name, unix.Errno(errno), want)
 			}
 		}
 	})
@@ -365,7 +440,8 @@ func TestRequestCmds(t *testing.T) {
 // kinds the schema leaves raw on purpose.
 func TestSchemaExplainsFixtures(t *testing.T) {
 	for _, name := range []string{"add-veth-peer-netns", "add-macvtap-bridge", "bridge-link-learning-off-flood-off",
-		"fdb-add-static", "group-fwd-mask", "link-show-port", "link-show-bridge", "link-show-macvtap", "fdb-show"} {
+		"fdb-add-static", "group-fwd-mask", "link-show-port", "link-show-bridge", "link-show-macvtap", "fdb-show",
+		"fdb-replace-static", "set-addrgenmode-none", "link-show-addrgenmode", "addr-show", "addr-del-missing", "set-allmulticast-on"} {
 		f := loadFixture(t, name)
 		for _, b := range append(sent(t, f), received(t, f)...) {
 			out := nl.Dump(b, Schema)
@@ -376,6 +452,18 @@ func TestSchemaExplainsFixtures(t *testing.T) {
 	}
 	out := nl.Dump(mustBytes(t, AddMacvlanRequest(Macvlan{Name: "m", Parent: "eth0", Mode: ModePassthru, Tap: true}, 3)), Schema)
 	for _, want := range []string{"RTM_NEWLINK", "IFLA_LINK", "IFLA_INFO_KIND", `"macvtap"`, "MACVLAN_MODE_PASSTHRU (8)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("annotation lacks %q:\n%s", want, out)
+		}
+	}
+	out = nl.Dump(mustBytes(t, SetAddrGenModeRequest(3, "eth0", AddrGenModeNone)), Schema)
+	for _, want := range []string{"IFLA_AF_SPEC", "AF_INET6", "IFLA_INET6_ADDR_GEN_MODE", "IN6_ADDR_GEN_MODE_NONE (1)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("annotation lacks %q:\n%s", want, out)
+		}
+	}
+	out = nl.Dump(mustBytes(t, DelAddrRequest(3, "eth0", testLL)), Schema)
+	for _, want := range []string{"RTM_DELADDR", "ifa_prefixlen", "IFA_LOCAL", "fe80::ff:fe00:1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotation lacks %q:\n%s", want, out)
 		}

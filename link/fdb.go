@@ -79,6 +79,21 @@ func AddFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request 
 		mac, fmt.Sprintf("bridge fdb add %s dev %s master static", mac, name))
 }
 
+// fdbReplaceFlags is what `bridge fdb replace` sends:
+// NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x0505).
+const fdbReplaceFlags = netlink.Request | netlink.Acknowledge | netlink.Replace | netlink.Create
+
+// ReplaceFDBRequest makes mac a static FDB entry on the bridge port
+// ifindex, creating it or moving it from wherever it is, as
+// `bridge fdb replace MAC dev NAME master static`: AddFDBRequest's message
+// with NLM_F_REPLACE instead of NLM_F_EXCL. It also takes over a
+// permanent (local) entry, such as the one a port's own MAC gets when the
+// port joins the bridge, where AddFDBRequest fails with EEXIST.
+func ReplaceFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request {
+	return fdbRequest(unix.RTM_NEWNEIGH, fdbReplaceFlags, Ndmsg{Family: unix.AF_BRIDGE, Ifindex: ifindex, State: fdbStaticState, Flags: unix.NTF_MASTER},
+		mac, fmt.Sprintf("bridge fdb replace %s dev %s master static", mac, name))
+}
+
 // DelFDBRequest deletes the FDB entry for mac on the bridge port ifindex,
 // as `bridge fdb del MAC dev NAME master`: RTM_DELNEIGH with
 // NLM_F_REQUEST|NLM_F_ACK.
@@ -164,6 +179,12 @@ func ParseFDBEntry(m netlink.Message) (*FDBEntry, error) {
 // AddFDB adds a static entry for mac on the bridge port called name.
 func AddFDB(c *nl.Conn, name string, mac net.HardwareAddr) error {
 	return set(c, name, func(i int32) nl.Request { return AddFDBRequest(i, name, mac) })
+}
+
+// ReplaceFDB makes mac a static entry on the bridge port called name,
+// wherever the entry was before.
+func ReplaceFDB(c *nl.Conn, name string, mac net.HardwareAddr) error {
+	return set(c, name, func(i int32) nl.Request { return ReplaceFDBRequest(i, name, mac) })
 }
 
 // DelFDB deletes the entry for mac on the bridge port called name; a

@@ -152,9 +152,69 @@ func FuzzFDBEntry(f *testing.F) {
 	})
 }
 
+// FuzzParseAddr: ParseAddr never panics, and what it decodes agrees with
+// the ifaddrmsg, holds a valid prefix of the family's width, and does not
+// alias the buffer.
+func FuzzParseAddr(f *testing.F) {
+	for _, b := range fixtureBodies(f, unix.RTM_NEWADDR) {
+		f.Add(b)
+	}
+	for _, b := range fixtureBodies(f, unix.RTM_DELADDR) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := bytes.Clone(in)
+		a, err := ParseAddr(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWADDR}, Data: b})
+		if err != nil {
+			return
+		}
+		var ifa Ifaddrmsg
+		if err := ifa.UnmarshalBinary(b); err != nil {
+			t.Fatalf("ParseAddr succeeded on a short ifaddrmsg: %v", err)
+		}
+		if a.Family != ifa.Family || a.Index != ifa.Index || a.Scope != ifa.Scope || a.Prefix.Bits() != int(ifa.PrefixLen) {
+			t.Fatalf("address %+v vs ifaddrmsg %+v", a, ifa)
+		}
+		if !a.Prefix.IsValid() || a.Prefix.Addr().Is4() != (ifa.Family == unix.AF_INET) {
+			t.Fatalf("prefix %v for family %d", a.Prefix, ifa.Family)
+		}
+		if a.Peer.IsValid() && a.Peer.Is4() != a.Prefix.Addr().Is4() {
+			t.Fatalf("peer %v and address %v of different families", a.Peer, a.Prefix)
+		}
+		saved := *a
+		for i := range b {
+			b[i] ^= 0xff
+		}
+		if a.Prefix != saved.Prefix || a.Peer != saved.Peer || a.Label != saved.Label {
+			t.Fatal("the decoded address aliases the message buffer")
+		}
+	})
+}
+
+// FuzzIfaddrmsg: decoding then encoding gives back the 8 bytes.
+func FuzzIfaddrmsg(f *testing.F) {
+	for _, typ := range []uint16{unix.RTM_NEWADDR, unix.RTM_DELADDR, unix.RTM_GETADDR} {
+		for _, b := range fixtureBodies(f, typ) {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Ifaddrmsg
+		if err := m.UnmarshalBinary(b); err != nil {
+			if len(b) >= IfaddrmsgLen {
+				t.Fatalf("%d bytes refused: %v", len(b), err)
+			}
+			return
+		}
+		if out, _ := m.MarshalBinary(); !bytes.Equal(out, b[:IfaddrmsgLen]) {
+			t.Fatalf("round trip: % x, want % x", out, b[:IfaddrmsgLen])
+		}
+	})
+}
+
 // infoDataSeeds are the payloads the Info decoders read in the fixtures'
 // RTM_NEWLINK messages: IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA of
-// IFLA_LINKINFO, and IFLA_PROTINFO.
+// IFLA_LINKINFO, IFLA_PROTINFO, and the family nests of IFLA_AF_SPEC.
 func infoDataSeeds(f *testing.F) [][]byte {
 	var out [][]byte
 	for _, b := range fixtureBodies(f, unix.RTM_NEWLINK) {
@@ -166,6 +226,11 @@ func infoDataSeeds(f *testing.F) [][]byte {
 			switch a.Type {
 			case unix.IFLA_PROTINFO:
 				out = append(out, a.Data)
+			case unix.IFLA_AF_SPEC:
+				fams, _ := nl.ParseAttrs(a.Data)
+				for _, fam := range fams {
+					out = append(out, fam.Data)
+				}
 			case unix.IFLA_LINKINFO:
 				info, _ := nl.ParseAttrs(a.Data)
 				for _, i := range info {
@@ -183,8 +248,8 @@ func infoDataSeeds(f *testing.F) [][]byte {
 }
 
 // FuzzInfoData feeds the same bytes to every decoder of a kind's own
-// attributes (tun, bridge, macvlan, bridge port), which ParseLink reaches
-// only through IFLA_LINKINFO: none may panic, and each decodes the same
+// attributes (tun, bridge, macvlan, bridge port) or of a family's
+// (IFLA_AF_SPEC's AF_INET6), which ParseLink reaches only through a nest: none may panic, and each decodes the same
 // input the same way twice.
 func FuzzInfoData(f *testing.F) {
 	for _, b := range infoDataSeeds(f) {
@@ -199,6 +264,7 @@ func FuzzInfoData(f *testing.F) {
 			{"BridgeInfo", func() interface{ UnmarshalBinary([]byte) error } { return new(BridgeInfo) }},
 			{"MacvlanInfo", func() interface{ UnmarshalBinary([]byte) error } { return new(MacvlanInfo) }},
 			{"BridgePort", func() interface{ UnmarshalBinary([]byte) error } { return new(BridgePort) }},
+			{"Inet6Info", func() interface{ UnmarshalBinary([]byte) error } { return new(Inet6Info) }},
 		} {
 			one, two := dec.new(), dec.new()
 			err1, err2 := one.UnmarshalBinary(b), two.UnmarshalBinary(bytes.Clone(b))
@@ -235,6 +301,22 @@ func FuzzLinkSchema(f *testing.F) {
 			if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) || !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
 				t.Fatalf("row %+v does not match the input at its offset", l)
 			}
+		}
+	})
+}
+
+// FuzzParseAddrGenMode: a mode name that parses prints back as itself.
+func FuzzParseAddrGenMode(f *testing.F) {
+	for _, s := range []string{"eui64", "none", "stable_secret", "random", "", "EUI64", "none\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseAddrGenMode(s)
+		if err != nil {
+			return
+		}
+		if m.String() != s {
+			t.Fatalf("ParseAddrGenMode(%q) = %d, which prints as %q", s, m, m.String())
 		}
 	})
 }

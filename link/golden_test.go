@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,6 +31,10 @@ import (
 //     asks once.
 //   - `bridge` resolves names by dumping every link (ll_init_map); tcwire
 //     asks for the one device (GetRequest), as `ip` does.
+//   - `ip -6 addr show dev X` resolves the name, dumps the addresses, and
+//     asks for X again by index (ifi_family AF_INET6) and for its veth peer
+//     by index, to print the link line ("eth0@peer0: <…>"). tcwire sends
+//     the lookup and the dump.
 //   - `bridge fdb show` writes its request into a 284-byte buffer and sends
 //     the whole buffer: the 28-byte message and 256 zero bytes the kernel
 //     ignores. tcwire sends the message only.
@@ -111,6 +116,10 @@ func isLinkDump(b []byte) bool {
 func idx(f *fixture.Fixture, dev string) int32 { return int32(f.Ifindex[dev]) }
 
 var testMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0xaa}
+
+// testLL is eth0's EUI-64 link-local address in the fixtures (its MAC is
+// 02:00:00:00:00:01).
+var testLL = netip.MustParsePrefix("fe80::ff:fe00:1/64")
 
 // nsFD returns the IFLA_NET_NS_FD value in the last message ip sent: a
 // descriptor number of ip's process, the one part of such a request that
@@ -234,6 +243,33 @@ func goldenCases() []goldenCase {
 		{name: "fdb-show", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 			return []nl.Request{get(f, "eth0"), ListFDBRequest(idx(f, "eth0"), "eth0")}
 		}},
+		{name: "fdb-replace-static", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), ReplaceFDBRequest(idx(f, "eth0"), "eth0", testMAC)}
+		}},
+		{name: "set-addrgenmode-none", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), SetAddrGenModeRequest(idx(f, "eth0"), "eth0", AddrGenModeNone)}
+		}},
+		{name: "set-addrgenmode-eui64", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), SetAddrGenModeRequest(idx(f, "eth0"), "eth0", AddrGenModeEUI64)}
+		}},
+		{name: "set-allmulticast-on", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), SetAllmultiRequest(idx(f, "eth0"), "eth0", true)}
+		}},
+		{name: "set-allmulticast-off", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), SetAllmultiRequest(idx(f, "eth0"), "eth0", false)}
+		}},
+		{name: "addr-show", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), ListAddrRequest(idx(f, "eth0"), "eth0", unix.AF_INET6)}
+		}},
+		{name: "addr-add", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), AddAddrRequest(idx(f, "eth0"), "eth0", testLL)}
+		}},
+		{name: "addr-del", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), DelAddrRequest(idx(f, "eth0"), "eth0", testLL)}
+		}},
+		{name: "addr-del-missing", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
+			return []nl.Request{get(f, "eth0"), DelAddrRequest(idx(f, "eth0"), "eth0", testLL)}
+		}},
 		{name: "group-fwd-mask", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 			return []nl.Request{get(f, "br0"), SetGroupFwdMaskRequest(idx(f, "br0"), "br0", 0x4000)}
 		}},
@@ -272,6 +308,8 @@ func operative(f *fixture.Fixture, msgs [][]byte) [][]byte {
 			continue
 		case strings.HasPrefix(f.Name, "link-show") && isShowRequest(m):
 			continue
+		case strings.HasPrefix(f.Name, "addr-show") && msgType(m) == unix.RTM_GETLINK && i > 0:
+			continue // ip's link line: X again, and its peer
 		}
 		out = append(out, m)
 	}
@@ -339,7 +377,7 @@ func TestGoldenCoverage(t *testing.T) {
 		known[tc.name] = true
 	}
 	// Compared by TestGoldenDifferences / decoded by TestDecodeFixtures only.
-	for _, n := range []string{"link-show-bridge", "link-show-port"} {
+	for _, n := range []string{"link-show-bridge", "link-show-port", "link-show-addrgenmode"} {
 		known[n] = true
 	}
 	for _, f := range fs {
@@ -401,7 +439,7 @@ func TestGoldenDifferences(t *testing.T) {
 		}
 	})
 	t.Run("bridge-link-dump", func(t *testing.T) {
-		for _, name := range []string{"bridge-link-learning-off", "fdb-add-static", "fdb-del", "fdb-show"} {
+		for _, name := range []string{"bridge-link-learning-off", "fdb-add-static", "fdb-del", "fdb-show", "fdb-replace-static"} {
 			f := loadFixture(t, name)
 			msgs := sent(t, f)
 			if len(msgs) != 2 {
@@ -413,6 +451,25 @@ func TestGoldenDifferences(t *testing.T) {
 			b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: nl.FlagsDump, Data: e.Bytes()}.MarshalBinary()
 			if !bytes.Equal(msgs[0], b) {
 				t.Errorf("%s: bridge's first message:\n%s", name, nl.SideBySide("bridge", msgs[0], "expected dump", b, Schema))
+			}
+		}
+	})
+	t.Run("addr-show-link-line", func(t *testing.T) {
+		f := loadFixture(t, "addr-show")
+		msgs := sent(t, f)
+		if len(msgs) != 4 || msgType(msgs[2]) != unix.RTM_GETADDR {
+			t.Fatalf("ip -6 addr show sent %d messages; want lookup, GETLINK, dump, GETLINK", len(msgs))
+		}
+		// GetIndexRequest with ifi_family AF_INET6 (eth0), then as is
+		// (its peer, peer0).
+		for i, want := range []struct {
+			family uint8
+			dev    string
+		}{{unix.AF_INET6, "eth0"}, {unix.AF_UNSPEC, "peer0"}} {
+			b := mustBytes(t, GetIndexRequest(idx(f, want.dev)))
+			b[nl.NlmsgHdrLen] = want.family
+			if got := msgs[[]int{1, 3}[i]]; !bytes.Equal(got, b) {
+				t.Errorf("link line request for %s:\n%s", want.dev, nl.SideBySide("ip", got, "expected", b, Schema))
 			}
 		}
 	})

@@ -114,6 +114,10 @@ type Link struct {
 	NumRxQueues uint32 // IFLA_NUM_RX_QUEUES
 	Group       uint32 // IFLA_GROUP
 	Promiscuity uint32 // IFLA_PROMISCUITY
+	// Allmulti counts the holders of all-multicast mode (IFLA_ALLMULTI):
+	// `ip link set … allmulticast on` is one (IFF_ALLMULTI in Flags), a
+	// bridge or multicast router others.
+	Allmulti uint32
 
 	// Master is the index of the device's master (a bridge …), 0 for none.
 	Master int32 // IFLA_MASTER
@@ -140,6 +144,9 @@ type Link struct {
 	// Port is the bridge port state: IFLA_INFO_SLAVE_DATA when PortKind is
 	// "bridge", or IFLA_PROTINFO in an AF_BRIDGE message.
 	Port *BridgePort
+	// Inet6 is IFLA_AF_SPEC's AF_INET6 nest (the address generation
+	// mode …), nil when the message has none.
+	Inet6 *Inet6Info
 }
 
 // Up reports whether the device is administratively up (IFF_UP).
@@ -225,6 +232,8 @@ func (l *Link) attr(a nl.Attr) error {
 		l.Group, err = a.Uint32()
 	case unix.IFLA_PROMISCUITY:
 		l.Promiscuity, err = a.Uint32()
+	case unix.IFLA_ALLMULTI:
+		l.Allmulti, err = a.Uint32()
 	case unix.IFLA_MASTER:
 		l.Master, err = int32Attr(a)
 	case unix.IFLA_LINK:
@@ -243,6 +252,8 @@ func (l *Link) attr(a nl.Attr) error {
 		err = l.propList(a.Data)
 	case unix.IFLA_LINKINFO:
 		err = l.linkInfo(a.Data)
+	case unix.IFLA_AF_SPEC:
+		err = l.afSpec(a.Data)
 	case unix.IFLA_PROTINFO:
 		// Only an AF_BRIDGE message carries bridge port attributes here;
 		// in AF_INET6 messages the nest means something else.

@@ -36,21 +36,31 @@ var macvlanModeNames = map[MacvlanMode]string{
 }
 
 // String returns the mode as `ip` spells it.
-func (m MacvlanMode) String() string {
-	if s, ok := macvlanModeNames[m]; ok {
-		return s
-	}
-	return fmt.Sprintf("MacvlanMode(%d)", uint32(m))
-}
+func (m MacvlanMode) String() string { return enumString(macvlanModeNames, m, "MacvlanMode") }
 
 // ParseMacvlanMode parses a mode name as `ip` spells it ("bridge" …).
 func ParseMacvlanMode(s string) (MacvlanMode, error) {
-	for m, name := range macvlanModeNames {
+	return parseEnum(macvlanModeNames, s, "macvlan mode", "private, vepa, bridge, passthru or source")
+}
+
+// enumString names v as names does, or as TYPE(N) when it has no name.
+func enumString[T ~uint8 | ~uint32](names map[T]string, v T, typ string) string {
+	if s, ok := names[v]; ok {
+		return s
+	}
+	return fmt.Sprintf("%s(%d)", typ, uint64(v))
+}
+
+// parseEnum finds the value names calls s; what says what s is, want the
+// names accepted, for the error.
+func parseEnum[T comparable](names map[T]string, s, what, want string) (T, error) {
+	for v, name := range names {
 		if name == s {
-			return m, nil
+			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("link: unknown macvlan mode %q (want private, vepa, bridge, passthru or source)", s)
+	var zero T
+	return zero, fmt.Errorf("link: unknown %s %q (want %s)", what, s, want)
 }
 
 // MacvlanInfo is the part of a macvlan's or macvtap's IFLA_INFO_DATA tcwire

@@ -2,6 +2,7 @@ package link
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -9,9 +10,10 @@ import (
 	"github.com/tcwire/tcwire/nl"
 )
 
-// Schema explains RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK and
-// RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH messages to nl.Annotate: the
-// ifinfomsg or ndmsg fields, the IFLA_* and NDA_* names, and IFLA_LINKINFO's
+// Schema explains RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK,
+// RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH and RTM_NEWADDR, RTM_DELADDR,
+// RTM_GETADDR messages to nl.Annotate: the ifinfomsg, ndmsg or ifaddrmsg
+// fields, the IFLA_*, NDA_* and IFA_* names, and IFLA_LINKINFO's
 // IFLA_INFO_DATA chosen by IFLA_INFO_KIND (veth, bridge, macvlan, macvtap,
 // tun).
 //
@@ -19,8 +21,9 @@ import (
 // VETH_INFO_PEER's ifinfomsg is annotated but the attributes after it are
 // not; IFLA_INFO_SLAVE_DATA and IFLA_PROTINFO are read as bridge port
 // attributes (IFLA_BRPORT_*), which is what they hold for a bridge port, the
-// only kind of port tcwire makes; IFLA_AF_SPEC, IFLA_STATS* and the VF
-// attributes are shown raw.
+// only kind of port tcwire makes; IFLA_STATS* and the VF attributes are
+// shown raw, and of IFLA_AF_SPEC only AF_INET6's flags,
+// token and address generation mode are named.
 var Schema = nl.Schema{
 	unix.RTM_NEWLINK:  {Name: "RTM_NEWLINK", Header: ifinfomsgStruct, Attrs: ifla},
 	unix.RTM_DELLINK:  {Name: "RTM_DELLINK", Header: ifinfomsgStruct, Attrs: ifla},
@@ -29,6 +32,9 @@ var Schema = nl.Schema{
 	unix.RTM_NEWNEIGH: {Name: "RTM_NEWNEIGH", Header: ndmsgStruct, Attrs: nda},
 	unix.RTM_DELNEIGH: {Name: "RTM_DELNEIGH", Header: ndmsgStruct, Attrs: nda},
 	unix.RTM_GETNEIGH: {Name: "RTM_GETNEIGH", Header: ndmsgStruct, Attrs: nda},
+	unix.RTM_NEWADDR:  {Name: "RTM_NEWADDR", Header: ifaddrmsgStruct, Attrs: ifa},
+	unix.RTM_DELADDR:  {Name: "RTM_DELADDR", Header: ifaddrmsgStruct, Attrs: ifa},
+	unix.RTM_GETADDR:  {Name: "RTM_GETADDR", Header: ifaddrmsgStruct, Attrs: ifa},
 }
 
 var ifinfomsgStruct = &nl.Struct{Name: "ifinfomsg", Fields: []nl.Field{
@@ -48,6 +54,14 @@ var ndmsgStruct = &nl.Struct{Name: "ndmsg", Fields: []nl.Field{
 	{Name: "ndm_state", Size: 2, Format: fmtNUD},
 	{Name: "ndm_flags", Size: 1, Format: fmtNTF},
 	{Name: "ndm_type", Size: 1},
+}}
+
+var ifaddrmsgStruct = &nl.Struct{Name: "ifaddrmsg", Fields: []nl.Field{
+	{Name: "ifa_family", Size: 1, Format: fmtFamily},
+	{Name: "ifa_prefixlen", Size: 1},
+	{Name: "ifa_flags", Size: 1, Format: fmtIFA},
+	{Name: "ifa_scope", Size: 1, Format: fmtScope},
+	{Name: "ifa_index", Size: 4, Format: nl.FmtInt},
 }}
 
 func str(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtString} }
@@ -225,7 +239,7 @@ var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 	unix.IFLA_STATS64:               raw("IFLA_STATS64"),
 	unix.IFLA_VF_PORTS:              raw("IFLA_VF_PORTS"),
 	unix.IFLA_PORT_SELF:             raw("IFLA_PORT_SELF"),
-	unix.IFLA_AF_SPEC:               raw("IFLA_AF_SPEC"),
+	unix.IFLA_AF_SPEC:               {Name: "IFLA_AF_SPEC", Nest: afSpec},
 	unix.IFLA_GROUP:                 u("IFLA_GROUP"),
 	unix.IFLA_NET_NS_FD:             u("IFLA_NET_NS_FD"),
 	unix.IFLA_EXT_MASK:              {Name: "IFLA_EXT_MASK", Format: fmtExtMask},
@@ -271,6 +285,29 @@ var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 	IFLA_TAILROOM:                   u("IFLA_TAILROOM"),
 }}
 
+// afSpec is IFLA_AF_SPEC: one nest per address family, its type the AF_*
+// number.
+var afSpec = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	unix.AF_INET:   raw("AF_INET"),
+	unix.AF_INET6:  {Name: "AF_INET6", Nest: inet6},
+	unix.AF_BRIDGE: raw("AF_BRIDGE"),
+	unix.AF_MPLS:   raw("AF_MPLS"),
+	unix.AF_MCTP:   raw("AF_MCTP"),
+}}
+
+// inet6 is IFLA_AF_SPEC's AF_INET6 nest (IFLA_INET6_*, <linux/if_link.h>).
+var inet6 = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	unix.IFLA_INET6_FLAGS:         hex("IFLA_INET6_FLAGS"),
+	unix.IFLA_INET6_CONF:          raw("IFLA_INET6_CONF"),
+	unix.IFLA_INET6_STATS:         raw("IFLA_INET6_STATS"),
+	unix.IFLA_INET6_MCAST:         raw("IFLA_INET6_MCAST"),
+	unix.IFLA_INET6_CACHEINFO:     raw("IFLA_INET6_CACHEINFO"),
+	IFLA_INET6_ICMP6STATS:         raw("IFLA_INET6_ICMP6STATS"),
+	unix.IFLA_INET6_TOKEN:         octets("IFLA_INET6_TOKEN"),
+	unix.IFLA_INET6_ADDR_GEN_MODE: {Name: "IFLA_INET6_ADDR_GEN_MODE", Format: fmtAddrGenMode},
+	unix.IFLA_INET6_RA_MTU:        u("IFLA_INET6_RA_MTU"),
+}}
+
 // nda is the top level of a neighbour message (NDA_*).
 var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 	unix.NDA_DST:          octets("NDA_DST"),
@@ -290,6 +327,29 @@ var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 	NDA_FLAGS_EXT:         hex("NDA_FLAGS_EXT"),
 	NDA_NDM_STATE_MASK:    {Name: "NDA_NDM_STATE_MASK", Format: fmtNUD},
 	NDA_NDM_FLAGS_MASK:    {Name: "NDA_NDM_FLAGS_MASK", Format: fmtNTF},
+}}
+
+// ifa is the top level of an address message (IFA_*, <linux/if_addr.h>).
+var ifa = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+	unix.IFA_ADDRESS:   {Name: "IFA_ADDRESS", Format: fmtIP},
+	unix.IFA_LOCAL:     {Name: "IFA_LOCAL", Format: fmtIP},
+	unix.IFA_LABEL:     str("IFA_LABEL"),
+	unix.IFA_BROADCAST: {Name: "IFA_BROADCAST", Format: fmtIP},
+	unix.IFA_ANYCAST:   {Name: "IFA_ANYCAST", Format: fmtIP},
+	unix.IFA_CACHEINFO: {Name: "IFA_CACHEINFO", Struct: ifaCacheinfo},
+	unix.IFA_MULTICAST: {Name: "IFA_MULTICAST", Format: fmtIP},
+	unix.IFA_FLAGS:     {Name: "IFA_FLAGS", Format: fmtIFA},
+	IFA_RT_PRIORITY:    u("IFA_RT_PRIORITY"),
+	IFA_TARGET_NETNSID: s32("IFA_TARGET_NETNSID"),
+	IFA_PROTO:          u("IFA_PROTO"),
+}}
+
+// ifaCacheinfo is struct ifa_cacheinfo (<linux/if_addr.h>).
+var ifaCacheinfo = &nl.Struct{Name: "ifa_cacheinfo", Fields: []nl.Field{
+	{Name: "ifa_prefered", Size: 4},
+	{Name: "ifa_valid", Size: 4},
+	{Name: "cstamp", Size: 4},
+	{Name: "tstamp", Size: 4},
 }}
 
 // specName returns the name Schema gives attribute t of nest n, or "".
@@ -359,7 +419,17 @@ var extMaskNames = []bitName{
 	{RTEXT_FILTER_SKIP_STATS, "RTEXT_FILTER_SKIP_STATS"},
 }
 
+var ifaNames = []bitName{
+	{unix.IFA_F_SECONDARY, "IFA_F_SECONDARY"}, {unix.IFA_F_NODAD, "IFA_F_NODAD"},
+	{unix.IFA_F_OPTIMISTIC, "IFA_F_OPTIMISTIC"}, {unix.IFA_F_DADFAILED, "IFA_F_DADFAILED"},
+	{unix.IFA_F_HOMEADDRESS, "IFA_F_HOMEADDRESS"}, {unix.IFA_F_DEPRECATED, "IFA_F_DEPRECATED"},
+	{unix.IFA_F_TENTATIVE, "IFA_F_TENTATIVE"}, {unix.IFA_F_PERMANENT, "IFA_F_PERMANENT"},
+	{unix.IFA_F_MANAGETEMPADDR, "IFA_F_MANAGETEMPADDR"}, {unix.IFA_F_NOPREFIXROUTE, "IFA_F_NOPREFIXROUTE"},
+	{unix.IFA_F_MCAUTOJOIN, "IFA_F_MCAUTOJOIN"}, {unix.IFA_F_STABLE_PRIVACY, "IFA_F_STABLE_PRIVACY"},
+}
+
 func fmtIFF(b []byte) string     { return fmtBits(b, iffNames) }
+func fmtIFA(b []byte) string     { return fmtBits(b, ifaNames) }
 func fmtNUD(b []byte) string     { return fmtBits(b, nudNames) }
 func fmtNTF(b []byte) string     { return fmtBits(b, ntfNames) }
 func fmtExtMask(b []byte) string { return fmtBits(b, extMaskNames) }
@@ -408,4 +478,38 @@ func fmtMacvlanMode(b []byte) string {
 		return nl.FmtUint(b)
 	}
 	return fmt.Sprintf("MACVLAN_MODE_%s (%d)", strings.ToUpper(MacvlanMode(v).String()), v)
+}
+
+func fmtAddrGenMode(b []byte) string {
+	v, ok := nl.HostUint(b)
+	names := []string{"EUI64", "NONE", "STABLE_PRIVACY", "RANDOM"}
+	if !ok || v >= uint64(len(names)) {
+		return nl.FmtUint(b)
+	}
+	return fmt.Sprintf("IN6_ADDR_GEN_MODE_%s (%d)", names[v], v)
+}
+
+// fmtIP renders a 4- or 16-byte address.
+func fmtIP(b []byte) string {
+	if a, ok := netip.AddrFromSlice(b); ok {
+		return a.String()
+	}
+	return nl.FmtBytes(b)
+}
+
+func fmtScope(b []byte) string {
+	v, _ := nl.HostUint(b)
+	switch v {
+	case unix.RT_SCOPE_UNIVERSE:
+		return "RT_SCOPE_UNIVERSE (0)"
+	case unix.RT_SCOPE_SITE:
+		return "RT_SCOPE_SITE (200)"
+	case unix.RT_SCOPE_LINK:
+		return "RT_SCOPE_LINK (253)"
+	case unix.RT_SCOPE_HOST:
+		return "RT_SCOPE_HOST (254)"
+	case unix.RT_SCOPE_NOWHERE:
+		return "RT_SCOPE_NOWHERE (255)"
+	}
+	return nl.FmtUint(b)
 }

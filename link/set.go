@@ -36,6 +36,19 @@ func SetDownRequest(ifindex int32, name string) nl.Request {
 		"ip link set dev "+name+" down", nil)
 }
 
+// SetAllmultiRequest turns IFF_ALLMULTI on or off: ifi_change
+// IFF_ALLMULTI, ifi_flags IFF_ALLMULTI or 0, as
+// `ip link set dev NAME allmulticast on|off`. A macvtap (or macvlan) with
+// it on passes every multicast frame, 01:80:c2:00:00:0X included, up to
+// its reader.
+func SetAllmultiRequest(ifindex int32, name string, on bool) nl.Request {
+	ifi, word := Ifinfomsg{Index: ifindex, Change: unix.IFF_ALLMULTI}, "off"
+	if on {
+		ifi.Flags, word = unix.IFF_ALLMULTI, "on"
+	}
+	return setRequest(ifi, "ip link set dev "+name+" allmulticast "+word, nil)
+}
+
 // SetMTURequest sets the MTU (IFLA_MTU), as `ip link set dev NAME mtu MTU`.
 func SetMTURequest(ifindex int32, name string, mtu uint32) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s mtu %d", name, mtu),
@@ -110,6 +123,11 @@ func SetUp(c *nl.Conn, name string) error {
 // SetDown sets the device called name down.
 func SetDown(c *nl.Conn, name string) error {
 	return set(c, name, func(i int32) nl.Request { return SetDownRequest(i, name) })
+}
+
+// SetAllmulti turns IFF_ALLMULTI on or off on the device called name.
+func SetAllmulti(c *nl.Conn, name string, on bool) error {
+	return set(c, name, func(i int32) nl.Request { return SetAllmultiRequest(i, name, on) })
 }
 
 // SetMTU sets the MTU of the device called name.

@@ -86,10 +86,21 @@ type Action struct {
 	// TC_ACT_COOKIE_MAX_SIZE bytes).
 	Cookie []byte
 
-	// Decoded from dumps only.
+	// Decoded from dumps only: the index and TCA_ACT_STATS, the counters
+	// `tc -s` prints as "Sent BYTES bytes PACKETS pkt (dropped DROPS,
+	// overlimits OVERLIMITS …)".
 	Index   uint32
 	Bytes   uint64
 	Packets uint64
+	// Drops is gnet_stats_queue.drops. mirred does not count here: on
+	// kernel 6.18 it stays 0 when mirred cannot deliver.
+	Drops uint64
+	// Overlimits is gnet_stats_queue.overlimits, where mirred counts the
+	// frames it could not deliver (checked on 6.18): target down, without
+	// carrier (a persistent tap no VMM holds open), or deleted. None of
+	// them gets anywhere; the ingress qdisc counts those of a target down
+	// or without carrier as its own drops, not those of a deleted one.
+	Overlimits uint64
 }
 
 // encodeActions writes an action table (tcf_action_init's input): one nest
@@ -177,7 +188,7 @@ func (a *Action) UnmarshalBinary(b []byte) error {
 		case TCA_ACT_COOKIE:
 			a.Cookie = append([]byte(nil), at.Data...)
 		case TCA_ACT_STATS:
-			if a.Bytes, a.Packets, err = decodeBasicStats(at.Data); err != nil {
+			if err := a.decodeStats(at.Data); err != nil {
 				return err
 			}
 		}
@@ -194,21 +205,44 @@ func (a *Action) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// decodeBasicStats reads struct gnet_stats_basic (<linux/gen_stats.h>:
-// bytes u64, packets u32) from a TCA_STATS2/TCA_ACT_STATS nest.
-func decodeBasicStats(b []byte) (bytes, packets uint64, err error) {
+// gnetStatsQueueLen is sizeof(struct gnet_stats_queue): qlen, backlog,
+// drops, requeues, overlimits, all u32 (<linux/gen_stats.h>).
+const gnetStatsQueueLen = 20
+
+// decodeStats reads a TCA_ACT_STATS nest (<linux/gen_stats.h>): struct
+// gnet_stats_basic in TCA_STATS_BASIC (bytes u64, packets u32), the packet
+// count in full in TCA_STATS_PKT64 when the kernel sends it, and struct
+// gnet_stats_queue in TCA_STATS_QUEUE.
+func (a *Action) decodeStats(b []byte) error {
 	attrs, err := nl.ParseAttrs(b)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
+	var pkt64 *uint64
 	for _, at := range attrs {
-		if at.Type == TCA_STATS_BASIC {
+		switch at.Type {
+		case TCA_STATS_BASIC:
 			if len(at.Data) < 12 {
-				return 0, 0, fmt.Errorf("tc: gnet_stats_basic in %d bytes: %w", len(at.Data), nl.ErrTruncated)
+				return fmt.Errorf("tc: gnet_stats_basic in %d bytes: %w", len(at.Data), nl.ErrTruncated)
 			}
-			bytes = nl.Host.Uint64(at.Data)
-			packets = uint64(nl.Host.Uint32(at.Data[8:]))
+			a.Bytes = nl.Host.Uint64(at.Data)
+			a.Packets = uint64(nl.Host.Uint32(at.Data[8:]))
+		case TCA_STATS_PKT64:
+			v, err := at.Uint64()
+			if err != nil {
+				return fmt.Errorf("tc: TCA_STATS_PKT64: %w", err)
+			}
+			pkt64 = &v
+		case TCA_STATS_QUEUE:
+			if len(at.Data) < gnetStatsQueueLen {
+				return fmt.Errorf("tc: gnet_stats_queue in %d bytes: %w", len(at.Data), nl.ErrTruncated)
+			}
+			a.Drops = uint64(nl.Host.Uint32(at.Data[8:]))
+			a.Overlimits = uint64(nl.Host.Uint32(at.Data[16:]))
 		}
 	}
-	return bytes, packets, nil
+	if pkt64 != nil {
+		a.Packets = *pkt64
+	}
+	return nil
 }

@@ -31,6 +31,10 @@ type Redirect struct {
 	Index         uint32
 	Packets       uint64
 	Bytes         uint64
+	Drops         uint64 // the action's drops: "dropped" in tc -s
+	// Overlimits counts the frames mirred could not deliver (see
+	// Action.Overlimits): "overlimits" in tc -s.
+	Overlimits uint64
 }
 
 // IsWire reports whether r is the shape tcwire installs: a catch-all u32
@@ -120,6 +124,8 @@ func (h Hook) Redirects() []Redirect {
 				Index:         a.Index,
 				Packets:       a.Packets,
 				Bytes:         a.Bytes,
+				Drops:         a.Drops,
+				Overlimits:    a.Overlimits,
 			})
 		}
 	}

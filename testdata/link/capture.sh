@@ -114,6 +114,24 @@ capture fdb-add-static 0 "bridge fdb add $MAC dev eth0 master static" "$MASTER"
 capture fdb-del 0 "bridge fdb del $MAC dev eth0 master" "$MASTER" "bridge fdb add $MAC dev eth0 master static"
 capture fdb-show 0 'bridge fdb show dev eth0' "$MASTER" "bridge fdb add $MAC dev eth0 master static"
 capture group-fwd-mask 0 'ip link set dev br0 type bridge group_fwd_mask 0x4000'
+capture fdb-replace-static 0 "bridge fdb replace $MAC dev eth0 master static" "$MASTER"
+
+# A quiet device (issue 12): no IPv6 link-local address, so no RS/MLD/DAD.
+LL=fe80::ff:fe00:1/64 # eth0's EUI-64 link-local address
+capture set-addrgenmode-none 0 'ip link set dev eth0 addrgenmode none'
+capture set-addrgenmode-eui64 0 'ip link set dev eth0 addrgenmode eui64' 'ip link set dev eth0 addrgenmode none'
+capture link-show-addrgenmode 0 'ip -d link show dev eth0' 'ip link set dev eth0 addrgenmode none'
+# eth0 up with the link-local address the kernel made (DAD done after 1 s)
+# and an IPv4 address that `ip -6` must not show.
+capture addr-show 0 'ip -6 addr show dev eth0' 'ip addr add 192.0.2.1/24 dev eth0' \
+	'ip link set dev peer0 up' 'ip link set dev eth0 up' 'sleep 2'
+capture addr-add 0 "ip addr add $LL dev eth0"
+capture addr-del 0 "ip addr del $LL dev eth0" "ip addr add $LL dev eth0"
+capture addr-del-missing 2 "ip addr del $LL dev eth0"
+
+# Multicast to a macvtap's reader (issue 13).
+capture set-allmulticast-on 0 'ip link set dev eth0 allmulticast on'
+capture set-allmulticast-off 0 'ip link set dev eth0 allmulticast off' 'ip link set dev eth0 allmulticast on'
 
 capture_install "$OUT"
 echo "captured ${#CASES[@]} fixtures in $OUT"
