@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/nstest"
@@ -37,7 +39,7 @@ func packetSocket(t *testing.T, ns *nstest.NS, dev string) int {
 	ifindex := ns.Ifindex(dev)
 	proto := uint16(unix.ETH_P_ALL<<8&0xff00 | unix.ETH_P_ALL>>8) // htons
 	fd := -1
-	err := Do(ns.Name, func() error {
+	err := netns.Do(ns.Name, func() error {
 		var err error
 		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(proto)); err != nil {
 			return fmt.Errorf("AF_PACKET socket: %w", err)
