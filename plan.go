@@ -11,6 +11,7 @@ import (
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
 	"github.com/tcwire/tcwire/tuntap"
+	"golang.org/x/sys/unix"
 )
 
 // Step is one thing Attach or Detach does to the kernel.
@@ -37,11 +38,15 @@ type Plan struct {
 	// batches with others go in one sendmsg.
 	Steps []Step
 
-	dev, tap *link.Link // tap is nil when Attach creates it
-	hooks    []tc.Hook  // dev's, then tap's when it exists
-	wire     *tc.Plan   // attach: on an existing tap
-	unwire   *tc.Plan   // detach
-	delTap   bool       // detach deletes the tap
+	dev, tap *link.Link   // tap is nil when Attach creates it
+	hooks    []tc.Hook    // dev's, then tap's when it exists
+	wire     *tc.Plan     // attach: on an existing tap
+	tapAlias string       // attach: tcwire's mark, with the record of QuietDev
+	tapPre   []nl.Request // attach: an existing tap quiet and up
+	devQuiet []nl.Request // attach: DEV quiet (QuietDev), after the wiring
+	restore  []nl.Request // detach: what QuietDev changed on DEV
+	unwire   *tc.Plan     // detach
+	delTap   bool         // detach deletes the tap
 }
 
 // PlanAttach returns the steps Attach would take now: the tap's creation
@@ -91,6 +96,9 @@ func lookupOptional(c *nl.Conn, name string) (*link.Link, error) {
 
 func devOf(l *link.Link) tc.Dev { return tc.Dev{Name: l.Name, Index: l.Index} }
 
+// minIPv6MTU is IPV6_MIN_MTU: a device with a smaller MTU has no IPv6.
+const minIPv6MTU = 1280
+
 // newTapIndex stands for the ifindex of a tap Attach has yet to create in
 // the requests a plan shows (the kernel assigns the real one): the largest
 // there is, which no device has yet.
@@ -119,8 +127,24 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := seen{dev: dev, tap: tap, hooks: hooks}
+	if s.devAddrs, err = ipv6Addrs(c, dev, o.QuietDev); err != nil {
+		return nil, err
+	}
+	if s.tapAddrs, err = ipv6Addrs(c, tap, o.QuietTap); err != nil {
+		return nil, err
+	}
 	stepHook("read")
-	return decideAttach(o, dev, tap, hooks, namer(c))
+	return decideAttach(o, s, namer(c))
+}
+
+// seen is what Attach reads before it decides: DEV, the tap (nil when it
+// does not exist), their hooks (DEV's first), and their IPv6 addresses
+// when the options need them.
+type seen struct {
+	dev, tap           *link.Link
+	hooks              []tc.Hook
+	devAddrs, tapAddrs []*link.Addr
 }
 
 // namer names devices by ifindex for errors, "" when it cannot.
@@ -133,15 +157,18 @@ func namer(c *nl.Conn) func(int32) string {
 	}
 }
 
-// decideAttach is Attach's plan given what it read: DEV, the tap (nil when
-// it does not exist) and their hooks, in that order. It is a pure function
+// decideAttach is Attach's plan given what it read. It is a pure function
 // but for name, which names a device in a conflict.
-func decideAttach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
-	p := &Plan{Op: "attach", Options: o, dev: dev, tap: tap, hooks: hooks}
+func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
+	dev, tap := s.dev, s.tap
+	p := &Plan{Op: "attach", Options: o, dev: dev, tap: tap, hooks: s.hooks, tapAlias: link.OwnerAlias}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
 	if tap != nil {
 		if err := checkTap(tap, o); err != nil {
 			return nil, err
+		}
+		if o.QuietDev && !tap.Owned() {
+			return nil, invalidf("QuietDev: %s was not made by tcwire, and tcwire keeps what it changes on %s in its own tap's alias; let Attach create the tap", tap.Name, dev.Name)
 		}
 		tapDev = devOf(tap)
 	}
@@ -149,28 +176,47 @@ func decideAttach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	if err != nil {
 		return nil, conflict(name, err, o)
 	}
+	var rec devRecord
+	if o.QuietDev {
+		p.devQuiet, rec = quietRequests(dev, s.devAddrs)
+		if len(p.devQuiet) > 0 {
+			p.tapAlias = rec.alias()
+		}
+	}
 	if tap == nil {
 		cfg := o.tapConfig()
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
-		p.Steps = append(p.Steps, Step{Cmd: createCmd(cfg)})
-		for _, r := range tapSetup(tapDev, o, p.tapMTU()) {
-			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
-		}
-		p.Steps = append(p.Steps, Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
+		p.add(Step{Cmd: createCmd(cfg)})
+		p.addRequests(tapSetup(tapDev, o, p.tapMTU(), p.tapAlias)...)
+		p.add(Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
 	} else {
 		p.wire = wire
-		if !tap.Up() {
-			r := link.SetUpRequest(tap.Index, tap.Name)
-			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+		if o.QuietTap {
+			p.tapPre, _ = quietRequests(tap, s.tapAddrs)
 		}
+		if !tap.Up() {
+			p.tapPre = append(p.tapPre, link.SetUpRequest(tap.Index, tap.Name))
+		}
+		if len(p.devQuiet) > 0 {
+			// The record of what DEV had, for Detach.
+			p.devQuiet = append([]nl.Request{link.SetAliasRequest(tap.Index, tap.Name, p.tapAlias)}, p.devQuiet...)
+		}
+		p.addRequests(p.tapPre...)
 	}
 	if len(wire.Requests) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s and %s are wired both ways already", o.Dev, o.Tap))
 	}
-	for _, r := range wire.Requests {
+	p.addRequests(wire.Requests...)
+	p.addRequests(p.devQuiet...)
+	return p, nil
+}
+
+func (p *Plan) add(s Step) { p.Steps = append(p.Steps, s) }
+
+func (p *Plan) addRequests(reqs ...nl.Request) {
+	for _, r := range reqs {
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	}
-	return p, nil
 }
 
 // planWire is tc's plan to wire DEV's hook (read) to the tap's (read, or
@@ -191,14 +237,18 @@ func (p *Plan) tapMTU() uint32 {
 }
 
 // tapSetup is what a tap tcwire creates gets once TUNSETIFF made it, in
-// one batch: tcwire's mark, its MTU, up, and a noqueue root qdisc unless
-// the options keep the kernel's.
-func tapSetup(tap tc.Dev, o Options, mtu uint32) []nl.Request {
+// one batch: tcwire's mark (alias), its MTU, IPv6 address generation off
+// before it goes up (it has no IPv6 below 1280 bytes), up, and a noqueue
+// root qdisc unless the options keep the kernel's.
+func tapSetup(tap tc.Dev, o Options, mtu uint32, alias string) []nl.Request {
 	reqs := []nl.Request{
-		link.MarkRequest(tap.Index, tap.Name),
+		link.SetAliasRequest(tap.Index, tap.Name, alias),
 		link.SetMTURequest(tap.Index, tap.Name, mtu),
-		link.SetUpRequest(tap.Index, tap.Name),
 	}
+	if mtu >= minIPv6MTU {
+		reqs = append(reqs, link.SetAddrGenModeRequest(tap.Index, tap.Name, link.AddrGenModeNone))
+	}
+	reqs = append(reqs, link.SetUpRequest(tap.Index, tap.Name))
 	if !o.KeepTapQdisc {
 		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: tap.Name, Ifindex: tap.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
 	}
@@ -322,13 +372,14 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 		return p.attachNew(c, a)
 	}
 	// An existing tap is brought up; its owner set it up as it wants.
-	if !p.tap.Up() {
-		if err := c.Exec(link.SetUpRequest(p.tap.Index, p.tap.Name)); err != nil {
-			return nil, err
-		}
+	if err := errors.Join(c.Do(p.tapPre...)...); err != nil {
+		return nil, err
 	}
 	stepHook("wire")
 	if err := p.wire.Execute(c); err != nil {
+		return nil, err
+	}
+	if err := p.quietDev(c, devOf(p.tap)); err != nil {
 		return nil, err
 	}
 	a.Tap, a.TapIndex, a.TapMAC, a.MTU = p.tap.Name, p.tap.Index, p.tap.MAC, p.tap.MTU
@@ -352,7 +403,7 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 	o := p.Options
 	mtu := p.tapMTU()
-	t, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu) })
+	t, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu, p.tapAlias) })
 	if err != nil {
 		return nil, err
 	}
@@ -370,11 +421,38 @@ func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 		stepHook("wire")
 		err = wire.Execute(c)
 	}
+	if err == nil {
+		err = p.quietDev(c, tap)
+	}
 	if err != nil {
 		t.Close()
 		return nil, errors.Join(err, deleteTap(c, tap))
 	}
 	return a, nil
+}
+
+// quietDev silences DEV once it is wired to tap; if that fails, it puts
+// back what it changed and removes the wiring (the caller deletes a tap it
+// created).
+func (p *Plan) quietDev(c *nl.Conn, tap tc.Dev) error {
+	if len(p.devQuiet) == 0 {
+		return nil
+	}
+	err := errors.Join(c.Do(p.devQuiet...)...)
+	if err == nil {
+		return nil
+	}
+	rec, _ := parseRecord(p.tapAlias)
+	undo := []error{err}
+	for _, e := range c.Do(restoreRequests(p.dev, link.AddrGenModeNone, rec)...) {
+		if e != nil && !errors.Is(e, unix.EEXIST) {
+			undo = append(undo, fmt.Errorf("rollback: %w", e))
+		}
+	}
+	if e := tc.Unwire(c, devOf(p.dev), tap); e != nil {
+		undo = append(undo, fmt.Errorf("rollback: %w", e))
+	}
+	return errors.Join(undo...)
 }
 
 // createTap makes the tap cfg describes, sends the requests setup builds for
@@ -427,6 +505,14 @@ func deleteTap(c *nl.Conn, tap tc.Dev) error {
 // state is read), "create" (the tap exists), "setup" (it is set up),
 // "persist" (it is persistent), "wire" (just before the tc batch).
 var stepHook = func(string) {}
+
+// aliasOf is l's alias, "" for no device.
+func aliasOf(l *link.Link) string {
+	if l == nil {
+		return ""
+	}
+	return l.Alias
+}
 
 // wires are the wire redirects (IsWire) on a hook, by target ifindex; 0 is
 // a target that no longer exists.
@@ -511,8 +597,10 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	// (the tap first, or DEV with its container).
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
-	for _, r := range p.unwire.Requests {
-		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+	p.addRequests(p.unwire.Requests...)
+	if rec, ok := parseRecord(aliasOf(tap)); ok && dev != nil && dev.Inet6 != nil {
+		p.restore = restoreRequests(dev, dev.Inet6.AddrGenMode, rec)
+		p.addRequests(p.restore...)
 	}
 	switch {
 	case tap == nil:
@@ -561,6 +649,11 @@ func (p *Plan) detach(ctx context.Context, c *nl.Conn) error {
 	}
 	if err := p.unwire.Remove(c); err != nil {
 		return err
+	}
+	for _, err := range c.Do(p.restore...) {
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
 	}
 	if p.delTap {
 		if err := c.Exec(link.DeleteRequest(p.tap.Index, p.tap.Name)); err != nil && !link.IsNotFound(err) {

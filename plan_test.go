@@ -3,6 +3,7 @@ package tcwire
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -55,21 +56,27 @@ func TestDecideAttach(t *testing.T) {
 		"tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev tap0\n" +
 		"tc qdisc add dev tap0 ingress\n" +
 		"tc filter add dev tap0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev eth0\n"
+	ll := &link.Addr{Family: unix.AF_INET6, Index: 2, Prefix: netip.MustParsePrefix("fe80::1/64")}
+	tapLL := &link.Addr{Family: unix.AF_INET6, Index: 3, Prefix: netip.MustParsePrefix("fe80::3/64")}
+	eui := &link.Inet6Info{AddrGenMode: link.AddrGenModeEUI64}
 	for _, tc := range []struct {
-		name  string
-		o     Options
-		tap   *link.Link
-		hooks []tc.Hook
-		want  string // the steps' commands, or the error's text
-		err   error  // errors.Is
+		name     string
+		o        Options
+		dev      *link.Link // eth0 unless set
+		tap      *link.Link
+		hooks    []tc.Hook
+		devAddrs []*link.Addr
+		tapAddrs []*link.Addr
+		want     string // the steps' commands, or the error's text
+		err      error  // errors.Is
 	}{
 		{name: "new tap", o: o, hooks: []tc.Hook{{Dev: d}},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
-				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1500\nip link set dev tap0 up\ntc qdisc add dev tap0 root noqueue\n" +
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\ntc qdisc add dev tap0 root noqueue\n" +
 				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
 		{name: "new tap, kept qdisc, mtu, group", o: Options{Dev: "eth0", Tap: "tap0", KeepTapQdisc: true, MTU: 9000, Group: new(100), Queues: 2}, hooks: []tc.Hook{{Dev: d}},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr multi_queue group 100   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_MULTI_QUEUE|IFF_TUN_EXCL), TUNSETGROUP(100), TUNSETIFF on 1 more files (one per queue)\n" +
-				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 9000\nip link set dev tap0 up\n" +
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 9000\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\n" +
 				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
 		{name: "existing tap, down", o: o, tap: tapLink("tap0", 3, func(l *link.Link) { l.Flags = 0 }), hooks: []tc.Hook{{Dev: d}, {Dev: tp}},
 			want: "ip link set dev tap0 up\n" + wire},
@@ -91,9 +98,33 @@ func TestDecideAttach(t *testing.T) {
 		{name: "vnet_hdr", o: Options{Dev: "eth0", Tap: "tap0", NoVnetHdr: true}, tap: tap0, hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, err: ErrInvalid,
 			want: "vnet_hdr on, but vnet_hdr off"},
 		{name: "what agrees", o: Options{Dev: "eth0", Tap: "tap0", Queues: 1, Owner: new(0), MTU: 1500}, tap: tap0, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}},
+		{name: "new tap below IPv6's MTU", o: Options{Dev: "eth0", Tap: "tap0", MTU: 1000, KeepTapQdisc: true}, hooks: []tc.Hook{{Dev: d}},
+			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1000\nip link set dev tap0 up\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
+		{name: "QuietDev, new tap: the record in its alias", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true, KeepTapQdisc: true},
+			dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", MTU: 1500, Inet6: eui}, hooks: []tc.Hook{{Dev: d}}, devAddrs: []*link.Addr{ll},
+			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
+				"ip link set dev tap0 alias 'tcwire:dev-addrgenmode=eui64 fe80::1/64'\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire +
+				"ip link set dev eth0 addrgenmode none\nip addr del fe80::1/64 dev eth0\n"},
+		{name: "QuietDev, quiet already", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true}, tap: tap0,
+			dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", MTU: 1500, Inet6: &link.Inet6Info{AddrGenMode: link.AddrGenModeNone}}, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}},
+		{name: "QuietDev, existing tcwire tap", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true}, tap: tap0,
+			dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", MTU: 1500, Inet6: eui}, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}, devAddrs: []*link.Addr{ll},
+			want: "ip link set dev tap0 alias 'tcwire:dev-addrgenmode=eui64 fe80::1/64'\nip link set dev eth0 addrgenmode none\nip addr del fe80::1/64 dev eth0\n"},
+		{name: "QuietDev, someone's tap", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true}, tap: tapLink("tap0", 3, func(l *link.Link) { l.Alias = "" }),
+			hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, err: ErrInvalid, want: "QuietDev: tap0 was not made by tcwire"},
+		{name: "QuietTap, existing tap down", o: Options{Dev: "eth0", Tap: "tap0", QuietTap: true},
+			tap: tapLink("tap0", 3, func(l *link.Link) { l.Flags, l.Inet6 = 0, eui }), hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, tapAddrs: []*link.Addr{tapLL},
+			want: "ip link set dev tap0 addrgenmode none\nip addr del fe80::3/64 dev tap0\nip link set dev tap0 up\n" + wire},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideAttach(tc.o, eth0, tc.tap, tc.hooks, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 9: "tap9"}))
+			dev := eth0
+			if tc.dev != nil {
+				dev = tc.dev
+			}
+			p, err := decideAttach(tc.o, seen{dev: dev, tap: tc.tap, hooks: tc.hooks, devAddrs: tc.devAddrs, tapAddrs: tc.tapAddrs}, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 9: "tap9"}))
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || !strings.Contains(fmt.Sprint(err), tc.want) {
 					t.Fatalf("error %v, want one that Is %v and says %q", err, tc.err, tc.want)
@@ -147,6 +178,12 @@ func TestDecideDetach(t *testing.T) {
 		{name: "DEV deleted: the tap into the void", o: Options{Dev: "eth0", Tap: "tap0"}, tap: tap0, hooks: []tc.Hook{wired(tp, gone)},
 			want: "tc qdisc del dev tap0 ingress\nip link del dev tap0\n"},
 		{name: "nothing to do", o: Options{Dev: "eth0", Tap: "tap0"}, dev: eth0, hooks: []tc.Hook{{Dev: d}}, want: ""},
+		{name: "QuietDev undone", o: Options{Dev: "eth0", Tap: "tap0"}, dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", Inet6: &link.Inet6Info{AddrGenMode: link.AddrGenModeNone}},
+			tap: tapLink("tap0", 3, func(l *link.Link) { l.Alias = "tcwire:dev-addrgenmode=stable_secret fe80::1/64 fe80::2/64" }), hooks: []tc.Hook{wired(d, tp), wired(tp, d)},
+			want: "tc qdisc del dev eth0 ingress\ntc qdisc del dev tap0 ingress\nip link set dev eth0 addrgenmode stable_secret\nip addr add fe80::1/64 dev eth0\nip addr add fe80::2/64 dev eth0\nip link del dev tap0\n"},
+		{name: "QuietDev, a mode chosen since", o: Options{Dev: "eth0", Tap: "tap0"}, dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", Inet6: &link.Inet6Info{AddrGenMode: link.AddrGenModeRandom}},
+			tap: tapLink("tap0", 3, func(l *link.Link) { l.Alias = "tcwire:dev-addrgenmode=eui64" }), hooks: []tc.Hook{wired(d, tp), wired(tp, d)},
+			want: "tc qdisc del dev eth0 ingress\ntc qdisc del dev tap0 ingress\nip link del dev tap0\n"},
 		{name: "not a tap", o: Options{Dev: "eth0", Tap: "eth1"}, dev: eth0, tap: veth("eth1", 4), hooks: []tc.Hook{{Dev: d}, {}}, err: ErrNotTap},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,4 +239,22 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%v: the errno is lost: %v", in, err)
 		}
 	}
+}
+
+// FuzzParseRecord: a tap's alias either holds no record, or one that
+// writes back to the same alias (Detach restores exactly what it reads).
+func FuzzParseRecord(f *testing.F) {
+	for _, s := range []string{"tcwire", "tcwire:dev-addrgenmode=eui64", "tcwire:dev-addrgenmode=eui64 fe80::1/64", "tcwire:dev-addrgenmode=random fe80::1/64 fe80::2/10", "tcwire:dev-addrgenmode=", "tcwire:dev-addrgenmode=none x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, alias string) {
+		r, ok := parseRecord(alias)
+		if !ok {
+			return
+		}
+		back, ok := parseRecord(r.alias())
+		if !ok || back.mode != r.mode || fmt.Sprint(back.addrs) != fmt.Sprint(r.addrs) {
+			t.Fatalf("%q reads as %+v, which writes %q, which reads as %+v", alias, r, r.alias(), back)
+		}
+	})
 }

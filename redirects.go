@@ -25,6 +25,17 @@ type Redirect struct {
 	Wire        bool   `json:"wire"` // the shape Attach installs
 	Packets     uint64 `json:"packets"`
 	Bytes       uint64 `json:"bytes"`
+	// Undelivered counts the frames mirred could not send on: the target
+	// is down, has no carrier (a persistent tap no VMM holds open) or is
+	// gone. The kernel counts them as the action's overlimits, plus its
+	// drops (0 for mirred on 6.18): `tc -s` prints both.
+	Undelivered uint64 `json:"undelivered"`
+	// The state of both ends: operstate as `ip link` names it (UP, DOWN,
+	// LOWERLAYERDOWN, UNKNOWN …; "" for a target that is gone) and carrier.
+	DevState      string `json:"dev_state"`
+	DevCarrier    bool   `json:"dev_carrier"`
+	TargetState   string `json:"target_state"`
+	TargetCarrier bool   `json:"target_carrier"`
 }
 
 // ReadRedirects reads the redirects in place on the devices named in
@@ -49,10 +60,10 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 	if err != nil {
 		return nil, err
 	}
-	byIndex := map[int32]string{}
+	byIndex := map[int32]*link.Link{}
 	byName := map[string]*link.Link{}
 	for _, l := range links {
-		byIndex[l.Index] = l.Name
+		byIndex[l.Index] = l
 		byName[l.Name] = l
 	}
 	if len(devs) == 0 {
@@ -75,17 +86,14 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 	rows := []Redirect{}
 	for _, h := range hooks {
 		for _, r := range h.Redirects() {
-			rows = append(rows, describe(r, h.Dev.Name, byIndex))
+			rows = append(rows, describe(r, byName[h.Dev.Name], byIndex[r.TargetIfindex]))
 		}
 	}
 	return rows, nil
 }
 
-func describe(r tc.Redirect, dev string, byIndex map[int32]string) Redirect {
-	target, ok := byIndex[r.TargetIfindex]
-	if !ok {
-		target = fmt.Sprintf("ifindex %d (gone)", r.TargetIfindex)
-	}
+// describe names r, found on dev's hook; target is nil when it is gone.
+func describe(r tc.Redirect, dev, target *link.Link) Redirect {
 	direction, action := "egress", "redirect"
 	switch r.Eaction {
 	case tc.TCA_INGRESS_REDIR, tc.TCA_INGRESS_MIRROR:
@@ -95,9 +103,17 @@ func describe(r tc.Redirect, dev string, byIndex map[int32]string) Redirect {
 	case tc.TCA_EGRESS_MIRROR, tc.TCA_INGRESS_MIRROR:
 		action = "mirror"
 	}
-	return Redirect{
-		Dev: dev, Target: target, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
+	row := Redirect{
+		Dev: dev.Name, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
 		Control: tc.ControlName(r.Action), Parent: r.Parent.String(), Pref: r.Pref,
 		Handle: tc.U32HandleString(r.Handle), Wire: r.IsWire(), Packets: r.Packets, Bytes: r.Bytes,
+		Undelivered: r.Overlimits + r.Drops,
+		DevState:    dev.OperState.String(), DevCarrier: dev.Carrier,
 	}
+	if target == nil {
+		row.Target = fmt.Sprintf("ifindex %d (gone)", r.TargetIfindex)
+	} else {
+		row.Target, row.TargetState, row.TargetCarrier = target.Name, target.OperState.String(), target.Carrier
+	}
+	return row
 }

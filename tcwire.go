@@ -74,6 +74,20 @@ type Options struct {
 	// drops).
 	KeepTapQdisc bool
 
+	// QuietDev silences DEV's own IPv6 (`--dev-addrgenmode none`): address
+	// generation off and its link-local addresses removed, so that nothing
+	// but the VM sends with the VM's MAC (DEV's). Its IPv4 addresses stay:
+	// the CNI owns them, and other plugins check them. Detach puts back
+	// what it changed, which Attach keeps in the alias of the tap it
+	// creates; it is refused with a tap tcwire did not make.
+	QuietDev bool
+	// QuietTap does to an existing tap what Attach does to every tap it
+	// creates (`--tap-addrgenmode none`, the default of tcwire-ifup): IPv6
+	// address generation off before it goes up, and its link-local
+	// addresses removed, so that the host's own stack sends nothing into
+	// the VM. The tap stays so after Detach: it is not tcwire's.
+	QuietTap bool
+
 	// Files asks Attach for the tap's queue files (Attachment.Files), so
 	// that a runtime that passes file descriptors to its VMM (Kata, Cloud
 	// Hypervisor) does not open the tap again.

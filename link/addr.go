@@ -231,6 +231,12 @@ func ListAddrs(c *nl.Conn, name string, family uint8) ([]*Addr, error) {
 	if err != nil {
 		return nil, err
 	}
+	return AddrsOf(c, l, family)
+}
+
+// AddrsOf is ListAddrs of a device already looked up.
+func AddrsOf(c *nl.Conn, l *Link, family uint8) ([]*Addr, error) {
+	name := l.Name
 	msgs, err := c.Dump(ListAddrRequest(l.Index, name, family))
 	if err != nil {
 		return nil, fmt.Errorf("link %s: %w", name, err)

@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	attachUsage = "usage: tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]"
+	attachUsage = "usage: tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]"
 	detachUsage = "usage: tcwire [--netns NS] [--json] detach DEV TAP"
 	ifupUsage   = "usage: tcwire [--netns NS] ifup TAP   (or tcwire-ifup TAP): wires tapN to ethN"
 )
@@ -91,6 +91,8 @@ func parseAttach(g *globals, args []string) (command, error) {
 	var f tapFlags
 	f.register(fs)
 	tapQdisc := fs.String("tap-qdisc", "noqueue", "root qdisc of a tap tcwire creates: noqueue or keep")
+	devGen := fs.String("dev-addrgenmode", "", "none: silence DEV's own IPv6 (no address generation, no link-local address; detach restores them)")
+	tapGen := fs.String("tap-addrgenmode", "", "none: silence an existing tap's IPv6, as tcwire does to every tap it creates")
 	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
 	if err != nil {
 		return nil, err
@@ -103,6 +105,18 @@ func parseAttach(g *globals, args []string) (command, error) {
 		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
 	o.KeepTapQdisc = *tapQdisc == "keep"
+	for _, f := range []struct {
+		name, v string
+		p       *bool
+	}{{"dev-addrgenmode", *devGen, &o.QuietDev}, {"tap-addrgenmode", *tapGen, &o.QuietTap}} {
+		switch f.v {
+		case "":
+		case "none":
+			*f.p = true
+		default:
+			return nil, usagef(attachUsage, "--%s %q: want none (leave it out to keep the device's own)", f.name, f.v)
+		}
+	}
 	return func(stdout io.Writer) error {
 		a, err := tcwire.Attach(context.Background(), o)
 		if err != nil {
@@ -140,8 +154,9 @@ func parseIfup(g *globals, args []string) (command, error) {
 		return nil, usagef(ifupUsage, "%v", err)
 	}
 	return func(io.Writer) error {
-		// qemu made the tap (and holds it open): it is wired as it is.
-		o := tcwire.Options{NetNS: g.netns, Dev: dev, Tap: pos[0], KeepTapQdisc: true}
+		// qemu made the tap (and holds it open): it is wired as it is,
+		// and kept from speaking into the VM, as vrnetlab does.
+		o := tcwire.Options{NetNS: g.netns, Dev: dev, Tap: pos[0], KeepTapQdisc: true, QuietTap: true}
 		if _, err := tcwire.Attach(context.Background(), o); err != nil {
 			return fmt.Errorf("ifup %s: %w", pos[0], err)
 		}

@@ -550,6 +550,30 @@ type showRow struct {
 	Wire      bool   `json:"wire"`
 	Packets   uint64 `json:"packets"`
 	Bytes     uint64 `json:"bytes"`
+	// Undelivered and the ends' states are checked on their own.
+	Undelivered   uint64 `json:"-"`
+	TargetState   string `json:"-"`
+	TargetCarrier bool   `json:"-"`
+}
+
+// showEnds is the rest of a row of show --json: the counters of what could
+// not be delivered and the state of both ends.
+type showEnds struct {
+	Undelivered   uint64 `json:"undelivered"`
+	DevState      string `json:"dev_state"`
+	DevCarrier    bool   `json:"dev_carrier"`
+	TargetState   string `json:"target_state"`
+	TargetCarrier bool   `json:"target_carrier"`
+}
+
+func showEndsJSON(t *testing.T, ns *nstest.NS, dev string) showEnds {
+	t.Helper()
+	r := mustTcwire(t, "--netns", ns.Name, "--json", "show", dev)
+	var rows []showEnds
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("show --json %s %q: %v", dev, r.stdout, err)
+	}
+	return rows[0]
 }
 
 func showJSON(t *testing.T, ns *nstest.NS, devs ...string) []showRow {
@@ -583,13 +607,17 @@ func TestShow(t *testing.T) {
 
 	text := mustTcwire(t, "--netns", ns.Name, "show").stdout
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "DEV") || !strings.Contains(lines[0], "PACKETS") || !strings.Contains(lines[0], "BYTES") {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "DEV STATE TARGET STATE ACTION CONTROL PARENT PREF HANDLE PACKETS BYTES UNDELIVERED" {
 		t.Fatalf("show:\n%s", text)
 	}
 	for i, w := range [][]string{{"eth0", "tap0"}, {"tap0", "eth0"}} {
 		f := strings.Fields(lines[i+1])
-		if len(f) != 10 || f[0] != w[0] || f[1] != w[1] || f[2] != "egress" || f[3] != "redirect" || f[4] != "stolen" || f[8] != "0" || f[9] != "0" {
+		if len(f) != 13 || f[0] != w[0] || f[2] != w[1] || f[4] != "egress" || f[5] != "redirect" || f[6] != "stolen" || f[10] != "0" || f[11] != "0" || f[12] != "0" {
 			t.Errorf("show row %d: %q", i+1, lines[i+1])
+		}
+		// Both are down, or up without carrier: nothing gets through.
+		if !strings.HasSuffix(f[1], ",NO-CARRIER") || !strings.HasSuffix(f[3], ",NO-CARRIER") {
+			t.Errorf("show row %d does not say NO-CARRIER for both ends: %q", i+1, lines[i+1])
 		}
 	}
 
@@ -617,6 +645,20 @@ func TestShow(t *testing.T) {
 	// header: 46 bytes for each 60-byte frame.
 	if got.Bytes < n*46 {
 		t.Errorf("eth0 → tap0: %d packets but %d bytes", got.Packets, got.Bytes)
+	}
+	// No VMM holds tap0: mirred could deliver none of them, and show says
+	// why without tc -s.
+	ends := showEndsJSON(t, ns, "eth0")
+	if ends.Undelivered < n || ends.TargetCarrier || !ends.DevCarrier || ends.DevState != "UP" {
+		t.Errorf("eth0 → tap0 with no VMM: %+v, want %d undelivered, tap0 without carrier, eth0 up with carrier", ends, n)
+	}
+	stats := ns.Run("tc", "-s", "filter", "show", "dev", "eth0", "ingress")
+	if !strings.Contains(stats, fmt.Sprintf("overlimits %d", ends.Undelivered)) {
+		t.Errorf("show says %d undelivered; tc -s says:\n%s", ends.Undelivered, stats)
+	}
+	ns.Settle()
+	if row := strings.Fields(strings.Split(mustTcwire(t, "--netns", ns.Name, "show", "eth0").stdout, "\n")[1]); row[1] != "UP" || row[3] != "DOWN,NO-CARRIER" {
+		t.Errorf("show eth0: states %q %q, want UP and DOWN,NO-CARRIER", row[1], row[3])
 	}
 }
 

@@ -3,7 +3,7 @@
 // byte-identical to the four tc commands, in one netlink round trip. It is
 // argument parsing and printing over package tcwire.
 //
-//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
+//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]
 //	tcwire [--netns NS] [--json] detach DEV TAP
 //	tcwire [--netns NS] [--json] show [DEV…]
 //	tcwire [--netns NS] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
@@ -40,6 +40,7 @@ import (
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
 commands:
   attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
+                 [--dev-addrgenmode none] [--tap-addrgenmode none]
   detach DEV TAP
   show [DEV...]
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]

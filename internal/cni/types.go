@@ -105,6 +105,10 @@ type cniVersionResult struct {
 //	"tapGID":  1000     the gid allowed to open it (TC_REDIRECT_TAP_GID)
 //	"queues":  1        queues of a tap tcwire creates (1-256)
 //	"mtu":     1500     the tap's MTU (default: the veth's)
+//	"devAddrGenMode": "none"
+//	                    silence the veth's own IPv6 (tcwire.Options.QuietDev):
+//	                    no address generation, no link-local address; DEL
+//	                    restores them. Its IPv4 addresses stay.
 type cniNetConf struct {
 	CNIVersion string          `json:"cniVersion"`
 	Name       string          `json:"name"`
@@ -114,6 +118,7 @@ type cniNetConf struct {
 	TapGID     *int64          `json:"tapGID"`
 	Queues     *int64          `json:"queues"`
 	MTU        *int64          `json:"mtu"`
+	DevGenMode string          `json:"devAddrGenMode"`
 	RawPrev    json.RawMessage `json:"prevResult"`
 
 	// PrevResult is RawPrev decoded, nil when absent or null.
@@ -183,6 +188,9 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
 			return &conf, cniErrorf(cniErrInvalidConfig, "network configuration: %q is %d: want %d to %d", f.key, *f.v, f.min, f.max)
 		}
+	}
+	if conf.DevGenMode != "" && conf.DevGenMode != "none" {
+		return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "devAddrGenMode" is %q: want "none" (or leave it out)`, conf.DevGenMode)
 	}
 	if len(conf.RawPrev) > 0 && string(conf.RawPrev) != "null" {
 		prev, cerr := parseResult(conf.RawPrev, "prevResult.")
@@ -360,6 +368,7 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 	if conf.MTU != nil {
 		o.MTU = uint32(*conf.MTU)
 	}
+	o.QuietDev = conf.DevGenMode == "none"
 	if v, ok := args[argTapName]; ok {
 		if err := checkTapName(v); err != nil {
 			return o, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s: %v", argTapName, err)
