@@ -70,6 +70,13 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 	if tap.Tun.Group != int64(group) {
 		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(int64(group)))
 	}
+	if o.QuietDev {
+		addrs, err := ipv6Addrs(c, dev, true)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, quietProblems(dev, addrs)...)
+	}
 	hooks, err := tc.ReadHooks(c, []tc.Dev{devOf(dev), devOf(tap)})
 	if err != nil {
 		return nil, err
