@@ -262,6 +262,8 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"tapName long", string(netconf("1.0.0", `,"tapName":"a-very-long-tap-name"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "longer than IFNAMSIZ-1 (15)"}},
 		{"tapName pattern", string(netconf("1.0.0", `,"tapName":"tap%d"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "fixed name"}},
 		{"tapName slash", string(netconf("1.0.0", `,"tapName":"a/b"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "contains '/'"}},
+		{"devAddrGenMode eui64", string(netconf("1.0.0", `,"devAddrGenMode":"eui64"`, "")), cniErrInvalidConfig, []string{`"devAddrGenMode"`, `"eui64"`}},
+		{"devAddrGenMode number", string(netconf("1.0.0", `,"devAddrGenMode":1`, "")), cniErrInvalidConfig, []string{`"devAddrGenMode"`}},
 		{"prevResult array", string(netconf("1.0.0", "", `[]`)), cniErrInvalidConfig, []string{`"prevResult"`, "array", "object"}},
 		{"ips.interface string", string(netconf("1.0.0", "", `{"interfaces":[{"name":"eth0"}],"ips":[{"interface":"0","address":"10.0.0.1/24"}]}`)), cniErrInvalidConfig, []string{`"prevResult.ips.interface"`, `"0"`}},
 		{"ips.interface range", string(netconf("1.0.0", "", `{"interfaces":[{"name":"eth0"}],"ips":[{"interface":1,"address":"10.0.0.1/24"}]}`)), cniErrInvalidConfig, []string{"prevResult.ips[0].interface", "1 entries"}},
@@ -293,7 +295,7 @@ func TestCNIBadNetConf(t *testing.T) {
 }
 
 func TestCNIKnobs(t *testing.T) {
-	conf, cerr := parseNetConf(netconf("1.0.0", `,"tapName":"vm0","tapUID":1000,"queues":2,"mtu":9000`, ""))
+	conf, cerr := parseNetConf(netconf("1.0.0", `,"tapName":"vm0","tapUID":1000,"queues":2,"mtu":9000,"devAddrGenMode":"none"`, ""))
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
@@ -301,7 +303,7 @@ func TestCNIKnobs(t *testing.T) {
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	if want := (tcwire.Options{Tap: "vm0", Queues: 2, Owner: new(1000), MTU: 9000}); !reflect.DeepEqual(k, want) {
+	if want := (tcwire.Options{Tap: "vm0", Queues: 2, Owner: new(1000), MTU: 9000, QuietDev: true}); !reflect.DeepEqual(k, want) {
 		t.Errorf("netconf knobs %+v, want %+v", k, want)
 	}
 	args, cerr := parseCNIArgs("IgnoreUnknown=1;K8S_POD_NAME=p;TC_REDIRECT_TAP_NAME=vm1;TC_REDIRECT_TAP_UID=123;TC_REDIRECT_TAP_GID=456;")
@@ -312,7 +314,7 @@ func TestCNIKnobs(t *testing.T) {
 	if cerr != nil {
 		t.Fatal(cerr)
 	}
-	if want := (tcwire.Options{Tap: "vm1", Queues: 2, Owner: new(123), Group: new(456), MTU: 9000}); !reflect.DeepEqual(k, want) {
+	if want := (tcwire.Options{Tap: "vm1", Queues: 2, Owner: new(123), Group: new(456), MTU: 9000, QuietDev: true}); !reflect.DeepEqual(k, want) {
 		t.Errorf("CNI_ARGS knobs %+v, want %+v (CNI_ARGS wins)", k, want)
 	}
 	empty, _ := parseNetConf(netconf("1.0.0", "", ""))
