@@ -91,8 +91,9 @@ func parseAttach(g *globals, args []string) (command, error) {
 	var f tapFlags
 	f.register(fs)
 	tapQdisc := fs.String("tap-qdisc", "noqueue", "root qdisc of a tap tcwire creates: noqueue or keep")
-	devGen := fs.String("dev-addrgenmode", "", "none: silence DEV's own IPv6 (no address generation, no link-local address; detach restores them)")
-	tapGen := fs.String("tap-addrgenmode", "", "none: silence an existing tap's IPv6, as tcwire does to every tap it creates")
+	var quietDev, quietTap bool
+	fs.Func("dev-addrgenmode", "none: silence DEV's own IPv6 (no address generation, no link-local address; detach restores them)", addrGenNone(&quietDev))
+	fs.Func("tap-addrgenmode", "none: silence an existing tap's IPv6, as tcwire does to every tap it creates", addrGenNone(&quietTap))
 	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
 	if err != nil {
 		return nil, err
@@ -105,18 +106,7 @@ func parseAttach(g *globals, args []string) (command, error) {
 		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
 	o.KeepTapQdisc = *tapQdisc == "keep"
-	for _, f := range []struct {
-		name, v string
-		p       *bool
-	}{{"dev-addrgenmode", *devGen, &o.QuietDev}, {"tap-addrgenmode", *tapGen, &o.QuietTap}} {
-		switch f.v {
-		case "":
-		case "none":
-			*f.p = true
-		default:
-			return nil, usagef(attachUsage, "--%s %q: want none (leave it out to keep the device's own)", f.name, f.v)
-		}
-	}
+	o.QuietDev, o.QuietTap = quietDev, quietTap
 	return func(stdout io.Writer) error {
 		a, err := tcwire.Attach(context.Background(), o)
 		if err != nil {
@@ -162,6 +152,19 @@ func parseIfup(g *globals, args []string) (command, error) {
 		}
 		return nil
 	}, nil
+}
+
+// addrGenNone is the value of --dev-addrgenmode and --tap-addrgenmode:
+// none, as `ip link set DEV addrgenmode none` takes it; leaving the flag
+// out keeps the device's own mode.
+func addrGenNone(p *bool) func(string) error {
+	return func(s string) error {
+		if s != "none" {
+			return fmt.Errorf("%q: want none (leave the flag out to keep the device's own mode)", s)
+		}
+		*p = true
+		return nil
+	}
 }
 
 // ifupPeer maps tapN to ethN, vrnetlab's convention.

@@ -263,6 +263,10 @@ var errorCases = []errorCase{
 	{[]string{"attach", "eth0", "tap0", "--group", "wheel"}, 2, []string{"group", "wheel"}},
 	{[]string{"attach", "eth0", "tap0", "--group", "8589934592"}, 2, []string{"--group 8589934592"}},
 	{[]string{"attach", "eth0", "tap0", "--tap-qdisc", "fq"}, 2, []string{"--tap-qdisc", "fq"}},
+	{[]string{"attach", "eth0", "tap0", "--dev-addrgenmode", "eui64"}, 2, []string{"dev-addrgenmode", "eui64", "want none"}},
+	{[]string{"attach", "eth0", "tap0", "--tap-addrgenmode", ""}, 2, []string{"tap-addrgenmode", `""`}},
+	{[]string{"attach", "eth0", "tap9", "--dev-addrgenmode", "none"}, 1, []string{"tap9", "not made by tcwire"}},
+	{[]string{"attach", "eth0", "tap9", "--queues", "2"}, 1, []string{"tap9", "queues 2"}},
 	// tap add and del.
 	{[]string{"tap"}, 2, []string{"add or del"}},
 	{[]string{"tap", "frob"}, 2, []string{`"frob"`}},
