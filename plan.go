@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/tcwire/tcwire/link"
@@ -189,6 +190,7 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 		p.add(Step{Cmd: createCmd(cfg)})
 		p.addRequests(tapSetup(tapDev, o, p.tapMTU(), p.tapAlias)...)
 		p.add(Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
+		p.addRequests(link.SetUpRequest(tapDev.Index, tapDev.Name))
 	} else {
 		p.wire = wire
 		if o.QuietTap {
@@ -237,8 +239,8 @@ func (p *Plan) tapMTU() uint32 {
 }
 
 // tapSetup is what a tap tcwire creates gets once TUNSETIFF made it, in
-// one batch: tcwire's mark (alias), its MTU, IPv6 address generation off
-// before it goes up (it has no IPv6 below 1280 bytes), up, and a noqueue
+// one batch before it goes up: tcwire's mark (alias), its MTU, IPv6
+// address generation off (it has no IPv6 below 1280 bytes), and a noqueue
 // root qdisc unless the options keep the kernel's.
 func tapSetup(tap tc.Dev, o Options, mtu uint32, alias string) []nl.Request {
 	reqs := []nl.Request{
@@ -248,7 +250,6 @@ func tapSetup(tap tc.Dev, o Options, mtu uint32, alias string) []nl.Request {
 	if mtu >= minIPv6MTU {
 		reqs = append(reqs, link.SetAddrGenModeRequest(tap.Index, tap.Name, link.AddrGenModeNone))
 	}
-	reqs = append(reqs, link.SetUpRequest(tap.Index, tap.Name))
 	if !o.KeepTapQdisc {
 		reqs = append(reqs, tc.AddQdiscRequest(tc.Qdisc{Dev: tap.Name, Ifindex: tap.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"}))
 	}
@@ -403,19 +404,12 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 	o := p.Options
 	mtu := p.tapMTU()
-	t, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu, p.tapAlias) })
+	files, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu, p.tapAlias) }, o.Files)
 	if err != nil {
 		return nil, err
 	}
 	tap := devOf(l)
-	a.Tap, a.TapIndex, a.TapMAC, a.MTU, a.Created = tap.Name, tap.Index, l.MAC, mtu, true
-	if o.Files {
-		a.Files = t.Files()
-	} else if err := t.Close(); err != nil {
-		// The tap is persistent: it stays without the files, until
-		// deleted.
-		return nil, errors.Join(err, deleteTap(c, tap))
-	}
+	a.Tap, a.TapIndex, a.TapMAC, a.MTU, a.Created, a.Files = tap.Name, tap.Index, l.MAC, mtu, true, files
 	wire, err := p.planWire(tap)
 	if err == nil {
 		stepHook("wire")
@@ -425,7 +419,7 @@ func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 		err = p.quietDev(c, tap)
 	}
 	if err != nil {
-		t.Close()
+		closeFiles(files)
 		return nil, errors.Join(err, deleteTap(c, tap))
 	}
 	return a, nil
@@ -456,15 +450,17 @@ func (p *Plan) quietDev(c *nl.Conn, tap tc.Dev) error {
 }
 
 // createTap makes the tap cfg describes, sends the requests setup builds for
-// it in one batch, and makes it persistent if cfg says so. The caller closes
-// the files.
+// it in one batch, makes it persistent if cfg says so, closes its files
+// unless keepFiles, and brings it up. A failure leaves no tap.
 //
 // The tap is made persistent only once it is set up: until then it lives
 // only as long as this process's files, so a tcwire killed half way
 // (SIGKILL, a crash) leaves no half-made tap behind for the next attach to
-// take for a tap someone else made, and a failure needs no rollback but
-// closing the files.
-func createTap(c *nl.Conn, cfg tuntap.Config, setup func(tc.Dev) []nl.Request) (*tuntap.Tap, *link.Link, error) {
+// take for a tap someone else made. It goes up last, once its files are
+// closed, so that it never goes from carrier to none while up: the kernel
+// then sometimes leaves its operstate at UNKNOWN (seen on 6.18, with
+// addrgenmode none set).
+func createTap(c *nl.Conn, cfg tuntap.Config, setup func(tc.Dev) []nl.Request, keepFiles bool) ([]*os.File, *link.Link, error) {
 	persist := cfg.Persist
 	cfg.Persist = false
 	t, err := tuntap.Create(cfg)
@@ -472,25 +468,42 @@ func createTap(c *nl.Conn, cfg tuntap.Config, setup func(tc.Dev) []nl.Request) (
 		return nil, nil, err
 	}
 	stepHook("create")
-	fail := func(err error) (*tuntap.Tap, *link.Link, error) {
+	l, err := lookup(c, t.Name()) // the kernel's choice when cfg.Name has %d
+	if err == nil {
+		err = errors.Join(c.Do(setup(devOf(l))...)...)
+	}
+	if err != nil {
 		t.Close()
 		return nil, nil, err
-	}
-	l, err := lookup(c, t.Name()) // the kernel's choice when cfg.Name has %d
-	if err != nil {
-		return fail(err)
-	}
-	if err := errors.Join(c.Do(setup(devOf(l))...)...); err != nil {
-		return fail(err)
 	}
 	stepHook("setup")
 	if persist {
 		if err := t.SetPersist(true); err != nil {
-			return fail(err)
+			t.Close()
+			return nil, nil, err
 		}
 		stepHook("persist")
 	}
-	return t, l, nil
+	var files []*os.File
+	if keepFiles {
+		files = t.Files()
+	} else {
+		err = t.Close()
+	}
+	if err == nil {
+		err = c.Exec(link.SetUpRequest(l.Index, l.Name))
+	}
+	if err != nil {
+		closeFiles(files)
+		return nil, nil, errors.Join(err, deleteTap(c, devOf(l)))
+	}
+	return files, l, nil
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }
 
 // deleteTap removes a tap Attach made, as a rollback.

@@ -72,12 +72,12 @@ func TestDecideAttach(t *testing.T) {
 	}{
 		{name: "new tap", o: o, hooks: []tc.Hook{{Dev: d}},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
-				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\ntc qdisc add dev tap0 root noqueue\n" +
-				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\ntc qdisc add dev tap0 root noqueue\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\nip link set dev tap0 up\n" + wire},
 		{name: "new tap, kept qdisc, mtu, group", o: Options{Dev: "eth0", Tap: "tap0", KeepTapQdisc: true, MTU: 9000, Group: new(100), Queues: 2}, hooks: []tc.Hook{{Dev: d}},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr multi_queue group 100   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_MULTI_QUEUE|IFF_TUN_EXCL), TUNSETGROUP(100), TUNSETIFF on 1 more files (one per queue)\n" +
-				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 9000\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\n" +
-				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 9000\nip link set dev tap0 addrgenmode none\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\nip link set dev tap0 up\n" + wire},
 		{name: "existing tap, down", o: o, tap: tapLink("tap0", 3, func(l *link.Link) { l.Flags = 0 }), hooks: []tc.Hook{{Dev: d}, {Dev: tp}},
 			want: "ip link set dev tap0 up\n" + wire},
 		{name: "wired already", o: o, tap: tap0, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}, want: ""},
@@ -100,13 +100,13 @@ func TestDecideAttach(t *testing.T) {
 		{name: "what agrees", o: Options{Dev: "eth0", Tap: "tap0", Queues: 1, Owner: new(0), MTU: 1500}, tap: tap0, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}},
 		{name: "new tap below IPv6's MTU", o: Options{Dev: "eth0", Tap: "tap0", MTU: 1000, KeepTapQdisc: true}, hooks: []tc.Hook{{Dev: d}},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
-				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1000\nip link set dev tap0 up\n" +
-				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire},
+				"ip link set dev tap0 alias tcwire\nip link set dev tap0 mtu 1000\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\nip link set dev tap0 up\n" + wire},
 		{name: "QuietDev, new tap: the record in its alias", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true, KeepTapQdisc: true},
 			dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", MTU: 1500, Inet6: eui}, hooks: []tc.Hook{{Dev: d}}, devAddrs: []*link.Addr{ll},
 			want: "ip tuntap add dev tap0 mode tap vnet_hdr user " + fmt.Sprint(unix.Geteuid()) + "   # open /dev/net/tun, TUNSETIFF(tap0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + fmt.Sprint(unix.Geteuid()) + ")\n" +
-				"ip link set dev tap0 alias 'tcwire:dev-addrgenmode=eui64 fe80::1/64'\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\nip link set dev tap0 up\n" +
-				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\n" + wire +
+				"ip link set dev tap0 alias 'tcwire:dev-addrgenmode=eui64 fe80::1/64'\nip link set dev tap0 mtu 1500\nip link set dev tap0 addrgenmode none\n" +
+				"ioctl(TUNSETPERSIST, 1) on tap0's first queue file, then close the files: the tap outlives tcwire\nip link set dev tap0 up\n" + wire +
 				"ip link set dev eth0 addrgenmode none\nip addr del fe80::1/64 dev eth0\n"},
 		{name: "QuietDev, quiet already", o: Options{Dev: "eth0", Tap: "tap0", QuietDev: true}, tap: tap0,
 			dev: &link.Link{Name: "eth0", Index: 2, Kind: "veth", MTU: 1500, Inet6: &link.Inet6Info{AddrGenMode: link.AddrGenModeNone}}, hooks: []tc.Hook{wired(d, tp), wired(tp, d)}},

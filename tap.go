@@ -41,7 +41,7 @@ func AddTap(ctx context.Context, to TapOptions) (*Attachment, error) {
 		return nil, err
 	}
 	defer c.Close()
-	t, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request {
+	_, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request {
 		reqs := []nl.Request{link.MarkRequest(tap.Index, tap.Name)}
 		if to.MTU != 0 {
 			reqs = append(reqs, link.SetMTURequest(tap.Index, tap.Name, to.MTU))
@@ -49,13 +49,10 @@ func AddTap(ctx context.Context, to TapOptions) (*Attachment, error) {
 		if to.MAC != nil {
 			reqs = append(reqs, link.SetMACRequest(tap.Index, tap.Name, to.MAC))
 		}
-		return append(reqs, link.SetUpRequest(tap.Index, tap.Name))
-	})
+		return reqs
+	}, false)
 	if err != nil {
 		return nil, classify(err)
-	}
-	if err := t.Close(); err != nil {
-		return nil, err
 	}
 	// Once up, the tap's state (operstate, MAC) is the kernel's to tell.
 	if l, err = lookup(c, l.Name); err != nil {

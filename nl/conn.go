@@ -74,7 +74,7 @@ func Dial(cfg *Config) (*Conn, error) {
 			where = fmt.Sprintf("network namespace %q: ", cfg.NetNS)
 		}
 		if errors.Is(err, unix.EPERM) {
-			return nil, errDialf("%s%w (entering a network namespace needs CAP_SYS_ADMIN)", where, err)
+			return nil, errDialf("%s%w%s", where, err, netns.PermissionHint)
 		}
 		return nil, errDialf("%s%w", where, err)
 	}

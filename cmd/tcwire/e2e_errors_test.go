@@ -182,9 +182,10 @@ func TestExplainMissingDevices(t *testing.T) {
 	if !strings.Contains(r.stdout, "# tap0 does not exist: Attach creates it; its requests show ifindex 2147483647") {
 		t.Errorf("explain with the tap missing:\n%s", r.stdout)
 	}
-	// Create (ioctls), mark, MTU, up, noqueue, then the four tc messages.
-	if msgs := explainMessages(t, r.stdout); len(msgs) != 10 {
-		t.Errorf("%d steps, want 10:\n%s", len(msgs), r.stdout)
+	// Create (ioctls), mark, MTU, addrgenmode none, up, noqueue, persist,
+	// then the four tc messages.
+	if msgs := explainMessages(t, r.stdout); len(msgs) != 11 {
+		t.Errorf("%d steps, want 11:\n%s", len(msgs), r.stdout)
 	}
 	if !strings.Contains(r.stdout, "ip tuntap add dev tap0 mode tap vnet_hdr user 0") {
 		t.Errorf("explain does not say how the tap is made:\n%s", r.stdout)

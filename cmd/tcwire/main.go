@@ -33,8 +33,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
-
-	"golang.org/x/sys/unix"
 )
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
@@ -169,13 +167,7 @@ func report(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	msg := err.Error()
-	if (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) && !strings.Contains(msg, "CAP_NET_ADMIN") {
-		// Entering --netns fails first (setns needs CAP_SYS_ADMIN), but
-		// what the command needs in the end is CAP_NET_ADMIN: say both.
-		msg += " (tcwire needs root: CAP_NET_ADMIN, and CAP_SYS_ADMIN for --netns)"
-	}
-	fmt.Fprintf(stderr, "tcwire: %s\n", msg)
+	fmt.Fprintf(stderr, "tcwire: %s\n", err)
 	return 1
 }
 

@@ -171,10 +171,15 @@ func setnsError(ns string, err error) error {
 	return fmt.Errorf("network namespace %s: setns: %w%s", ns, err, capHint(err))
 }
 
-// capHint says what EPERM means when entering or making a namespace.
+// capHint says what EPERM means when entering or making a namespace: the
+// one place that says so (nl.Dial enters namespaces too).
 func capHint(err error) string {
 	if errors.Is(err, unix.EPERM) {
-		return " (entering or making a network namespace needs CAP_SYS_ADMIN)"
+		return PermissionHint
 	}
 	return ""
 }
+
+// PermissionHint is what an EPERM from entering or making a network
+// namespace means.
+const PermissionHint = " (entering or making a network namespace needs CAP_SYS_ADMIN, and the work inside it CAP_NET_ADMIN)"

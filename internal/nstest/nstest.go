@@ -135,10 +135,12 @@ func (ns *NS) Ifindex(dev string) int {
 // namespace's devices: one whose carrier went off (a persistent tap whose
 // last file was just closed) keeps IFF_RUNNING and its operstate until the
 // watcher runs, up to a second later, and a state read in between would
-// differ from one read later for that alone.
+// differ from one read later for that alone. (It gives up after 30 s: the
+// watcher needs the RTNL lock, and with thousands of devices being made
+// elsewhere on the machine it has been seen to lag by more than 10 s.)
 func (ns *NS) Settle() {
 	ns.t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out := ns.Run("ip", "-j", "link", "show")
 		var ls []struct {
