@@ -66,18 +66,33 @@ func L2String(l *L2) string {
 			parts = append(parts, "-"+f.Name)
 		}
 	}
+	if l.HostInjected != nil {
+		parts = append(parts, fmt.Sprintf("(host sent %d)", *l.HostInjected))
+	}
 	return strings.Join(parts, " ")
 }
 
-// L2Field is one entry of L2 with its JSON name.
+// L2Field is one entry of L2 with its JSON name and a column title.
 type L2Field struct {
-	Name  string
-	Value *bool
+	Name, Title string
+	Value       *bool
 }
 
-// Fields lists the L2 results in schema order.
+// Fields lists the frame kinds of L2 in schema order.
 func (l *L2) Fields() []L2Field {
-	return []L2Field{{"stp", l.STP}, {"pause", l.Pause}, {"lacp", l.LACP}, {"dot1x", l.Dot1X}, {"lldp", l.LLDP}, {"vlan", l.VLAN}, {"jumbo", l.Jumbo}}
+	return []L2Field{{"stp", "STP", l.STP}, {"pause", "pause", l.Pause}, {"lacp", "LACP", l.LACP}, {"dot1x", "802.1X", l.Dot1X},
+		{"lldp", "LLDP", l.LLDP}, {"broadcast", "broadcast", l.Broadcast}, {"other_unicast", "unicast to another MAC", l.OtherUnicast},
+		{"vlan", "VLAN", l.VLAN}, {"jumbo", "jumbo 9000", l.Jumbo}}
+}
+
+// Transparent reports whether every frame kind reached the VM.
+func (l *L2) Transparent() bool {
+	for _, f := range l.Fields() {
+		if f.Value == nil || !*f.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // Table writes the human-readable report.

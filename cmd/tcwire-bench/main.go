@@ -12,7 +12,7 @@
 //
 //	tcwire-bench [--quick] [--json] [--svg FILE] [--results FILE]
 //	             [--tcwire PATH] [--vishvananda PATH] [--trafgen PATH]
-//	             [--only datapath,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
+//	             [--only datapath,bulk,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
 //
 // Progress goes to standard error; the report (a table, or JSON with
 // --json) to standard output. See bench/README.md for the JSON schema.
@@ -62,6 +62,7 @@ type harness struct {
 	quick                bool
 	budget               time.Duration
 	rounds, pairs        int
+	bulkSecs, bulkRounds int
 	scale                []int
 	cpuRate              float64
 	tcwireBin, vishBin   string
@@ -98,7 +99,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
   --vishvananda PATH  the bench/vishvananda program; default as --tcwire
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
-  --only LIST         datapath,control,scale,trafgen (default: all)
+  --only LIST         datapath,bulk,control,scale,trafgen (default: all)
   --from-json FILE    measure nothing: render a report saved with --json
   --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
@@ -154,10 +155,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Only = map[string]bool{}
 		for _, f := range strings.Split(*only, ",") {
 			switch f {
-			case "datapath", "control", "scale", "trafgen":
+			case "datapath", "bulk", "control", "scale", "trafgen":
 				c.Only[f] = true
 			default:
-				return c, fmt.Errorf("--only: unknown part %q (datapath, control, scale, trafgen)", f)
+				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, scale, trafgen)", f)
 			}
 		}
 	}
@@ -198,15 +199,18 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	h.quick = cfg.Quick
 	h.budget, h.rounds, h.pairs, h.scale, h.cpuRate = 700*time.Millisecond, 7, 100, []int{1, 100, 1000, 10000}, 100_000
 	h.showLimit = 120 * time.Second
+	h.bulkSecs, h.bulkRounds = 2, 5
 	if cfg.Quick {
 		h.budget, h.rounds, h.pairs, h.scale = 200*time.Millisecond, 3, 10, []int{1, 100}
 		h.showLimit = 10 * time.Second
+		h.bulkSecs, h.bulkRounds = 1, 2
 	}
 	if cfg.Budget > 0 {
 		h.budget = cfg.Budget
 	}
 	if cfg.Rounds > 0 {
 		h.rounds = cfg.Rounds
+		h.bulkRounds = min(h.bulkRounds, cfg.Rounds)
 	}
 	if cfg.Pairs > 0 {
 		h.pairs = cfg.Pairs
@@ -230,7 +234,7 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	}
 	runID = uint32(rb[0])<<24 | uint32(rb[1])<<16 | uint32(rb[2])<<8 | uint32(rb[3])
 
-	r := &bench.Report{Schema: bench.SchemaVersion, Host: hostFacts(), Datapaths: []bench.Datapath{}, ControlPlane: []bench.Control{}, Scale: []bench.Scale{}}
+	r := &bench.Report{Schema: bench.SchemaVersion, Host: hostFacts(), Datapaths: []bench.Datapath{}, ControlPlane: []bench.Control{}, Scale: []bench.Scale{}, Bulk: []bench.Bulk{}}
 	r.Host.SenderCPU, r.Host.ReaderCPU = h.senderCPU, h.readerCPU
 	r.Floors = bench.FloorsNames{Datapath: floorName, ControlPlane: cpFloorName}
 	for _, s := range datapathSpecs {
@@ -240,11 +244,13 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	}
 	r.Method = bench.Method{Quick: h.quick, TrialMs: float64(h.budget.Milliseconds()), Rounds: h.rounds, CPURatePPS: h.cpuRate,
 		Ethertype: fmt.Sprintf("%#04x", etherBench), SmallFrame: smallFrame, LargeFrame: largeFrame, AttachPairs: h.pairs,
+		L2WindowS: l2Window.Seconds(), SlowReaderPPS: slowReaderPPS, BulkSecs: h.bulkSecs, BulkRounds: h.bulkRounds, GuestMTU: guestMTU,
 		Notes: methodNotes(h)}
 	h.report = r
 	r.Host.LoadAvg = loadAvg()
 	part := func(p string) bool { return cfg.Only == nil || cfg.Only[p] }
 	defer func() {
+		killProcs()
 		if err := delAllNS(); err != nil {
 			h.fail("clean-up: %v", err)
 		}
@@ -253,6 +259,10 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	if part("datapath") && ctx.Err() == nil {
 		r.Datapaths = h.runDatapaths()
 		h.progress("datapaths done after %s", fmtDur(time.Since(start)))
+	}
+	if part("bulk") && ctx.Err() == nil {
+		r.Bulk = h.runBulk()
+		h.progress("bulk done after %s", fmtDur(time.Since(start)))
 	}
 	if part("trafgen") && ctx.Err() == nil && cfg.Trafgen != "none" {
 		path := cfg.Trafgen
@@ -331,6 +341,7 @@ func main() {
 		// clean up the namespaces and leave.
 		<-ctx.Done()
 		time.Sleep(5 * time.Second)
+		killProcs()
 		delAllNS()
 		os.Exit(130)
 	}()
