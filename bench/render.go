@@ -131,6 +131,7 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	bulkTable(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "Control plane: one bidirectional attach on existing devices (%d per round; ratio to %s)\n", r.Method.AttachPairs, r.Floors.ControlPlane)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -166,6 +167,103 @@ func Table(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
 	return nil
+}
+
+func intOr(v *int) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprint(*v)
+}
+
+func gbit(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", *v)
+}
+
+func gbitRange(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", f.Gbps, f.GbpsMin, f.GbpsMax)
+}
+
+func cpuRange(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f (%.0f–%.0f)", f.CPUPerGbit, f.CPUPerGbitMin, f.CPUPerGbitMax)
+}
+
+func maxFrame(b *Bulk) string {
+	var parts []string
+	for _, f := range b.Flows {
+		parts = append(parts, fmt.Sprint(f.MaxFrame))
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " / ")
+}
+
+func bulkTable(w io.Writer, r *Report) {
+	if len(r.Bulk) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Bulk TCP (iperf3 guest ↔ host, %d s × %d rounds; Gbit/s median; CPU = all CPUs' busy ms per Gbit)\n", r.Method.BulkSecs, r.Method.BulkRounds)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "wiring\tguest→host Gbit/s\thost→guest Gbit/s\tCPU ms/Gbit\tretransmits g→h/h→g\tlargest frame g→h/h→g")
+	for i := range r.Bulk {
+		b := &r.Bulk[i]
+		g, hg := b.Flow(GuestToHost), b.Flow(HostToGuest)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s/%s\t%s\n", b.Name, gbitRange(g), gbitRange(hg), ns0(b.CPUPerGbit), retrans(g), retrans(hg), maxFrame(b))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func retrans(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", f.Retransmits)
+}
+
+func bulkMarkdown(w io.Writer, r *Report) {
+	if len(r.Bulk) == 0 {
+		return
+	}
+	m := r.Method
+	fmt.Fprintf(w, "## Bulk TCP throughput\n\n")
+	fmt.Fprintf(w, "iperf3 (one TCP stream, %d s, %d rounds, wirings interleaved with the order rotated) between a guest namespace and the veth's peer. The guest's tap (MTU %d, checksum and TSO offloads on) stands for the guest kernel; a relay copies its frames with the virtio-net header to the wiring's VM side (tap or macvtap file, the same offloads on) and back, as a VMM's virtio-net backend does, so GSO frames cross whole (largest frame). Gbit/s: the receiver's goodput, median (min–max). CPU: every CPU's busy time (/proc/stat, other work on the host included) per gigabit delivered, in ms; the headline is the mean of both directions. `%s` is the relay between two taps with no wiring: the harness's own ceiling. `%s` shows what offloads are worth.\n\n", m.BulkSecs, m.BulkRounds, m.GuestMTU, "relay", "tcwire-offloads-off")
+	fmt.Fprintf(w, "| wiring | guest→host Gbit/s | host→guest Gbit/s | CPU ms/Gbit | CPU ms/Gbit guest→host | CPU ms/Gbit host→guest | retransmits g→h / h→g | largest frame g→h / h→g |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i := range r.Bulk {
+		b := &r.Bulk[i]
+		g, hg := b.Flow(GuestToHost), b.Flow(HostToGuest)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s / %s | %s |\n", b.Name, gbitRange(g), gbitRange(hg), ns0(b.CPUPerGbit), cpuRange(g), cpuRange(hg), retrans(g), retrans(hg), maxFrame(b))
+	}
+	fmt.Fprintln(w)
+}
+
+// slowReaderMarkdown: where the frames go that a slow VM cannot take.
+func slowReaderMarkdown(w io.Writer, r *Report) {
+	any := false
+	for i := range r.Datapaths {
+		any = any || r.Datapaths[i].SlowReader != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(w, "\n### A slow VM\n\nThe far side floods %d-byte frames toward a VM side that reads at most %.0f frames/s. With a tap the frames the VM cannot take are dropped at the tap (device drops) and the sender goes on; a macvtap's queued frames stay charged to the sending socket, so the sender gets EAGAIN and is held to the VM's pace. A real host's forwarded frames (from a NIC, a bridge, the routing path) have no sending socket to push back on: there a full macvtap queue drops as a tap does; only a local sender (a container's socket, this harness) is stalled by a slow VM — and stalled for every destination it sends to.\n\n", r.Method.SmallFrame, r.Method.SlowReaderPPS)
+	fmt.Fprintf(w, "| datapath | delivered/s | sent/s | sender EAGAIN/s | ENOBUFS/s | device drops/s |\n|---|---:|---:|---:|---:|---:|\n")
+	for i := range r.Datapaths {
+		d := &r.Datapaths[i]
+		if s := d.SlowReader; s != nil {
+			fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+		}
+	}
 }
 
 func floorUs(s Scale) string {
@@ -209,8 +307,21 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 				rangeM(d.Flow(TapToVeth, m.LargeFrame)), rangeM(d.Flow(VethToTap, m.LargeFrame)),
 				us(d.RTTP50us), us(d.RTTP99us), us(d.RTTP999us), ns0(d.CPUNsPerPkt))
 		}
-		fmt.Fprintf(w, "\n### L2 transparency toward the VM\n\nyes: the frame reached the VM's tap byte for byte.\n\n")
-		fmt.Fprintf(w, "| datapath | STP | pause | LACP | 802.1X | LLDP | VLAN | jumbo 9000 |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(w, "\n### L2 transparency toward the VM\n\nyes: the frame reached the VM's tap byte for byte. host frames: frames the VM side read in the first %.0f s of the wiring that the harness did not send (the host's own stack: IPv6 DAD, MLD reports, router solicitations).\n\n", m.L2WindowS)
+		var l2 *L2
+		for i := range r.Datapaths {
+			if r.Datapaths[i].L2 != nil {
+				l2 = r.Datapaths[i].L2
+				break
+			}
+		}
+		if l2 != nil {
+			fmt.Fprintf(w, "| datapath |")
+			for _, f := range l2.Fields() {
+				fmt.Fprintf(w, " %s |", f.Title)
+			}
+			fmt.Fprintf(w, " host frames |\n|---|%s---:|\n", strings.Repeat("---|", len(l2.Fields())))
+		}
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
 			if d.L2 == nil {
@@ -224,8 +335,9 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 				}
 				fmt.Fprintf(w, " %s |", s)
 			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, " %s |\n", intOr(d.L2.HostInjected))
 		}
+		slowReaderMarkdown(w, r)
 		fmt.Fprintf(w, "\n### Drops (%d-byte frames, per second of trial)\n\n| datapath | direction | sent Mpps | EAGAIN/s | ENOBUFS/s | receiver socket drops/s | device drops/s | softnet drops/s |\n|---|---|---:|---:|---:|---:|---:|---:|\n", m.SmallFrame)
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
@@ -237,6 +349,8 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		}
 		fmt.Fprintln(w)
 	}
+	bulkMarkdown(w, r)
+	guidanceMarkdown(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "## Control plane\n\nOne bidirectional attach on existing devices (ingress qdisc on both, u32 catch-all + mirred egress redirect both ways), %d per round; ×floor = ratio to `%s`.\n\n", m.AttachPairs, r.Floors.ControlPlane)
 		fmt.Fprintf(w, "| contender | µs/attach (min–max) | ×floor | allocs/attach | how |\n|---|---:|---:|---:|---|\n")
@@ -327,6 +441,37 @@ func SVG(w io.Writer, r *Report) error {
 				wd := *v / maxP * plotW
 				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%.3f</text>`+"\n",
 					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, *v/1e6)
+			}
+			y += 2*barH + rowGap
+		}
+		y += 16
+	}
+	// Bulk TCP.
+	maxG := 0.0
+	for _, b := range r.Bulk {
+		for _, v := range []*float64{b.GuestToHostGbps, b.HostToGuestGbps} {
+			if v != nil && *v > maxG {
+				maxG = *v
+			}
+		}
+	}
+	if maxG > 0 {
+		bars(fmt.Sprintf("Gbit/s, bulk TCP through each wiring (iperf3, median of %d rounds)", r.Method.BulkRounds))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">guest → host</text>`, left, y, left+14, y+9)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">host → guest</text>`+"\n", left+200, y, left+214, y+9)
+		y += 18
+		for _, bk := range r.Bulk {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(bk.Name))
+			for j, v := range []*float64{bk.GuestToHostGbps, bk.HostToGuestGbps} {
+				color := []string{"#3b6ea8", "#e08a2c"}[j]
+				yy := y + j*barH
+				if v == nil {
+					fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#888">n/a</text>`+"\n", left+4, yy+barH-2)
+					continue
+				}
+				wd := *v / maxG * plotW
+				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%.2f</text>`+"\n",
+					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, *v)
 			}
 			y += 2*barH + rowGap
 		}
