@@ -176,13 +176,6 @@ func intOr(v *int) string {
 	return fmt.Sprint(*v)
 }
 
-func gbit(v *float64) string {
-	if v == nil {
-		return "—"
-	}
-	return fmt.Sprintf("%.2f", *v)
-}
-
 func gbitRange(f *BulkFlow) string {
 	if f == nil {
 		return "—"
@@ -256,12 +249,20 @@ func slowReaderMarkdown(w io.Writer, r *Report) {
 	if !any {
 		return
 	}
-	fmt.Fprintf(w, "\n### A slow VM\n\nThe far side floods %d-byte frames toward a VM side that reads at most %.0f frames/s. With a tap the frames the VM cannot take are dropped at the tap (device drops) and the sender goes on; a macvtap's queued frames stay charged to the sending socket, so the sender gets EAGAIN and is held to the VM's pace. A real host's forwarded frames (from a NIC, a bridge, the routing path) have no sending socket to push back on: there a full macvtap queue drops as a tap does; only a local sender (a container's socket, this harness) is stalled by a slow VM — and stalled for every destination it sends to.\n\n", r.Method.SmallFrame, r.Method.SlowReaderPPS)
-	fmt.Fprintf(w, "| datapath | delivered/s | sent/s | sender EAGAIN/s | ENOBUFS/s | device drops/s |\n|---|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "\n### A slow VM\n\nThe far side floods %d-byte frames toward a VM side that reads at most %.0f frames/s, from two senders: its AF_PACKET socket (a local sender, whose send buffer the frames are charged to), and a tap on the far side whose frames tc redirects out of the veth's peer (forwarded: like frames from a NIC, no send buffer holds them back). With a tap wiring the frames the VM cannot take are dropped at the tap (device drops) and the sender goes on. A macvtap does not release what it queues for its reader: a local sender's frames stay charged to its socket, which gets EAGAIN and is held to the VM's pace — on a real host a container's socket behind the veth, stalled for every destination it sends to. Forwarded frames have no socket to push back on: there a full macvtap queue drops, as a tap does.\n\n", r.Method.SmallFrame, r.Method.SlowReaderPPS)
+	fmt.Fprintf(w, "| datapath | sender | delivered/s | sent/s | sender EAGAIN/s | ENOBUFS/s | device drops/s |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for i := range r.Datapaths {
 		d := &r.Datapaths[i]
-		if s := d.SlowReader; s != nil {
-			fmt.Fprintf(w, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+		if d.SlowReader == nil {
+			continue
+		}
+		for _, x := range []struct {
+			kind string
+			s    *SlowTrial
+		}{{"socket", &d.SlowReader.Socket}, {"forwarded", d.SlowReader.Forwarded}} {
+			if s := x.s; s != nil {
+				fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, x.kind, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+			}
 		}
 	}
 }

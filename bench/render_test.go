@@ -27,7 +27,7 @@ func sample() *Report {
 				L2: &L2{STP: yes, Pause: yes, LACP: yes, Dot1X: yes, LLDP: yes, Broadcast: yes, OtherUnicast: yes, VLAN: yes, Jumbo: yes, HostInjected: n(6)},
 				Flows: []Flow{{Direction: TapToVeth, Frame: 60, PPS: 690000, PPSMin: 600000, PPSMax: 700000, Ratio: f(0.9)},
 					{Direction: VethToTap, Frame: 60, PPS: 620000, PPSMin: 610000, PPSMax: 630000}},
-				SlowReader: &SlowReader{DeliveredPPS: 19000, SentPPS: 700000, DevDropsps: 681000}},
+				SlowReader: &SlowReader{Socket: SlowTrial{DeliveredPPS: 19000, SentPPS: 700000, DevDropsps: 681000}}},
 			{Name: "bridge", VMSide: "tap", SharedSegment: true, TapToVethPPS: f(510000), VethToTapPPS: f(480000),
 				L2: &L2{STP: yes, Pause: no, LACP: no, Dot1X: no, LLDP: no, Broadcast: yes, OtherUnicast: yes, VLAN: yes, Jumbo: yes, HostInjected: n(14)},
 				Flows: []Flow{{Direction: TapToVeth, Frame: 60, PPS: 510000, PPSMin: 500000, PPSMax: 520000},
@@ -88,7 +88,7 @@ func TestTableAndMarkdown(t *testing.T) {
 	}
 	for _, want := range []string{"![chart](results.svg)", "| bridge | yes | **no** |", "| 10000 |", "AMD EPYC <test>",
 		"| broadcast | unicast to another MAC |", "| yes | 14 |", "## Bulk TCP throughput", "| tcwire-offloads-off | 2.00 (2.00–2.00) |",
-		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when"} {
+		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | socket | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}

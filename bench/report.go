@@ -104,10 +104,22 @@ type Datapath struct {
 	SlowReader *SlowReader `json:"slow_reader,omitempty"`
 }
 
-// SlowReader is one trial, far side → VM, with the VM side reading at
-// Method.SlowReaderPPS: where the frames it cannot take go (sender
-// refusals, device drops).
+// SlowReader is the far side flooding toward a VM side that reads at
+// Method.SlowReaderPPS: where the frames go that it cannot take (sender
+// refusals, device drops), from two kinds of sender.
 type SlowReader struct {
+	// Socket: the far side's AF_PACKET socket, whose send buffer the
+	// frames are charged to (a local sender: a container's socket).
+	Socket SlowTrial `json:"socket_sender"`
+	// Forwarded: frames written into a tap on the far side and
+	// redirected to the veth's peer (tc mirred): like frames forwarded
+	// from a NIC, no send buffer holds them back (the tap's is
+	// unlimited). Absent when the trial could not be set up.
+	Forwarded *SlowTrial `json:"forwarded_sender,omitempty"`
+}
+
+// SlowTrial is one slow-reader trial.
+type SlowTrial struct {
 	DeliveredPPS float64 `json:"delivered_pps"`
 	SentPPS      float64 `json:"sent_pps"`
 	EAGAINps     float64 `json:"sender_eagain_per_s"`
@@ -239,24 +251,24 @@ type Trafgen struct {
 	Note        string  `json:"note,omitempty"`
 }
 
-// DatapathByName returns the datapath called name, or nil.
-func (r *Report) DatapathByName(name string) *Datapath {
-	for i := range r.Datapaths {
-		if r.Datapaths[i].Name == name {
-			return &r.Datapaths[i]
+// find returns the first element of s that match accepts, or nil.
+func find[T any](s []T, match func(*T) bool) *T {
+	for i := range s {
+		if match(&s[i]) {
+			return &s[i]
 		}
 	}
 	return nil
 }
 
+// DatapathByName returns the datapath called name, or nil.
+func (r *Report) DatapathByName(name string) *Datapath {
+	return find(r.Datapaths, func(d *Datapath) bool { return d.Name == name })
+}
+
 // Flow returns the flow of d for a direction and frame size, or nil.
 func (d *Datapath) Flow(dir string, frame int) *Flow {
-	for i := range d.Flows {
-		if d.Flows[i].Direction == dir && d.Flows[i].Frame == frame {
-			return &d.Flows[i]
-		}
-	}
-	return nil
+	return find(d.Flows, func(f *Flow) bool { return f.Direction == dir && f.Frame == frame })
 }
 
 // Directions of a bulk flow.
@@ -311,20 +323,10 @@ type BulkFlow struct {
 
 // BulkByName returns the bulk entry called name, or nil.
 func (r *Report) BulkByName(name string) *Bulk {
-	for i := range r.Bulk {
-		if r.Bulk[i].Name == name {
-			return &r.Bulk[i]
-		}
-	}
-	return nil
+	return find(r.Bulk, func(b *Bulk) bool { return b.Name == name })
 }
 
 // Flow returns the flow of b in direction dir, or nil.
 func (b *Bulk) Flow(dir string) *BulkFlow {
-	for i := range b.Flows {
-		if b.Flows[i].Direction == dir {
-			return &b.Flows[i]
-		}
-	}
-	return nil
+	return find(b.Flows, func(f *BulkFlow) bool { return f.Direction == dir })
 }

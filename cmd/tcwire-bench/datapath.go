@@ -12,6 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/bench"
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
 )
 
 const (
@@ -255,17 +258,63 @@ func (h *harness) runDatapaths() []bench.Datapath {
 		if r.t.ceiling || !slices.Contains(r.t.dirs, dirVethToTap) {
 			continue
 		}
-		tr := h.floodTrial(r.t, dirVethToTap, smallFrame, h.budget, trialOpts{slow: true})
-		r.slow = &bench.SlowReader{DeliveredPPS: tr.pps(), SentPPS: float64(tr.send.sent) / tr.secs,
-			EAGAINps: float64(tr.send.eagain) / tr.secs, ENOBUFSps: float64(tr.send.enobufs) / tr.secs, DevDropsps: float64(tr.devDrops) / tr.secs}
-		h.progress("slow reader %-26s delivered %.0f/s, sent %.0f/s, EAGAIN %.0f/s, device drops %.0f/s", r.t.name,
-			r.slow.DeliveredPPS, r.slow.SentPPS, r.slow.EAGAINps, r.slow.DevDropsps)
+		r.slow = &bench.SlowReader{Socket: slowTrial(h.floodTrial(r.t, dirVethToTap, smallFrame, h.budget, trialOpts{slow: true}))}
+		if fwd, err := h.forwardedSlowTrial(r.t); err != nil {
+			h.fail("%s: slow reader, forwarded frames: %v", r.t.name, err)
+		} else {
+			r.slow.Forwarded = &fwd
+		}
+		for _, x := range []struct {
+			kind string
+			s    *bench.SlowTrial
+		}{{"socket", &r.slow.Socket}, {"forwarded", r.slow.Forwarded}} {
+			if x.s != nil {
+				h.progress("slow reader %-26s %-9s delivered %.0f/s, sent %.0f/s, EAGAIN %.0f/s, device drops %.0f/s", r.t.name, x.kind,
+					x.s.DeliveredPPS, x.s.SentPPS, x.s.EAGAINps, x.s.DevDropsps)
+			}
+		}
 	}
 	var out []bench.Datapath
 	for _, r := range res {
 		out = append(out, r.summary(h, cells))
 	}
 	return out
+}
+
+func slowTrial(tr trial) bench.SlowTrial {
+	return bench.SlowTrial{DeliveredPPS: tr.pps(), SentPPS: float64(tr.send.sent) / tr.secs,
+		EAGAINps: float64(tr.send.eagain) / tr.secs, ENOBUFSps: float64(tr.send.enobufs) / tr.secs, DevDropsps: float64(tr.devDrops) / tr.secs}
+}
+
+// forwardedSlowTrial is the slow-reader trial with frames that no send
+// buffer holds back, as frames forwarded from a NIC: the far side writes
+// them into a tap, fwd0, whose ingress redirects them out of peer0 (one
+// direction only). The tap stays until t is closed.
+func (h *harness) forwardedSlowTrial(t *topo) (bench.SlowTrial, error) {
+	cfar := t.conns[1]
+	ep, src, err := tapEndpoint(cfar, t.farNS, "fwd0", jumboMTU, false)
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	t.cleanups = append(t.cleanups, ep.close)
+	peer, err := link.Lookup(cfar, "peer0")
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	from, to := tc.Dev{Name: src.Name, Index: src.Index}, tc.Dev{Name: peer.Name, Index: peer.Index}
+	f, err := tc.AddFilterRequest(tc.WireFilter(from, to, tc.IngressHandle, tc.WireOptions{}))
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	for _, req := range []nl.Request{tc.AddQdiscRequest(tc.Ingress(src.Name, src.Index)), f} {
+		if err := cfar.Exec(req); err != nil {
+			return bench.SlowTrial{}, err
+		}
+	}
+	sock := t.far
+	t.far = ep
+	defer func() { t.far = sock }()
+	return slowTrial(h.floodTrial(t, dirVethToTap, smallFrame, h.budget, trialOpts{slow: true})), nil
 }
 
 func median(v []float64) float64 {

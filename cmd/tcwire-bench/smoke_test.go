@@ -105,9 +105,10 @@ func TestSmoke(t *testing.T) {
 			if v, ok := l2["host_injected_frames"].(float64); !ok || v < 0 {
 				t.Errorf("%s: l2.host_injected_frames = %v, want a count", s.name, l2["host_injected_frames"])
 			}
-			if s.name != floorName {
-				if _, ok := d["slow_reader"].(map[string]any); !ok {
-					t.Errorf("%s: no slow_reader", s.name)
+			sr, _ := d["slow_reader"].(map[string]any)
+			for _, k := range []string{"socket_sender", "forwarded_sender"} {
+				if _, ok := sr[k].(map[string]any); !ok {
+					t.Errorf("%s: no slow_reader.%s", s.name, k)
 				}
 			}
 		}
