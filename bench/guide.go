@@ -156,10 +156,31 @@ func Guidance(r *Report) []Advice {
 			}
 			why += "; within the spread: " + strings.Join(t, ", ")
 		}
-		if off := r.BulkByName("tcwire-offloads-off"); off != nil && off.GuestToHostGbps != nil && off.HostToGuestGbps != nil {
-			why += fmt.Sprintf("; without offloads tcwire does %.2f", (*off.GuestToHostGbps+*off.HostToGuestGbps)/2)
+		for _, x := range []struct{ name, what string }{{"relay", "the relay alone, no wiring (the harness's ceiling)"}, {"tcwire-offloads-off", "tcwire without offloads"}} {
+			if b := r.BulkByName(x.name); b != nil && b.GuestToHostGbps != nil && b.HostToGuestGbps != nil {
+				why += fmt.Sprintf("; %s: %.2f", x.what, (*b.GuestToHostGbps+*b.HostToGuestGbps)/2)
+			}
 		}
 		out = append(out, Advice{Need: "highest bulk Gbit/s", Use: names(best, ties), Why: why})
+		// Least CPU per gigabit: ranked by its negative, so that pick's
+		// "higher is better" holds.
+		var cpu []score
+		for _, c := range bulk {
+			b := r.BulkByName(c.name)
+			g, h := b.Flow(GuestToHost), b.Flow(HostToGuest)
+			cpu = append(cpu, score{name: c.name, v: -(g.CPUPerGbit + h.CPUPerGbit) / 2,
+				lo: -(g.CPUPerGbitMax + h.CPUPerGbitMax) / 2, hi: -(g.CPUPerGbitMin + h.CPUPerGbitMin) / 2})
+		}
+		best, ties = pick(cpu)
+		why = fmt.Sprintf("%.0f CPU ms per Gbit (all CPUs, mean of both directions)", -best.v)
+		if len(ties) > 0 {
+			var t []string
+			for _, c := range ties {
+				t = append(t, fmt.Sprintf("%s %.0f", c.name, -c.v))
+			}
+			why += "; within the spread: " + strings.Join(t, ", ")
+		}
+		out = append(out, Advice{Need: "least CPU per bulk gigabit", Use: names(best, ties), Why: why})
 	}
 	// The host's own frames kept from the VM.
 	var quiet, noisy []string

@@ -314,6 +314,10 @@ type BulkFlow struct {
 	CPUPerGbitMax float64 `json:"cpu_per_gbit_max"`
 	// Retransmits: the sender's TCP retransmissions per trial (median).
 	Retransmits float64 `json:"retransmits"`
+	// DevDrops: rx+tx dropped of every device of the wiring's and the
+	// guest's namespaces per trial (median): where the retransmitted
+	// segments were lost, when it was there.
+	DevDrops float64 `json:"device_drops"`
 	// MaxFrame is the largest frame (without the virtio-net header) the
 	// relay carried from the sending side to the receiving one: above the
 	// MTU when GSO frames cross whole.

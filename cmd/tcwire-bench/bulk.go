@@ -78,6 +78,7 @@ func bulkSpecs() []bulkSpec {
 type bulkTrial struct {
 	gbps, cpuPerGbit float64
 	retransmits      int
+	drops            uint64 // rx+tx dropped of every device of the wiring's and the guest's namespaces
 }
 
 // bulkTopo is one wiring with its guest: vm is the wiring's VM side, guest
@@ -184,7 +185,8 @@ func (b *bulkTopo) build() error {
 	if err != nil {
 		return err
 	}
-	defer cg.Close()
+	b.t.cleanups = append(b.t.cleanups, func() { cg.Close() })
+	b.t.conns = append(b.t.conns, cg) // the guest's tap's drops count too
 	if b.guest, _, err = tapEndpoint(cg, gns, "gtap0", guestMTU, false); err != nil {
 		return err
 	}
@@ -405,12 +407,12 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 	cli := exec.CommandContext(ctx, "ip", args...)
 	var out, cliErr bytes.Buffer
 	cli.Stdout, cli.Stderr = &out, &cliErr
-	busy0 := cpuBusy()
+	busy0, drops0 := cpuBusy(), b.t.drops()
 	if err := startTracked(cli); err != nil {
 		return tr, fmt.Errorf("iperf3 client: %w", err)
 	}
 	err = cli.Wait()
-	busy1 := cpuBusy()
+	busy1, drops1 := cpuBusy(), b.t.drops()
 	untrack(cli.Process)
 	var res iperfResult
 	jerr := json.Unmarshal(out.Bytes(), &res)
@@ -431,6 +433,7 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 	tr.gbps = got.BitsPerSecond / 1e9
 	tr.cpuPerGbit = float64(busy1-busy0) / 1e6 / (got.Bytes * 8 / 1e9)
 	tr.retransmits = res.End.SumSent.Retransmits
+	tr.drops = drops1 - drops0
 	if err := rl.finish(); err != nil {
 		return tr, err
 	}
@@ -476,7 +479,7 @@ func (h *harness) runBulk() []bench.Bulk {
 					continue
 				}
 				b.trials[dir] = append(b.trials[dir], tr)
-				h.progress("bulk %-26s %-13s %6.2f Gbit/s, %5.0f CPU ms/Gbit, %d retransmits", b.spec.name, dir, tr.gbps, tr.cpuPerGbit, tr.retransmits)
+				h.progress("bulk %-26s %-13s %6.2f Gbit/s, %5.0f CPU ms/Gbit, %d retransmits, %d device drops", b.spec.name, dir, tr.gbps, tr.cpuPerGbit, tr.retransmits, tr.drops)
 			}
 		}
 		h.progress("bulk round %d/%d done", round+1, h.bulkRounds)
@@ -496,13 +499,13 @@ func (b *bulkTopo) summary() bench.Bulk {
 		if len(ts) == 0 {
 			continue
 		}
-		var g, c, re []float64
+		var g, c, re, dr []float64
 		for _, t := range ts {
-			g, c, re = append(g, t.gbps), append(c, t.cpuPerGbit), append(re, float64(t.retransmits))
+			g, c, re, dr = append(g, t.gbps), append(c, t.cpuPerGbit), append(re, float64(t.retransmits)), append(dr, float64(t.drops))
 		}
 		f := bench.BulkFlow{Direction: dir, Gbps: median(g), GbpsMin: slices.Min(g), GbpsMax: slices.Max(g),
 			CPUPerGbit: median(c), CPUPerGbitMin: slices.Min(c), CPUPerGbitMax: slices.Max(c),
-			Retransmits: median(re), MaxFrame: b.maxFrame[dir], Trials: len(ts)}
+			Retransmits: median(re), DevDrops: median(dr), MaxFrame: b.maxFrame[dir], Trials: len(ts)}
 		r.Flows = append(r.Flows, f)
 		if dir == bench.GuestToHost {
 			r.GuestToHostGbps = ptr(f.Gbps)
