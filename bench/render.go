@@ -420,71 +420,53 @@ func SVG(w io.Writer, r *Report) error {
 		y += 14
 	}
 	plotW := float64(width - left - right)
-	var body strings.Builder
-	_ = body
-	// Datapaths.
-	maxP := 0.0
+	// panel draws bar pairs (two directions per row) scaled to the largest
+	// value; nothing when there is none.
+	panel := func(title, legendA, legendB string, rows []pairRow, label func(float64) string) {
+		top := 0.0
+		for _, r := range rows {
+			for _, v := range []*float64{r.a, r.b} {
+				if v != nil && *v > top {
+					top = *v
+				}
+			}
+		}
+		if top == 0 {
+			return
+		}
+		bars(title)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">%s</text>`, left, y, left+14, y+9, esc(legendA))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">%s</text>`+"\n", left+200, y, left+214, y+9, esc(legendB))
+		y += 18
+		for _, r := range rows {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(r.name))
+			for j, v := range []*float64{r.a, r.b} {
+				color := []string{"#3b6ea8", "#e08a2c"}[j]
+				yy := y + j*barH
+				if v == nil {
+					fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#888">n/a</text>`+"\n", left+4, yy+barH-2)
+					continue
+				}
+				wd := *v / top * plotW
+				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%s</text>`+"\n",
+					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, label(*v))
+			}
+			y += 2*barH + rowGap
+		}
+		y += 16
+	}
+	var dps, bulk []pairRow
 	for i := range r.Datapaths {
-		for _, v := range []*float64{r.Datapaths[i].TapToVethPPS, r.Datapaths[i].VethToTapPPS} {
-			if v != nil && *v > maxP {
-				maxP = *v
-			}
-		}
+		d := &r.Datapaths[i]
+		dps = append(dps, pairRow{d.Name, d.TapToVethPPS, d.VethToTapPPS})
 	}
-	if len(r.Datapaths) > 0 && maxP > 0 {
-		bars(fmt.Sprintf("Mpps delivered, %d-byte frames (median of %d rounds)", r.Method.SmallFrame, r.Method.Rounds))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">VM → far side (the VM writes)</text>`, left, y, left+14, y+9)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">far side → VM (the VM reads)</text>`+"\n", left+200, y, left+214, y+9)
-		y += 18
-		for i := range r.Datapaths {
-			d := &r.Datapaths[i]
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(d.Name))
-			for j, v := range []*float64{d.TapToVethPPS, d.VethToTapPPS} {
-				color := []string{"#3b6ea8", "#e08a2c"}[j]
-				yy := y + j*barH
-				if v == nil {
-					fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#888">n/a</text>`+"\n", left+4, yy+barH-2)
-					continue
-				}
-				wd := *v / maxP * plotW
-				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%.3f</text>`+"\n",
-					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, *v/1e6)
-			}
-			y += 2*barH + rowGap
-		}
-		y += 16
+	panel(fmt.Sprintf("Mpps delivered, %d-byte frames (median of %d rounds)", r.Method.SmallFrame, r.Method.Rounds),
+		"VM → far side (the VM writes)", "far side → VM (the VM reads)", dps, func(v float64) string { return fmt.Sprintf("%.3f", v/1e6) })
+	for _, bk := range r.Bulk {
+		bulk = append(bulk, pairRow{bk.Name, bk.GuestToHostGbps, bk.HostToGuestGbps})
 	}
-	// Bulk TCP.
-	maxG := 0.0
-	for _, b := range r.Bulk {
-		for _, v := range []*float64{b.GuestToHostGbps, b.HostToGuestGbps} {
-			if v != nil && *v > maxG {
-				maxG = *v
-			}
-		}
-	}
-	if maxG > 0 {
-		bars(fmt.Sprintf("Gbit/s, bulk TCP through each wiring (iperf3, median of %d rounds)", r.Method.BulkRounds))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">guest → host</text>`, left, y, left+14, y+9)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">host → guest</text>`+"\n", left+200, y, left+214, y+9)
-		y += 18
-		for _, bk := range r.Bulk {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(bk.Name))
-			for j, v := range []*float64{bk.GuestToHostGbps, bk.HostToGuestGbps} {
-				color := []string{"#3b6ea8", "#e08a2c"}[j]
-				yy := y + j*barH
-				if v == nil {
-					fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#888">n/a</text>`+"\n", left+4, yy+barH-2)
-					continue
-				}
-				wd := *v / maxG * plotW
-				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%.2f</text>`+"\n",
-					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, *v)
-			}
-			y += 2*barH + rowGap
-		}
-		y += 16
-	}
+	panel(fmt.Sprintf("Gbit/s, bulk TCP through each wiring (iperf3, median of %d rounds)", r.Method.BulkRounds),
+		"guest → host", "host → guest", bulk, func(v float64) string { return fmt.Sprintf("%.2f", v) })
 	// Control plane, log scale.
 	if len(r.ControlPlane) > 0 {
 		bars("µs per bidirectional attach (log scale, median)")
@@ -519,6 +501,12 @@ func SVG(w io.Writer, r *Report) error {
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	_, err := io.WriteString(w, b.String()+"</svg>\n")
 	return err
+}
+
+// pairRow is one row of a two-direction bar panel.
+type pairRow struct {
+	name string
+	a, b *float64
 }
 
 func esc(s string) string {
