@@ -312,8 +312,11 @@ type BulkFlow struct {
 	CPUPerGbit    float64 `json:"cpu_per_gbit"`
 	CPUPerGbitMin float64 `json:"cpu_per_gbit_min"`
 	CPUPerGbitMax float64 `json:"cpu_per_gbit_max"`
-	// Retransmits: the sender's TCP retransmissions per trial (median).
+	// Retransmits: the sender's TCP retransmissions per trial (median);
+	// Spurious: those the receiver already had, as its DSACKs told the
+	// sender (TcpExt TCPDSACKRecvSegs): reordering, not loss.
 	Retransmits float64 `json:"retransmits"`
+	Spurious    float64 `json:"spurious_retransmits"`
 	// DevDrops: rx+tx dropped of every device of the wiring's and the
 	// guest's namespaces per trial (median): where the retransmitted
 	// segments were lost, when it was there.

@@ -78,6 +78,7 @@ func bulkSpecs() []bulkSpec {
 type bulkTrial struct {
 	gbps, cpuPerGbit float64
 	retransmits      int
+	spurious         uint64 // retransmitted segments the receiver had already (DSACK)
 	drops            uint64 // rx+tx dropped of every device of the wiring's and the guest's namespaces
 }
 
@@ -407,6 +408,16 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 	cli := exec.CommandContext(ctx, "ip", args...)
 	var out, cliErr bytes.Buffer
 	cli.Stdout, cli.Stderr = &out, &cliErr
+	// The sender's namespace: its TCP learns from DSACK which of its
+	// retransmissions were needless.
+	sendNS := b.guestNS
+	if dir == bench.HostToGuest {
+		sendNS = b.hostNS
+	}
+	dsack0, err := tcpExt(sendNS, "TCPDSACKRecvSegs")
+	if err != nil {
+		return tr, err
+	}
 	busy0, drops0 := cpuBusy(), b.t.drops()
 	if err := startTracked(cli); err != nil {
 		return tr, fmt.Errorf("iperf3 client: %w", err)
@@ -434,6 +445,11 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 	tr.cpuPerGbit = float64(busy1-busy0) / 1e6 / (got.Bytes * 8 / 1e9)
 	tr.retransmits = res.End.SumSent.Retransmits
 	tr.drops = drops1 - drops0
+	dsack1, err := tcpExt(sendNS, "TCPDSACKRecvSegs")
+	if err != nil {
+		return tr, err
+	}
+	tr.spurious = dsack1 - dsack0
 	if err := rl.finish(); err != nil {
 		return tr, err
 	}
@@ -446,6 +462,34 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 		h.progress("bulk %s %s: the kernel refused %d relayed frames", b.spec.name, dir, n)
 	}
 	return tr, nil
+}
+
+// tcpExt reads the TcpExt counter name of /proc/net/netstat in ns (a
+// header line of names, then a line of values).
+func tcpExt(ns, name string) (uint64, error) {
+	var v uint64
+	err := link.Do(ns, func() error {
+		b, err := os.ReadFile("/proc/thread-self/net/netstat")
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(string(b), "\n")
+		for i := 0; i+1 < len(lines); i++ {
+			names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+			if len(names) == 0 || names[0] != "TcpExt:" || len(values) != len(names) {
+				continue
+			}
+			if j := slices.Index(names, name); j > 0 {
+				v, err = strconv.ParseUint(values[j], 10, 64)
+				return err
+			}
+		}
+		return fmt.Errorf("no TcpExt %s in /proc/net/netstat", name)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("netns %s: %w", ns, err)
+	}
+	return v, nil
 }
 
 // runBulk builds every bulk wiring, then runs both directions of each in
@@ -479,7 +523,7 @@ func (h *harness) runBulk() []bench.Bulk {
 					continue
 				}
 				b.trials[dir] = append(b.trials[dir], tr)
-				h.progress("bulk %-26s %-13s %6.2f Gbit/s, %5.0f CPU ms/Gbit, %d retransmits, %d device drops", b.spec.name, dir, tr.gbps, tr.cpuPerGbit, tr.retransmits, tr.drops)
+				h.progress("bulk %-26s %-13s %6.2f Gbit/s, %5.0f CPU ms/Gbit, %d retransmits (%d spurious), %d device drops", b.spec.name, dir, tr.gbps, tr.cpuPerGbit, tr.retransmits, tr.spurious, tr.drops)
 			}
 		}
 		h.progress("bulk round %d/%d done", round+1, h.bulkRounds)
@@ -499,13 +543,14 @@ func (b *bulkTopo) summary() bench.Bulk {
 		if len(ts) == 0 {
 			continue
 		}
-		var g, c, re, dr []float64
+		var g, c, re, sp, dr []float64
 		for _, t := range ts {
-			g, c, re, dr = append(g, t.gbps), append(c, t.cpuPerGbit), append(re, float64(t.retransmits)), append(dr, float64(t.drops))
+			g, c, dr = append(g, t.gbps), append(c, t.cpuPerGbit), append(dr, float64(t.drops))
+			re, sp = append(re, float64(t.retransmits)), append(sp, float64(t.spurious))
 		}
 		f := bench.BulkFlow{Direction: dir, Gbps: median(g), GbpsMin: slices.Min(g), GbpsMax: slices.Max(g),
 			CPUPerGbit: median(c), CPUPerGbitMin: slices.Min(c), CPUPerGbitMax: slices.Max(c),
-			Retransmits: median(re), DevDrops: median(dr), MaxFrame: b.maxFrame[dir], Trials: len(ts)}
+			Retransmits: median(re), Spurious: median(sp), DevDrops: median(dr), MaxFrame: b.maxFrame[dir], Trials: len(ts)}
 		r.Flows = append(r.Flows, f)
 		if dir == bench.GuestToHost {
 			r.GuestToHostGbps = ptr(f.Gbps)
