@@ -131,6 +131,7 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	slowReaderTable(w, r)
 	bulkTable(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "Control plane: one bidirectional attach on existing devices (%d per round; ratio to %s)\n", r.Method.AttachPairs, r.Floors.ControlPlane)
@@ -247,6 +248,44 @@ func bulkMarkdown(w io.Writer, r *Report) {
 	fmt.Fprintln(w)
 }
 
+// senderTrial is a slow-reader trial with the name of its sender.
+type senderTrial struct {
+	Sender string
+	*SlowTrial
+}
+
+// slowTrials lists d's slow-reader trials by sender.
+func slowTrials(d *Datapath) []senderTrial {
+	if d.SlowReader == nil {
+		return nil
+	}
+	out := []senderTrial{{"socket", &d.SlowReader.Socket}}
+	if d.SlowReader.Forwarded != nil {
+		out = append(out, senderTrial{"forwarded", d.SlowReader.Forwarded})
+	}
+	return out
+}
+
+func slowReaderTable(w io.Writer, r *Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	n := 0
+	for i := range r.Datapaths {
+		d := &r.Datapaths[i]
+		for _, s := range slowTrials(d) {
+			if n == 0 {
+				fmt.Fprintf(w, "A slow VM (reads at most %.0f frames/s; far side → VM, %d-byte frames, per second)\n", r.Method.SlowReaderPPS, r.Method.SmallFrame)
+				fmt.Fprintln(tw, "datapath\tsender\tdelivered\tsent\tEAGAIN\tENOBUFS\tdevice drops")
+			}
+			n++
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", d.Name, s.Sender, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+		}
+	}
+	if n > 0 {
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+}
+
 // slowReaderMarkdown: where the frames go that a slow VM cannot take.
 func slowReaderMarkdown(w io.Writer, r *Report) {
 	any := false
@@ -260,16 +299,8 @@ func slowReaderMarkdown(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "| datapath | sender | delivered/s | sent/s | sender EAGAIN/s | ENOBUFS/s | device drops/s |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for i := range r.Datapaths {
 		d := &r.Datapaths[i]
-		if d.SlowReader == nil {
-			continue
-		}
-		for _, x := range []struct {
-			kind string
-			s    *SlowTrial
-		}{{"socket", &d.SlowReader.Socket}, {"forwarded", d.SlowReader.Forwarded}} {
-			if s := x.s; s != nil {
-				fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, x.kind, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
-			}
+		for _, s := range slowTrials(d) {
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, s.Sender, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
 		}
 	}
 }
@@ -299,7 +330,11 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		h.Date, h.Kernel, h.CPUModel, h.Cores, h.GoVersion, h.TC, h.SenderCPU, h.ReaderCPU, h.LoadAvg, h.LoadAvgEnd)
 	m := r.Method
 	fmt.Fprintf(w, "| method | warm-up, then %d rounds of %.0f ms trials, contenders interleaved with the order rotated each round; medians with min–max; ratios per round against the floor of the same round; GC off during trials |\n", m.Rounds, m.TrialMs)
-	fmt.Fprintf(w, "| frames | %d and %d bytes (without FCS), ethertype %s; CPU at %.0f pps offered |\n\n", m.SmallFrame, m.LargeFrame, m.Ethertype, m.CPURatePPS)
+	fmt.Fprintf(w, "| frames | %d and %d bytes (without FCS), ethertype %s; CPU at %.0f pps offered |\n", m.SmallFrame, m.LargeFrame, m.Ethertype, m.CPURatePPS)
+	if len(r.Bulk) > 0 {
+		fmt.Fprintf(w, "| bulk TCP | iperf3, one stream, %d s trials × %d rounds, rows interleaved and rotated; guest MTU %d, offloads csum+TSO4+TSO6 |\n", m.BulkSecs, m.BulkRounds, m.GuestMTU)
+	}
+	fmt.Fprintln(w)
 	if svg != "" {
 		fmt.Fprintf(w, "![chart](%s)\n\n", svg)
 	}

@@ -80,7 +80,7 @@ func TestTableAndMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"tcwire", "0.690", "stp pause lacp dot1x lldp broadcast other_unicast vlan jumbo (host sent 6)", "stp -pause -lacp",
-		"> 120 s (stopped)", "8.00 (7.50–8.50)", "65226 / 65226"} {
+		"> 120 s (stopped)", "8.00 (7.50–8.50)", "65226 / 65226", "A slow VM (reads at most"} {
 		if !strings.Contains(tb.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tb.String())
 		}
@@ -90,7 +90,7 @@ func TestTableAndMarkdown(t *testing.T) {
 	}
 	for _, want := range []string{"![chart](results.svg)", "| bridge | yes | **no** |", "| 10000 |", "AMD EPYC <test>",
 		"| broadcast | unicast to another MAC |", "| yes | 14 |", "## Bulk TCP throughput", "| tcwire-offloads-off | 2.00 (2.00–2.00) |",
-		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | socket | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when"} {
+		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | socket | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when", "| bulk TCP | iperf3, one stream, 2 s trials × 5 rounds"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
