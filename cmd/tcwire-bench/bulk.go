@@ -395,6 +395,7 @@ func (h *harness) iperfTrial(b *bulkTopo, dir string) (bulkTrial, error) {
 	select {
 	case <-ready:
 	case <-drained:
+		srv.Wait() // collects its standard error
 		return tr, fmt.Errorf("iperf3 server in %s exited: %s", b.hostNS, strings.TrimSpace(srvErr.String()))
 	case <-time.After(5 * time.Second):
 		return tr, fmt.Errorf("iperf3 server in %s not listening after 5 s", b.hostNS)
