@@ -104,8 +104,9 @@ bench-bin: build-bin
 	$(GO) build -o bin/tcwire-bench ./cmd/tcwire-bench
 	cd bench/vishvananda && $(GO) build -o ../../bin/tcwire-bench-vishvananda .
 
-# As root: the full suite (about 15 minutes); rewrites bench/RESULTS.md,
-# bench/results.json and bench/results.svg. BENCH_FLAGS adds flags.
+# As root: the full suite (about 20 minutes); rewrites bench/RESULTS.md,
+# bench/results.json and bench/results.svg. BENCH_FLAGS adds flags. The
+# bulk TCP section needs iperf3 (Debian package iperf3, as in .ci/run).
 BENCH_FLAGS ?=
 bench: bench-bin
 	./bin/tcwire-bench --json --svg bench/results.svg --results bench/RESULTS.md $(BENCH_FLAGS) > bench/results.json.new

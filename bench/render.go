@@ -66,18 +66,33 @@ func L2String(l *L2) string {
 			parts = append(parts, "-"+f.Name)
 		}
 	}
+	if l.HostInjected != nil {
+		parts = append(parts, fmt.Sprintf("(host sent %d)", *l.HostInjected))
+	}
 	return strings.Join(parts, " ")
 }
 
-// L2Field is one entry of L2 with its JSON name.
+// L2Field is one entry of L2 with its JSON name and a column title.
 type L2Field struct {
-	Name  string
-	Value *bool
+	Name, Title string
+	Value       *bool
 }
 
-// Fields lists the L2 results in schema order.
+// Fields lists the frame kinds of L2 in schema order.
 func (l *L2) Fields() []L2Field {
-	return []L2Field{{"stp", l.STP}, {"pause", l.Pause}, {"lacp", l.LACP}, {"dot1x", l.Dot1X}, {"lldp", l.LLDP}, {"vlan", l.VLAN}, {"jumbo", l.Jumbo}}
+	return []L2Field{{"stp", "STP", l.STP}, {"pause", "pause", l.Pause}, {"lacp", "LACP", l.LACP}, {"dot1x", "802.1X", l.Dot1X},
+		{"lldp", "LLDP", l.LLDP}, {"broadcast", "broadcast", l.Broadcast}, {"other_unicast", "unicast to another MAC", l.OtherUnicast},
+		{"vlan", "VLAN", l.VLAN}, {"jumbo", "jumbo 9000", l.Jumbo}}
+}
+
+// Transparent reports whether every frame kind reached the VM.
+func (l *L2) Transparent() bool {
+	for _, f := range l.Fields() {
+		if f.Value == nil || !*f.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // Table writes the human-readable report.
@@ -116,6 +131,8 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	slowReaderTable(w, r)
+	bulkTable(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "Control plane: one bidirectional attach on existing devices (%d per round; ratio to %s)\n", r.Method.AttachPairs, r.Floors.ControlPlane)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -153,6 +170,141 @@ func Table(w io.Writer, r *Report) error {
 	return nil
 }
 
+func intOr(v *int) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprint(*v)
+}
+
+func gbitRange(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", f.Gbps, f.GbpsMin, f.GbpsMax)
+}
+
+func cpuRange(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f (%.0f–%.0f)", f.CPUPerGbit, f.CPUPerGbitMin, f.CPUPerGbitMax)
+}
+
+func maxFrame(b *Bulk) string {
+	var parts []string
+	for _, f := range b.Flows {
+		parts = append(parts, fmt.Sprint(f.MaxFrame))
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " / ")
+}
+
+func bulkTable(w io.Writer, r *Report) {
+	if len(r.Bulk) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Bulk TCP (iperf3 guest ↔ host, %d s × %d rounds; Gbit/s median; CPU = all CPUs' busy ms per Gbit)\n", r.Method.BulkSecs, r.Method.BulkRounds)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "wiring\tguest→host Gbit/s\thost→guest Gbit/s\tCPU ms/Gbit\tretransmits (spurious) g→h/h→g\tdevice drops g→h/h→g\tlargest frame g→h/h→g")
+	for i := range r.Bulk {
+		b := &r.Bulk[i]
+		g, hg := b.Flow(GuestToHost), b.Flow(HostToGuest)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s/%s\t%s/%s\t%s\n", b.Name, gbitRange(g), gbitRange(hg), ns0(b.CPUPerGbit), retrans(g), retrans(hg), drops(g), drops(hg), maxFrame(b))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func retrans(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f (%.0f)", f.Retransmits, f.Spurious)
+}
+
+func drops(f *BulkFlow) string {
+	if f == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", f.DevDrops)
+}
+
+func bulkMarkdown(w io.Writer, r *Report) {
+	if len(r.Bulk) == 0 {
+		return
+	}
+	m := r.Method
+	fmt.Fprintf(w, "## Bulk TCP throughput\n\n")
+	fmt.Fprintf(w, "iperf3 (one TCP stream, %d s, %d rounds, wirings interleaved with the order rotated) between a guest namespace and the veth's peer. The guest's tap (MTU %d, checksum and TSO offloads on) stands for the guest kernel; a relay copies its frames with the virtio-net header to the wiring's VM side (tap or macvtap file, the same offloads on) and back, as a VMM's virtio-net backend does, so GSO frames cross whole (largest frame). Gbit/s: the receiver's goodput, median (min–max); retransmits (in brackets: the spurious ones, which the receiver had already — its DSACKs tell the sender; reordering, not loss) and device drops (rx+tx dropped of every device in the wiring's and the guest's namespaces) are medians per trial. CPU: every CPU's busy time (/proc/stat, other work on the host included) per gigabit delivered, in ms; the headline is the mean of both directions. `%s` is the relay between two taps with no wiring: the harness's own ceiling. `%s` shows what offloads are worth.\n\n", m.BulkSecs, m.BulkRounds, m.GuestMTU, "relay", "tcwire-offloads-off")
+	fmt.Fprintf(w, "| wiring | guest→host Gbit/s | host→guest Gbit/s | CPU ms/Gbit | CPU ms/Gbit guest→host | CPU ms/Gbit host→guest | retransmits (spurious) g→h / h→g | device drops g→h / h→g | largest frame g→h / h→g |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i := range r.Bulk {
+		b := &r.Bulk[i]
+		g, hg := b.Flow(GuestToHost), b.Flow(HostToGuest)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s |\n", b.Name, gbitRange(g), gbitRange(hg), ns0(b.CPUPerGbit), cpuRange(g), cpuRange(hg), retrans(g), retrans(hg), drops(g), drops(hg), maxFrame(b))
+	}
+	fmt.Fprintln(w)
+}
+
+// senderTrial is a slow-reader trial with the name of its sender.
+type senderTrial struct {
+	Sender string
+	*SlowTrial
+}
+
+// slowTrials lists d's slow-reader trials by sender.
+func slowTrials(d *Datapath) []senderTrial {
+	if d.SlowReader == nil {
+		return nil
+	}
+	out := []senderTrial{{"socket", &d.SlowReader.Socket}}
+	if d.SlowReader.Forwarded != nil {
+		out = append(out, senderTrial{"forwarded", d.SlowReader.Forwarded})
+	}
+	return out
+}
+
+func slowReaderTable(w io.Writer, r *Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	n := 0
+	for i := range r.Datapaths {
+		d := &r.Datapaths[i]
+		for _, s := range slowTrials(d) {
+			if n == 0 {
+				fmt.Fprintf(w, "A slow VM (reads at most %.0f frames/s; far side → VM, %d-byte frames, per second)\n", r.Method.SlowReaderPPS, r.Method.SmallFrame)
+				fmt.Fprintln(tw, "datapath\tsender\tdelivered\tsent\tEAGAIN\tENOBUFS\tdevice drops")
+			}
+			n++
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", d.Name, s.Sender, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+		}
+	}
+	if n > 0 {
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+}
+
+// slowReaderMarkdown: where the frames go that a slow VM cannot take.
+func slowReaderMarkdown(w io.Writer, r *Report) {
+	any := false
+	for i := range r.Datapaths {
+		any = any || r.Datapaths[i].SlowReader != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintf(w, "\n### A slow VM\n\nThe far side floods %d-byte frames toward a VM side that reads at most %.0f frames/s, from two senders: its AF_PACKET socket (a local sender, whose send buffer the frames are charged to), and a tap on the far side whose frames tc redirects out of the veth's peer (forwarded: like frames from a NIC, no send buffer holds them back). With a tap wiring the frames the VM cannot take are dropped at the tap (device drops) and the sender goes on. A macvtap does not release what it queues for its reader: a local sender's frames stay charged to its socket, which gets EAGAIN and is held to the VM's pace — on a real host a container's socket behind the veth, stalled for every destination it sends to. Forwarded frames have no socket to push back on: there a full macvtap queue drops, as a tap does.\n\n", r.Method.SmallFrame, r.Method.SlowReaderPPS)
+	fmt.Fprintf(w, "| datapath | sender | delivered/s | sent/s | sender EAGAIN/s | ENOBUFS/s | device drops/s |\n|---|---|---:|---:|---:|---:|---:|\n")
+	for i := range r.Datapaths {
+		d := &r.Datapaths[i]
+		for _, s := range slowTrials(d) {
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", d.Name, s.Sender, s.DeliveredPPS, s.SentPPS, s.EAGAINps, s.ENOBUFSps, s.DevDropsps)
+		}
+	}
+}
+
 func floorUs(s Scale) string {
 	if s.Pairs < 2 {
 		return "—"
@@ -178,7 +330,11 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		h.Date, h.Kernel, h.CPUModel, h.Cores, h.GoVersion, h.TC, h.SenderCPU, h.ReaderCPU, h.LoadAvg, h.LoadAvgEnd)
 	m := r.Method
 	fmt.Fprintf(w, "| method | warm-up, then %d rounds of %.0f ms trials, contenders interleaved with the order rotated each round; medians with min–max; ratios per round against the floor of the same round; GC off during trials |\n", m.Rounds, m.TrialMs)
-	fmt.Fprintf(w, "| frames | %d and %d bytes (without FCS), ethertype %s; CPU at %.0f pps offered |\n\n", m.SmallFrame, m.LargeFrame, m.Ethertype, m.CPURatePPS)
+	fmt.Fprintf(w, "| frames | %d and %d bytes (without FCS), ethertype %s; CPU at %.0f pps offered |\n", m.SmallFrame, m.LargeFrame, m.Ethertype, m.CPURatePPS)
+	if len(r.Bulk) > 0 {
+		fmt.Fprintf(w, "| bulk TCP | iperf3, one stream, %d s trials × %d rounds, rows interleaved and rotated; guest MTU %d, offloads csum+TSO4+TSO6 |\n", m.BulkSecs, m.BulkRounds, m.GuestMTU)
+	}
+	fmt.Fprintln(w)
 	if svg != "" {
 		fmt.Fprintf(w, "![chart](%s)\n\n", svg)
 	}
@@ -194,8 +350,21 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 				rangeM(d.Flow(TapToVeth, m.LargeFrame)), rangeM(d.Flow(VethToTap, m.LargeFrame)),
 				us(d.RTTP50us), us(d.RTTP99us), us(d.RTTP999us), ns0(d.CPUNsPerPkt))
 		}
-		fmt.Fprintf(w, "\n### L2 transparency toward the VM\n\nyes: the frame reached the VM's tap byte for byte.\n\n")
-		fmt.Fprintf(w, "| datapath | STP | pause | LACP | 802.1X | LLDP | VLAN | jumbo 9000 |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(w, "\n### L2 transparency toward the VM\n\nyes: the frame reached the VM's tap byte for byte. host frames: frames the VM side read in the first %.0f s of the wiring that the harness did not send (the host's own stack: IPv6 DAD, MLD reports, router solicitations).\n\n", m.L2WindowS)
+		var l2 *L2
+		for i := range r.Datapaths {
+			if r.Datapaths[i].L2 != nil {
+				l2 = r.Datapaths[i].L2
+				break
+			}
+		}
+		if l2 != nil {
+			fmt.Fprintf(w, "| datapath |")
+			for _, f := range l2.Fields() {
+				fmt.Fprintf(w, " %s |", f.Title)
+			}
+			fmt.Fprintf(w, " host frames |\n|---|%s---:|\n", strings.Repeat("---|", len(l2.Fields())))
+		}
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
 			if d.L2 == nil {
@@ -209,8 +378,9 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 				}
 				fmt.Fprintf(w, " %s |", s)
 			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, " %s |\n", intOr(d.L2.HostInjected))
 		}
+		slowReaderMarkdown(w, r)
 		fmt.Fprintf(w, "\n### Drops (%d-byte frames, per second of trial)\n\n| datapath | direction | sent Mpps | EAGAIN/s | ENOBUFS/s | receiver socket drops/s | device drops/s | softnet drops/s |\n|---|---|---:|---:|---:|---:|---:|---:|\n", m.SmallFrame)
 		for i := range r.Datapaths {
 			d := &r.Datapaths[i]
@@ -222,6 +392,8 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		}
 		fmt.Fprintln(w)
 	}
+	bulkMarkdown(w, r)
+	guidanceMarkdown(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "## Control plane\n\nOne bidirectional attach on existing devices (ingress qdisc on both, u32 catch-all + mirred egress redirect both ways), %d per round; ×floor = ratio to `%s`.\n\n", m.AttachPairs, r.Floors.ControlPlane)
 		fmt.Fprintf(w, "| contender | µs/attach (min–max) | ×floor | allocs/attach | how |\n|---|---:|---:|---:|---|\n")
@@ -283,40 +455,53 @@ func SVG(w io.Writer, r *Report) error {
 		y += 14
 	}
 	plotW := float64(width - left - right)
-	var body strings.Builder
-	_ = body
-	// Datapaths.
-	maxP := 0.0
-	for i := range r.Datapaths {
-		for _, v := range []*float64{r.Datapaths[i].TapToVethPPS, r.Datapaths[i].VethToTapPPS} {
-			if v != nil && *v > maxP {
-				maxP = *v
+	// panel draws bar pairs (two directions per row) scaled to the largest
+	// value; nothing when there is none.
+	panel := func(title, legendA, legendB string, rows []pairRow, label func(float64) string) {
+		top := 0.0
+		for _, r := range rows {
+			for _, v := range []*float64{r.a, r.b} {
+				if v != nil && *v > top {
+					top = *v
+				}
 			}
 		}
-	}
-	if len(r.Datapaths) > 0 && maxP > 0 {
-		bars(fmt.Sprintf("Mpps delivered, %d-byte frames (median of %d rounds)", r.Method.SmallFrame, r.Method.Rounds))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">VM → far side (the VM writes)</text>`, left, y, left+14, y+9)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">far side → VM (the VM reads)</text>`+"\n", left+200, y, left+214, y+9)
+		if top == 0 {
+			return
+		}
+		bars(title)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#3b6ea8"/><text x="%d" y="%d">%s</text>`, left, y, left+14, y+9, esc(legendA))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="#e08a2c"/><text x="%d" y="%d">%s</text>`+"\n", left+200, y, left+214, y+9, esc(legendB))
 		y += 18
-		for i := range r.Datapaths {
-			d := &r.Datapaths[i]
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(d.Name))
-			for j, v := range []*float64{d.TapToVethPPS, d.VethToTapPPS} {
+		for _, r := range rows {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+barH+3, esc(r.name))
+			for j, v := range []*float64{r.a, r.b} {
 				color := []string{"#3b6ea8", "#e08a2c"}[j]
 				yy := y + j*barH
 				if v == nil {
 					fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#888">n/a</text>`+"\n", left+4, yy+barH-2)
 					continue
 				}
-				wd := *v / maxP * plotW
-				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%.3f</text>`+"\n",
-					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, *v/1e6)
+				wd := *v / top * plotW
+				fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%s</text>`+"\n",
+					left, yy, wd, barH-1, color, float64(left)+wd+4, yy+barH-2, label(*v))
 			}
 			y += 2*barH + rowGap
 		}
 		y += 16
 	}
+	var dps, bulk []pairRow
+	for i := range r.Datapaths {
+		d := &r.Datapaths[i]
+		dps = append(dps, pairRow{d.Name, d.TapToVethPPS, d.VethToTapPPS})
+	}
+	panel(fmt.Sprintf("Mpps delivered, %d-byte frames (median of %d rounds)", r.Method.SmallFrame, r.Method.Rounds),
+		"VM → far side (the VM writes)", "far side → VM (the VM reads)", dps, func(v float64) string { return fmt.Sprintf("%.3f", v/1e6) })
+	for _, bk := range r.Bulk {
+		bulk = append(bulk, pairRow{bk.Name, bk.GuestToHostGbps, bk.HostToGuestGbps})
+	}
+	panel(fmt.Sprintf("Gbit/s, bulk TCP through each wiring (iperf3, median of %d rounds)", r.Method.BulkRounds),
+		"guest → host", "host → guest", bulk, func(v float64) string { return fmt.Sprintf("%.2f", v) })
 	// Control plane, log scale.
 	if len(r.ControlPlane) > 0 {
 		bars("µs per bidirectional attach (log scale, median)")
@@ -351,6 +536,12 @@ func SVG(w io.Writer, r *Report) error {
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	_, err := io.WriteString(w, b.String()+"</svg>\n")
 	return err
+}
+
+// pairRow is one row of a two-direction bar panel.
+type pairRow struct {
+	name string
+	a, b *float64
 }
 
 func esc(s string) string {

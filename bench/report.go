@@ -7,7 +7,7 @@
 package bench
 
 // SchemaVersion names the JSON layout described in bench/README.md.
-const SchemaVersion = "tcwire-bench/1"
+const SchemaVersion = "tcwire-bench/2"
 
 // Report is everything one run of tcwire-bench measured.
 type Report struct {
@@ -17,6 +17,7 @@ type Report struct {
 	Datapaths    []Datapath  `json:"datapaths"`
 	ControlPlane []Control   `json:"control_plane"`
 	Scale        []Scale     `json:"scale"`
+	Bulk         []Bulk      `json:"bulk"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
 	Ceilings     []string    `json:"ceilings,omitempty"`
@@ -49,15 +50,26 @@ type Host struct {
 
 // Method records how the run was made.
 type Method struct {
-	Quick       bool     `json:"quick"`
-	TrialMs     float64  `json:"trial_ms"`
-	Rounds      int      `json:"rounds"`
-	CPURatePPS  float64  `json:"cpu_rate_pps"`
-	Ethertype   string   `json:"ethertype"`
-	SmallFrame  int      `json:"small_frame_bytes"`
-	LargeFrame  int      `json:"large_frame_bytes"`
-	AttachPairs int      `json:"attach_pairs_per_round"`
-	Notes       []string `json:"notes,omitempty"`
+	Quick       bool    `json:"quick"`
+	TrialMs     float64 `json:"trial_ms"`
+	Rounds      int     `json:"rounds"`
+	CPURatePPS  float64 `json:"cpu_rate_pps"`
+	Ethertype   string  `json:"ethertype"`
+	SmallFrame  int     `json:"small_frame_bytes"`
+	LargeFrame  int     `json:"large_frame_bytes"`
+	AttachPairs int     `json:"attach_pairs_per_round"`
+	// L2WindowS: the L2 test counts the frames the host's stack sent
+	// toward the VM during the first L2WindowS seconds of the wiring.
+	L2WindowS float64 `json:"l2_window_s"`
+	// SlowReaderPPS is the VM side's reading rate in the slow-reader
+	// trial.
+	SlowReaderPPS float64 `json:"slow_reader_pps"`
+	// Bulk: iperf3 trials of BulkSecs seconds, BulkRounds rounds; the
+	// guest's MTU (and so its TCP MSS) is GuestMTU.
+	BulkSecs   int      `json:"bulk_trial_s"`
+	BulkRounds int      `json:"bulk_rounds"`
+	GuestMTU   int      `json:"guest_mtu"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 // Datapath is one way of joining the container's veth to the VM's tap.
@@ -67,8 +79,14 @@ type Method struct {
 // drops and the ratio to the floor. A figure that does not apply (the
 // ceilings have one direction, no RTT and no L2 test) is null.
 type Datapath struct {
-	Name             string   `json:"name"`
-	Description      string   `json:"description"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// VMSide is what the VMM holds: "tap" (a tap opened by name),
+	// "macvtap" (a /dev/tapN file) or "packet" (the floor's AF_PACKET
+	// socket). SharedSegment: more VMs can join the same segment (bridge
+	// ports, macvtaps in bridge mode on one device).
+	VMSide           string   `json:"vm_side"`
+	SharedSegment    bool     `json:"shared_segment"`
 	TapToVethPPS     *float64 `json:"tap_to_veth_pps"`
 	VethToTapPPS     *float64 `json:"veth_to_tap_pps"`
 	TapToVethPPS1500 *float64 `json:"tap_to_veth_pps_1500"`
@@ -81,6 +99,32 @@ type Datapath struct {
 	CPU              []CPU    `json:"cpu,omitempty"`
 	L2               *L2      `json:"l2"`
 	Flows            []Flow   `json:"flows"`
+	// SlowReader: the far side floods toward a VM side that reads
+	// slowly; absent for the ceilings.
+	SlowReader *SlowReader `json:"slow_reader,omitempty"`
+}
+
+// SlowReader is the far side flooding toward a VM side that reads at
+// Method.SlowReaderPPS: where the frames go that it cannot take (sender
+// refusals, device drops), from two kinds of sender.
+type SlowReader struct {
+	// Socket: the far side's AF_PACKET socket, whose send buffer the
+	// frames are charged to (a local sender: a container's socket).
+	Socket SlowTrial `json:"socket_sender"`
+	// Forwarded: frames written into a tap on the far side and
+	// redirected to the veth's peer (tc mirred): like frames forwarded
+	// from a NIC, no send buffer holds them back (the tap's is
+	// unlimited). Absent when the trial could not be set up.
+	Forwarded *SlowTrial `json:"forwarded_sender,omitempty"`
+}
+
+// SlowTrial is one slow-reader trial.
+type SlowTrial struct {
+	DeliveredPPS float64 `json:"delivered_pps"`
+	SentPPS      float64 `json:"sent_pps"`
+	EAGAINps     float64 `json:"sender_eagain_per_s"`
+	ENOBUFSps    float64 `json:"sender_enobufs_per_s"`
+	DevDropsps   float64 `json:"device_drops_per_s"`
 }
 
 // Flow is the throughput of one direction at one frame size.
@@ -138,13 +182,20 @@ type CPU struct {
 // L2 tells which frames toward the VM arrived byte for byte. null: not
 // tested (the ceilings).
 type L2 struct {
-	STP   *bool `json:"stp"`   // 01:80:c2:00:00:00, 802.3 + LLC BPDU
-	Pause *bool `json:"pause"` // 01:80:c2:00:00:01, 0x8808
-	LACP  *bool `json:"lacp"`  // 01:80:c2:00:00:02, 0x8809
-	Dot1X *bool `json:"dot1x"` // 01:80:c2:00:00:03, 0x888e
-	LLDP  *bool `json:"lldp"`  // 01:80:c2:00:00:0e, 0x88cc
-	VLAN  *bool `json:"vlan"`  // 802.1Q tag, VID 100
-	Jumbo *bool `json:"jumbo"` // 9014-byte frame, MTU 9000
+	STP          *bool `json:"stp"`           // 01:80:c2:00:00:00, 802.3 + LLC BPDU
+	Pause        *bool `json:"pause"`         // 01:80:c2:00:00:01, 0x8808
+	LACP         *bool `json:"lacp"`          // 01:80:c2:00:00:02, 0x8809
+	Dot1X        *bool `json:"dot1x"`         // 01:80:c2:00:00:03, 0x888e
+	LLDP         *bool `json:"lldp"`          // 01:80:c2:00:00:0e, 0x88cc
+	Broadcast    *bool `json:"broadcast"`     // ff:ff:ff:ff:ff:ff
+	OtherUnicast *bool `json:"other_unicast"` // unicast to a MAC other than the VM's
+	VLAN         *bool `json:"vlan"`          // 802.1Q tag, VID 100
+	Jumbo        *bool `json:"jumbo"`         // 9014-byte frame, MTU 9000
+	// HostInjected counts the frames the VM side read during the L2 test
+	// (the first Method.L2WindowS seconds of the wiring) that the harness
+	// did not send: the host's own stack talking to the VM (IPv6 router
+	// solicitations, MLD reports, DAD from a link-local address …).
+	HostInjected *int `json:"host_injected_frames"`
 }
 
 // Control is one way of making a bidirectional attach on existing devices:
@@ -200,22 +251,89 @@ type Trafgen struct {
 	Note        string  `json:"note,omitempty"`
 }
 
-// DatapathByName returns the datapath called name, or nil.
-func (r *Report) DatapathByName(name string) *Datapath {
-	for i := range r.Datapaths {
-		if r.Datapaths[i].Name == name {
-			return &r.Datapaths[i]
+// find returns the first element of s that match accepts, or nil.
+func find[T any](s []T, match func(*T) bool) *T {
+	for i := range s {
+		if match(&s[i]) {
+			return &s[i]
 		}
 	}
 	return nil
 }
 
+// DatapathByName returns the datapath called name, or nil.
+func (r *Report) DatapathByName(name string) *Datapath {
+	return find(r.Datapaths, func(d *Datapath) bool { return d.Name == name })
+}
+
 // Flow returns the flow of d for a direction and frame size, or nil.
 func (d *Datapath) Flow(dir string, frame int) *Flow {
-	for i := range d.Flows {
-		if d.Flows[i].Direction == dir && d.Flows[i].Frame == frame {
-			return &d.Flows[i]
-		}
-	}
-	return nil
+	return find(d.Flows, func(f *Flow) bool { return f.Direction == dir && f.Frame == frame })
+}
+
+// Directions of a bulk flow.
+const (
+	GuestToHost = "guest_to_host" // the guest's iperf3 client sends
+	HostToGuest = "host_to_guest" // reverse mode (-R): the host sends
+)
+
+// Bulk is bulk TCP throughput through one wiring: iperf3 between a guest
+// namespace, whose tap a relay joins to the wiring's VM side with the
+// virtio-net header (as a VMM's backend does), and the veth's peer.
+//
+// The flat fields are the headlines (medians over the rounds; null when no
+// trial succeeded); Flows has min–max and the rest per direction.
+type Bulk struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Offloads: checksum and TSO offloads on the guest's tap and the VM
+	// side (TUNSETOFFLOAD), so GSO frames up to 64 KB cross whole.
+	Offloads bool `json:"offloads"`
+	// Ceiling: no wiring, the relay between two taps.
+	Ceiling         bool     `json:"ceiling,omitempty"`
+	GuestToHostGbps *float64 `json:"guest_to_host_gbps"`
+	HostToGuestGbps *float64 `json:"host_to_guest_gbps"`
+	// CPUPerGbit is every CPU's busy time (/proc/stat) per gigabit
+	// delivered, in milliseconds: the mean of the two directions.
+	CPUPerGbit *float64   `json:"cpu_per_gbit"`
+	Flows      []BulkFlow `json:"flows"`
+}
+
+// BulkFlow is one direction of a bulk entry.
+type BulkFlow struct {
+	Direction string `json:"direction"`
+	// Gbps is the receiver's goodput as iperf3 reports it (median, min,
+	// max over the rounds).
+	Gbps    float64 `json:"gbps"`
+	GbpsMin float64 `json:"gbps_min"`
+	GbpsMax float64 `json:"gbps_max"`
+	// CPUPerGbit: CPU milliseconds (all CPUs, /proc/stat, over the
+	// client's run) per gigabit delivered; median, min, max.
+	CPUPerGbit    float64 `json:"cpu_per_gbit"`
+	CPUPerGbitMin float64 `json:"cpu_per_gbit_min"`
+	CPUPerGbitMax float64 `json:"cpu_per_gbit_max"`
+	// Retransmits: the sender's TCP retransmissions per trial (median);
+	// Spurious: those the receiver already had, as its DSACKs told the
+	// sender (TcpExt TCPDSACKRecvSegs): reordering, not loss.
+	Retransmits float64 `json:"retransmits"`
+	Spurious    float64 `json:"spurious_retransmits"`
+	// DevDrops: rx+tx dropped of every device of the wiring's and the
+	// guest's namespaces per trial (median): where the retransmitted
+	// segments were lost, when it was there.
+	DevDrops float64 `json:"device_drops"`
+	// MaxFrame is the largest frame (without the virtio-net header) the
+	// relay carried from the sending side to the receiving one: above the
+	// MTU when GSO frames cross whole.
+	MaxFrame int `json:"max_frame_bytes"`
+	Trials   int `json:"trials"`
+}
+
+// BulkByName returns the bulk entry called name, or nil.
+func (r *Report) BulkByName(name string) *Bulk {
+	return find(r.Bulk, func(b *Bulk) bool { return b.Name == name })
+}
+
+// Flow returns the flow of b in direction dir, or nil.
+func (b *Bulk) Flow(dir string) *BulkFlow {
+	return find(b.Flows, func(f *BulkFlow) bool { return f.Direction == dir })
 }

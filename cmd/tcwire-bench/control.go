@@ -156,7 +156,7 @@ func verifyWired(ns string, p cpPair) error {
 }
 
 func (h *harness) runControl() []bench.Control {
-	ns, err := newNS("cp")
+	ns, err := newNS("cp", false)
 	if err != nil {
 		h.fail("control plane: %v", err)
 		return nil

@@ -1,17 +1,20 @@
 package main
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/bench"
+	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/tc"
 )
 
 const (
@@ -45,10 +48,25 @@ func gcOff() func() {
 	return func() { debug.SetGCPercent(old) }
 }
 
-// floodTrial sends as fast as the sender can for dur and counts what the
-// receiver reads. rate > 0 paces the sender and lets the reader sleep in
-// poll(2) (the CPU trial).
-func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, rate float64) trial {
+// trialOpts changes a flood trial: rate > 0 paces the sender and lets the
+// reader wake every millisecond (the CPU trial); slow makes the reader
+// take at most slowReaderPPS frames a second.
+type trialOpts struct {
+	rate float64
+	slow bool
+}
+
+// slowReaderPPS is the slow reader's rate: slowBatch frames per
+// millisecond's sleep.
+const (
+	slowBatch     = 20
+	slowReaderPPS = slowBatch * 1000
+)
+
+// floodTrial sends as fast as the sender can (or at opts.rate) for dur and
+// counts what the receiver reads.
+func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, opts trialOpts) trial {
+	rate := opts.rate
 	tx, rx, dst, src := t.ends(dir)
 	frame := buildFrame(tx.hdr, size, dst, src, kindData)
 	var tr trial
@@ -64,7 +82,10 @@ func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, r
 	var rd *reader
 	if rx != nil {
 		var sleep time.Duration
+		batch := 0
 		switch {
+		case opts.slow:
+			sleep, batch = time.Millisecond, slowBatch
 		case rate > 0:
 			// The CPU trial: wake up every millisecond rather than once
 			// per frame, as a VMM's interrupt moderation would (at 100 000
@@ -73,7 +94,7 @@ func (h *harness) floodTrial(t *topo, dir string, size int, dur time.Duration, r
 		case h.Reader == "sleep":
 			sleep = 50 * time.Microsecond
 		}
-		rd = startReader(rx.fd, rx.hdr, h.readerCPU, h.Reader != "spin", sleep, h.rbuf)
+		rd = startReader(rx.fd, rx.hdr, h.readerCPU, h.Reader != "spin", sleep, batch, h.rbuf)
 	}
 	done := make(chan sendResult)
 	go func() { done <- flood(tx.fd, frame, dur, rate, h.senderCPU) }()
@@ -107,6 +128,7 @@ type dpResult struct {
 	rtt    []int64
 	lost   int
 	l2     *bench.L2
+	slow   *bench.SlowReader
 }
 
 type cpuSample struct{ all, proc, delivered float64 }
@@ -136,25 +158,34 @@ func (h *harness) runDatapaths() []bench.Datapath {
 		defer t.close()
 		res = append(res, &dpResult{t: t, trials: map[cell][]trial{}, ratios: map[cell][]float64{}, cpu: map[string][]cpuSample{}})
 	}
-	// L2 transparency, once per datapath (not timed).
-	for _, r := range res {
+	// L2 transparency, once per datapath (not timed): all at once, since
+	// each watches its VM side for l2Window.
+	l2errs := make([]error, len(res))
+	var wg sync.WaitGroup
+	for i, r := range res {
 		if r.t.ceiling {
 			continue
 		}
-		l2, err := l2Test(r.t)
-		if err != nil {
-			h.fail("%s: L2 test: %v", r.t.name, err)
-			continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.l2, l2errs[i] = l2Test(r.t)
+		}()
+	}
+	wg.Wait()
+	for i, r := range res {
+		if l2errs[i] != nil {
+			h.fail("%s: L2 test: %v", r.t.name, l2errs[i])
+		} else if r.l2 != nil {
+			h.progress("L2 %-26s %s", r.t.name, bench.L2String(r.l2))
 		}
-		r.l2 = l2
-		h.progress("L2 %-17s %s", r.t.name, bench.L2String(l2))
 	}
 	cells := []cell{{dirTapToVeth, smallFrame}, {dirVethToTap, smallFrame}, {dirTapToVeth, largeFrame}, {dirVethToTap, largeFrame}}
 	// Warm-up: a short trial of each datapath and direction.
 	h.progress("warm-up")
 	for _, r := range res {
 		for _, d := range r.t.dirs {
-			h.floodTrial(r.t, d, smallFrame, h.budget/4+10*time.Millisecond, 0)
+			h.floodTrial(r.t, d, smallFrame, h.budget/4+10*time.Millisecond, trialOpts{})
 		}
 	}
 	cpuDur := h.budget
@@ -167,7 +198,7 @@ func (h *harness) runDatapaths() []bench.Datapath {
 				if !slices.Contains(r.t.dirs, c.dir) {
 					continue
 				}
-				tr := h.floodTrial(r.t, c.dir, c.size, h.budget, 0)
+				tr := h.floodTrial(r.t, c.dir, c.size, h.budget, trialOpts{})
 				r.trials[c] = append(r.trials[c], tr)
 				if got[r] == nil {
 					got[r] = map[cell]float64{}
@@ -192,7 +223,7 @@ func (h *harness) runDatapaths() []bench.Datapath {
 					continue
 				}
 				a0, p0 := cpuBusy(), harnessCPU()
-				tr := h.floodTrial(r.t, dir, smallFrame, cpuDur, h.cpuRate)
+				tr := h.floodTrial(r.t, dir, smallFrame, cpuDur, trialOpts{rate: h.cpuRate})
 				a1, p1 := cpuBusy(), harnessCPU()
 				if tr.got > 0 {
 					r.cpu[dir] = append(r.cpu[dir], cpuSample{
@@ -222,11 +253,68 @@ func (h *harness) runDatapaths() []bench.Datapath {
 		}
 		h.progress("round %d/%d done", round+1, h.rounds)
 	}
+	// A VM side that reads slowly: where do the frames it cannot take go?
+	for _, r := range res {
+		if r.t.ceiling || !slices.Contains(r.t.dirs, dirVethToTap) {
+			continue
+		}
+		r.slow = &bench.SlowReader{Socket: slowTrial(h.floodTrial(r.t, dirVethToTap, smallFrame, h.budget, trialOpts{slow: true}))}
+		if fwd, err := h.forwardedSlowTrial(r.t); err != nil {
+			h.fail("%s: slow reader, forwarded frames: %v", r.t.name, err)
+		} else {
+			r.slow.Forwarded = &fwd
+		}
+		for _, x := range []struct {
+			kind string
+			s    *bench.SlowTrial
+		}{{"socket", &r.slow.Socket}, {"forwarded", r.slow.Forwarded}} {
+			if x.s != nil {
+				h.progress("slow reader %-26s %-9s delivered %.0f/s, sent %.0f/s, EAGAIN %.0f/s, device drops %.0f/s", r.t.name, x.kind,
+					x.s.DeliveredPPS, x.s.SentPPS, x.s.EAGAINps, x.s.DevDropsps)
+			}
+		}
+	}
 	var out []bench.Datapath
 	for _, r := range res {
 		out = append(out, r.summary(h, cells))
 	}
 	return out
+}
+
+func slowTrial(tr trial) bench.SlowTrial {
+	return bench.SlowTrial{DeliveredPPS: tr.pps(), SentPPS: float64(tr.send.sent) / tr.secs,
+		EAGAINps: float64(tr.send.eagain) / tr.secs, ENOBUFSps: float64(tr.send.enobufs) / tr.secs, DevDropsps: float64(tr.devDrops) / tr.secs}
+}
+
+// forwardedSlowTrial is the slow-reader trial with frames that no send
+// buffer holds back, as frames forwarded from a NIC: the far side writes
+// them into a tap, fwd0, whose ingress redirects them out of peer0 (one
+// direction only). The tap stays until t is closed.
+func (h *harness) forwardedSlowTrial(t *topo) (bench.SlowTrial, error) {
+	cfar := t.conns[1]
+	ep, src, err := tapEndpoint(cfar, t.farNS, "fwd0", jumboMTU, false)
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	t.cleanups = append(t.cleanups, ep.close)
+	peer, err := link.Lookup(cfar, "peer0")
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	from, to := tc.Dev{Name: src.Name, Index: src.Index}, tc.Dev{Name: peer.Name, Index: peer.Index}
+	f, err := tc.AddFilterRequest(tc.WireFilter(from, to, tc.IngressHandle, tc.WireOptions{}))
+	if err != nil {
+		return bench.SlowTrial{}, err
+	}
+	for _, req := range []nl.Request{tc.AddQdiscRequest(tc.Ingress(src.Name, src.Index)), f} {
+		if err := cfar.Exec(req); err != nil {
+			return bench.SlowTrial{}, err
+		}
+	}
+	sock := t.far
+	t.far = ep
+	defer func() { t.far = sock }()
+	return slowTrial(h.floodTrial(t, dirVethToTap, smallFrame, h.budget, trialOpts{slow: true})), nil
 }
 
 func median(v []float64) float64 {
@@ -258,7 +346,10 @@ func percentile(sorted []int64, p float64) float64 {
 }
 
 func (r *dpResult) summary(h *harness, cells []cell) bench.Datapath {
-	d := bench.Datapath{Name: r.t.name, Description: r.t.desc, L2: r.l2, Flows: []bench.Flow{}}
+	d := bench.Datapath{Name: r.t.name, Description: r.t.desc, SharedSegment: r.t.shared, L2: r.l2, SlowReader: r.slow, Flows: []bench.Flow{}}
+	if r.t.vm != nil {
+		d.VMSide = r.t.vm.kind
+	}
 	for _, c := range cells {
 		ts := r.trials[c]
 		if len(ts) == 0 {
@@ -329,5 +420,3 @@ func (r *dpResult) summary(h *harness, cells []cell) bench.Datapath {
 	}
 	return d
 }
-
-var _ = fmt.Sprint

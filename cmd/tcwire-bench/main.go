@@ -1,6 +1,8 @@
 // Command tcwire-bench measures the datapaths a container's veth and a VM's
 // tap can be joined with (tc redirect as tc-redirect-tap and tcwire set it
-// up, bridges, macvtaps, and a plain veth as the floor), the control plane
+// up, bridges, macvtaps, and a plain veth as the floor) — packet rate,
+// latency, CPU, L2 transparency and bulk TCP with offloads (iperf3 to a
+// guest namespace behind a virtio-net-style relay) —, the control plane
 // of one attach (tcwire as a library and as a command, vishvananda/netlink,
 // tc, tc -batch, raw netlink), and tcwire at scale.
 //
@@ -12,7 +14,7 @@
 //
 //	tcwire-bench [--quick] [--json] [--svg FILE] [--results FILE]
 //	             [--tcwire PATH] [--vishvananda PATH] [--trafgen PATH]
-//	             [--only datapath,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
+//	             [--only datapath,bulk,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
 //
 // Progress goes to standard error; the report (a table, or JSON with
 // --json) to standard output. See bench/README.md for the JSON schema.
@@ -62,6 +64,7 @@ type harness struct {
 	quick                bool
 	budget               time.Duration
 	rounds, pairs        int
+	bulkSecs, bulkRounds int
 	scale                []int
 	cpuRate              float64
 	tcwireBin, vishBin   string
@@ -98,7 +101,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
   --vishvananda PATH  the bench/vishvananda program; default as --tcwire
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
-  --only LIST         datapath,control,scale,trafgen (default: all)
+  --only LIST         datapath,bulk,control,scale,trafgen (default: all)
   --from-json FILE    measure nothing: render a report saved with --json
   --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
@@ -154,10 +157,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Only = map[string]bool{}
 		for _, f := range strings.Split(*only, ",") {
 			switch f {
-			case "datapath", "control", "scale", "trafgen":
+			case "datapath", "bulk", "control", "scale", "trafgen":
 				c.Only[f] = true
 			default:
-				return c, fmt.Errorf("--only: unknown part %q (datapath, control, scale, trafgen)", f)
+				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, scale, trafgen)", f)
 			}
 		}
 	}
@@ -198,15 +201,18 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	h.quick = cfg.Quick
 	h.budget, h.rounds, h.pairs, h.scale, h.cpuRate = 700*time.Millisecond, 7, 100, []int{1, 100, 1000, 10000}, 100_000
 	h.showLimit = 120 * time.Second
+	h.bulkSecs, h.bulkRounds = 2, 5
 	if cfg.Quick {
 		h.budget, h.rounds, h.pairs, h.scale = 200*time.Millisecond, 3, 10, []int{1, 100}
 		h.showLimit = 10 * time.Second
+		h.bulkSecs, h.bulkRounds = 1, 2
 	}
 	if cfg.Budget > 0 {
 		h.budget = cfg.Budget
 	}
 	if cfg.Rounds > 0 {
 		h.rounds = cfg.Rounds
+		h.bulkRounds = min(h.bulkRounds, cfg.Rounds)
 	}
 	if cfg.Pairs > 0 {
 		h.pairs = cfg.Pairs
@@ -230,7 +236,7 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	}
 	runID = uint32(rb[0])<<24 | uint32(rb[1])<<16 | uint32(rb[2])<<8 | uint32(rb[3])
 
-	r := &bench.Report{Schema: bench.SchemaVersion, Host: hostFacts(), Datapaths: []bench.Datapath{}, ControlPlane: []bench.Control{}, Scale: []bench.Scale{}}
+	r := &bench.Report{Schema: bench.SchemaVersion, Host: hostFacts(), Datapaths: []bench.Datapath{}, ControlPlane: []bench.Control{}, Scale: []bench.Scale{}, Bulk: []bench.Bulk{}}
 	r.Host.SenderCPU, r.Host.ReaderCPU = h.senderCPU, h.readerCPU
 	r.Floors = bench.FloorsNames{Datapath: floorName, ControlPlane: cpFloorName}
 	for _, s := range datapathSpecs {
@@ -240,11 +246,13 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	}
 	r.Method = bench.Method{Quick: h.quick, TrialMs: float64(h.budget.Milliseconds()), Rounds: h.rounds, CPURatePPS: h.cpuRate,
 		Ethertype: fmt.Sprintf("%#04x", etherBench), SmallFrame: smallFrame, LargeFrame: largeFrame, AttachPairs: h.pairs,
+		L2WindowS: l2Window.Seconds(), SlowReaderPPS: slowReaderPPS, BulkSecs: h.bulkSecs, BulkRounds: h.bulkRounds, GuestMTU: guestMTU,
 		Notes: methodNotes(h)}
 	h.report = r
 	r.Host.LoadAvg = loadAvg()
 	part := func(p string) bool { return cfg.Only == nil || cfg.Only[p] }
 	defer func() {
+		killProcs()
 		if err := delAllNS(); err != nil {
 			h.fail("clean-up: %v", err)
 		}
@@ -253,6 +261,10 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	if part("datapath") && ctx.Err() == nil {
 		r.Datapaths = h.runDatapaths()
 		h.progress("datapaths done after %s", fmtDur(time.Since(start)))
+	}
+	if part("bulk") && ctx.Err() == nil {
+		r.Bulk = h.runBulk()
+		h.progress("bulk done after %s", fmtDur(time.Since(start)))
 	}
 	if part("trafgen") && ctx.Err() == nil && cfg.Trafgen != "none" {
 		path := cfg.Trafgen
@@ -292,7 +304,9 @@ func methodNotes(h *harness) []string {
 		"VM side: tap/macvtap file with the 10-byte virtio-net header (zeroed on write). tap-write and packet-send are ceilings: what one sender alone gets rid of.",
 		"RTT: one frame in flight, CLOCK_MONOTONIC timestamp and sequence number in the frame, a reflector on the far side swaps the MACs; both ends spin on non-blocking reads.",
 		fmt.Sprintf("CPU ns/pkt: CPU time of the harness process (getrusage: its threads run most of the softirq work, which this kernel's tick-based accounting charges to them) plus the ksoftirqd threads' (schedstat) during a trial at %.0f frames/s offered (sender and receiver wake every millisecond rather than once per frame), divided by frames delivered; the headline is the mean of the two directions. It includes the harness's own system calls and wake-ups; all CPUs' busy time (/proc/stat, other processes included) is in the JSON as system_ns_per_pkt.", h.cpuRate),
-		"L2: each frame sent three times from the far side; yes = one arrived at the VM's file byte for byte (an AF_PACKET receiver gets the VLAN tag back from PACKET_AUXDATA). All MTUs are 9000.",
+		fmt.Sprintf("L2: each frame sent three times from the far side; yes = one arrived at the VM's file byte for byte (an AF_PACKET receiver gets the VLAN tag back from PACKET_AUXDATA). All MTUs are 9000. IPv6 is on in the wiring's namespace, as on a host; host frames = what the VM side read in the first %.0f s of the wiring that the harness did not send.", l2Window.Seconds()),
+		fmt.Sprintf("Slow VM: the VM side reads %d frames a millisecond (at most %d/s) while the far side floods for one trial, from its AF_PACKET socket and then from a tap whose frames tc redirects out of the veth's peer (forwarded frames, no send buffer to push back on).", slowBatch, slowReaderPPS),
+		fmt.Sprintf("Bulk: one iperf3 TCP stream, %d s per trial, %d rounds, rows interleaved and rotated; the guest is a namespace with a tap (MTU %d, csum+TSO4+TSO6 offloads), a relay in the harness copies frames with the virtio-net header between it and the wiring's VM side (offloads on too), as a VMM's backend does; Gbit/s from iperf3's receiver; CPU ms per Gbit from /proc/stat (all CPUs, other work included) over the client's run. Nothing pinned.", h.bulkSecs, h.bulkRounds, guestMTU),
 		"Control plane: devices exist and are up; each contender attaches the same pairs in turn and the ingress qdiscs are deleted between contenders; allocations are Go heap allocations in the attaching process (runtime.MemStats).",
 	}
 }
@@ -331,6 +345,7 @@ func main() {
 		// clean up the namespaces and leave.
 		<-ctx.Done()
 		time.Sleep(5 * time.Second)
+		killProcs()
 		delAllNS()
 		os.Exit(130)
 	}()

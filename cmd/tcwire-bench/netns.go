@@ -29,9 +29,11 @@ var (
 const netnsDir = "/run/netns"
 
 // newNS creates a namespace called tcwire-bench-<pid>-<n>-<tag> with
-// loopback up and IPv6 off (no router solicitations or MLD reports among
-// the measured frames).
-func newNS(tag string) (string, error) {
+// loopback up. IPv6 is off unless ipv6 is set: the namespace holding a
+// wiring keeps it on, as a host's does, so that the L2 test sees what the
+// host's own stack sends toward the VM (router solicitations, MLD reports,
+// DAD); elsewhere nothing but the harness's frames should move.
+func newNS(tag string, ipv6 bool) (string, error) {
 	name := fmt.Sprintf("tcwire-bench-%d-%d-%s", os.Getpid(), nsCount.Add(1), tag)
 	if len(name) > 200 {
 		name = name[:200]
@@ -75,6 +77,9 @@ func newNS(tag string) (string, error) {
 	if err := link.SetUp(c, "lo"); err != nil {
 		delNS(name)
 		return "", err
+	}
+	if ipv6 {
+		return name, nil
 	}
 	err = netns.Do(name, func() error {
 		for _, k := range []string{"all", "default", "lo"} {

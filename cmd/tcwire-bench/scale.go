@@ -65,7 +65,7 @@ func settle() {
 func (h *harness) scaleOne(n int) (bench.Scale, error) {
 	s := bench.Scale{Pairs: n}
 	settle()
-	ns, err := newNS("scale")
+	ns, err := newNS("scale", false)
 	if err != nil {
 		return s, err
 	}

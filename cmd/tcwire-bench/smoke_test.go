@@ -37,6 +37,7 @@ func buildHelpers(t *testing.T, dir string) (tcwire, vish string) {
 func TestSmoke(t *testing.T) {
 	nstest.RequireRoot(t)
 	nstest.RequireTool(t, "tc")
+	nstest.RequireTool(t, "iperf3")
 	tcwire, vish := buildHelpers(t, t.TempDir())
 	out := t.TempDir()
 	// As CI would run it: --quick with the hidden --budget, one round.
@@ -96,9 +97,18 @@ func TestSmoke(t *testing.T) {
 				pos(k)
 			}
 			l2, _ := d["l2"].(map[string]any)
-			for _, k := range []string{"stp", "pause", "lacp", "dot1x", "lldp", "vlan", "jumbo"} {
+			for _, k := range []string{"stp", "pause", "lacp", "dot1x", "lldp", "broadcast", "other_unicast", "vlan", "jumbo"} {
 				if _, ok := l2[k].(bool); !ok {
 					t.Errorf("%s: l2.%s = %v, want a bool", s.name, k, l2[k])
+				}
+			}
+			if v, ok := l2["host_injected_frames"].(float64); !ok || v < 0 {
+				t.Errorf("%s: l2.host_injected_frames = %v, want a count", s.name, l2["host_injected_frames"])
+			}
+			sr, _ := d["slow_reader"].(map[string]any)
+			for _, k := range []string{"socket_sender", "forwarded_sender"} {
+				if _, ok := sr[k].(map[string]any); !ok {
+					t.Errorf("%s: no slow_reader.%s", s.name, k)
 				}
 			}
 		}
@@ -114,6 +124,54 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
+	// Functional facts: the bridge with unicast flooding off and the
+	// macvtap in bridge mode keep frames for another MAC from the VM;
+	// allmulticast lets LLDP through passthru.
+	for name, want := range map[string]bool{"bridge-static-fdb": false, "macvtap-bridge": false, "tcwire": true} {
+		if d := r.DatapathByName(name); d != nil && d.L2 != nil && (d.L2.OtherUnicast == nil || *d.L2.OtherUnicast != want) {
+			t.Errorf("%s: unicast to another MAC reached the VM: %v, want %v", name, d.L2.OtherUnicast, want)
+		}
+	}
+	if d := r.DatapathByName("macvtap-passthru-allmulti"); d != nil && d.L2 != nil && (d.L2.LLDP == nil || !*d.L2.LLDP) {
+		t.Errorf("macvtap-passthru-allmulti: LLDP did not reach the VM")
+	}
+
+	// Bulk: every wiring, both directions, the CPU figure; nothing about
+	// speed.
+	bulk, _ := doc["bulk"].([]any)
+	bulkByName := map[string]map[string]any{}
+	for _, b := range bulk {
+		m := b.(map[string]any)
+		bulkByName[m["name"].(string)] = m
+	}
+	for _, s := range bulkSpecs() {
+		b, ok := bulkByName[s.name]
+		if !ok {
+			t.Errorf("bulk %s missing", s.name)
+			continue
+		}
+		for _, k := range []string{"guest_to_host_gbps", "host_to_guest_gbps", "cpu_per_gbit"} {
+			if v, ok := b[k].(float64); !ok || v <= 0 {
+				t.Errorf("bulk %s: %s = %v, want > 0", s.name, k, b[k])
+			}
+		}
+		flows, _ := b["flows"].([]any)
+		if len(flows) != 2 {
+			t.Errorf("bulk %s: %d flows, want 2", s.name, len(flows))
+		}
+		// GSO frames cross whole with offloads on, never without.
+		for _, f := range flows {
+			m := f.(map[string]any)
+			mf, _ := m["max_frame_bytes"].(float64)
+			if s.offloads != (mf > 14+guestMTU) {
+				t.Errorf("bulk %s %v: largest frame %v bytes with offloads %v", s.name, m["direction"], mf, s.offloads)
+			}
+		}
+	}
+	if left := procsLeft(); left > 0 {
+		t.Errorf("%d iperf3 processes left running", left)
+	}
+
 	cps, _ := doc["control_plane"].([]any)
 	seen := map[string]bool{}
 	for _, c := range cps {
@@ -160,7 +218,8 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "](chart.svg)") || !strings.Contains(string(md), "| tcwire |") {
+	if !strings.Contains(string(md), "](chart.svg)") || !strings.Contains(string(md), "| tcwire |") ||
+		!strings.Contains(string(md), "## Bulk TCP throughput") || !strings.Contains(string(md), "## Which wiring when") {
 		t.Errorf("RESULTS.md lacks the chart or the tcwire row:\n%s", md)
 	}
 
@@ -172,6 +231,13 @@ func TestSmoke(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// procsLeft counts the tracked processes nobody has waited for.
+func procsLeft() int {
+	procs.Lock()
+	defer procs.Unlock()
+	return len(procs.m)
+}
 
 func TestParseFlags(t *testing.T) {
 	c, err := parseFlags([]string{"--quick", "--json", "--budget", "200ms", "--scale", "1,10", "--only", "datapath,scale"}, &bytes.Buffer{})

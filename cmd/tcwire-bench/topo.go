@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/tcwire/tcwire/internal/netns"
@@ -31,7 +32,21 @@ type endpoint struct {
 	kind    string
 	ns      string
 	ifindex int32
+	tap     *tuntap.Tap // the tap's files, when kind is "tap"
 	close   func()
+}
+
+// setOffload tells the kernel which offloads the VM side's reader handles
+// (TUNSETOFFLOAD): GSO frames reach it whole only with TSO on. A macvtap's
+// /dev/tapN takes the same ioctl; tuntap.Tap does not wrap that file.
+func (e *endpoint) setOffload(flags uint32) error {
+	if e.tap != nil {
+		return e.tap.SetOffload(flags)
+	}
+	if err := unix.IoctlSetInt(e.fd, unix.TUNSETOFFLOAD, int(flags)); err != nil {
+		return fmt.Errorf("TUNSETOFFLOAD %#x on the %s file of ifindex %d: %w", flags, e.kind, e.ifindex, err)
+	}
+	return nil
 }
 
 // topo is one datapath built in two namespaces: vmNS holds the VM's side
@@ -40,13 +55,15 @@ type endpoint struct {
 type topo struct {
 	name, desc  string
 	ceiling     bool
+	shared      bool // more VMs can join the segment (dpSpec.shared)
 	dirs        []string
 	vmNS, farNS string
 	vm, far     *endpoint
 	farMAC      net.HardwareAddr
 	conns       []*nl.Conn // for device drop counters
 	cleanups    []func()
-	vmDev       string // device the VM side is on, for messages
+	bridge      string    // the bridge joining the veth and the tap, if any
+	built       time.Time // when the wiring was complete
 }
 
 func (t *topo) close() {
@@ -68,18 +85,23 @@ type dpSpec struct {
 	name, desc string
 	ceiling    bool
 	build      func(t *topo) error
+	// shared: more VMs can join the same segment (a bridge's ports, a
+	// lower device's macvtaps in bridge mode); tc redirect and passthru
+	// join one veth to one VM.
+	shared bool
 }
 
 var datapathSpecs = []dpSpec{
-	{"tc-redirect", "tap with the kernel's default qdisc; ingress qdisc + u32 catch-all + mirred egress redirect both ways (tc-redirect-tap's setup)", false, buildTC(false)},
-	{"tcwire", "as tc-redirect, plus a noqueue root qdisc on the tap (what `tcwire attach` does)", false, buildTC(true)},
-	{"bridge", "veth and tap in a Linux bridge with the kernel's defaults (STP off)", false, buildBridge(false)},
-	{"bridge-static-fdb", "bridge; learning and unicast flooding off on the tap port, static FDB entry for the VM's MAC", false, buildBridge(true)},
-	{"macvtap-bridge", "macvtap in bridge mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtap(link.ModeBridge)},
-	{"macvtap-passthru", "macvtap in passthru mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtap(link.ModePassthru)},
-	{"veth", "floor: AF_PACKET on both ends of a plain veth pair", false, buildVeth},
-	{"tap-write", "ceiling: write(2) to a tap that nothing is attached to (frames die in the stack)", true, buildTapWrite},
-	{"packet-send", "ceiling: AF_PACKET send on a veth whose other end nobody reads", true, buildPacketSend},
+	{"tc-redirect", "tap with the kernel's default qdisc; ingress qdisc + u32 catch-all + mirred egress redirect both ways (tc-redirect-tap's setup)", false, buildTC(false), false},
+	{"tcwire", "as tc-redirect, plus a noqueue root qdisc on the tap (what `tcwire attach` does)", false, buildTC(true), false},
+	{"bridge", "veth and tap in a Linux bridge with the kernel's defaults (STP off)", false, buildBridge(false), true},
+	{"bridge-static-fdb", "bridge; learning and unicast flooding off on the tap port, static FDB entry for the VM's MAC (libvirt-style)", false, buildBridge(true), true},
+	{"macvtap-bridge", "macvtap in bridge mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtapBridge, true},
+	{"macvtap-passthru", "macvtap in passthru mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtapPassthru, false},
+	{"macvtap-passthru-allmulti", "macvtap-passthru with allmulticast on the macvtap", false, buildMacvtapPassthruAllmulti, false},
+	{"veth", "floor: AF_PACKET on both ends of a plain veth pair", false, buildVeth, false},
+	{"tap-write", "ceiling: write(2) to a tap that nothing is attached to (frames die in the stack)", true, buildTapWrite, false},
+	{"packet-send", "ceiling: AF_PACKET send on a veth whose other end nobody reads", true, buildPacketSend, false},
 }
 
 const floorName = "veth"
@@ -88,7 +110,7 @@ func dial(ns string) (*nl.Conn, error) { return nl.Dial(&nl.Config{NetNS: ns}) }
 
 // namespaces makes vmNS and farNS and keeps a netlink connection to each.
 func (t *topo) namespaces(far bool) (cvm, cfar *nl.Conn, err error) {
-	if t.vmNS, err = newNS("vm"); err != nil {
+	if t.vmNS, err = newNS("vm", true); err != nil {
 		return nil, nil, err
 	}
 	vm := t.vmNS
@@ -101,7 +123,7 @@ func (t *topo) namespaces(far bool) (cvm, cfar *nl.Conn, err error) {
 	if !far {
 		return cvm, nil, nil
 	}
-	if t.farNS, err = newNS("far"); err != nil {
+	if t.farNS, err = newNS("far", false); err != nil {
 		return nil, nil, err
 	}
 	fns := t.farNS
@@ -147,35 +169,35 @@ func packetEndpoint(ns string, ifindex int32, proto uint16) (*endpoint, error) {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// tapEndpoint creates tap0 in ns (vnet_hdr, no_pi: a VMM's tap), MTU 9000,
-// up, and keeps its file open as the VMM does.
-func tapEndpoint(c *nl.Conn, ns string, noqueue bool) (*endpoint, *link.Link, error) {
-	tap, err := tuntap.Create(tuntap.Config{Name: "tap0", NetNS: ns})
+// tapEndpoint creates the tap name in ns (vnet_hdr, no_pi: a VMM's tap),
+// with the MTU given, up, and keeps its file open as the VMM does.
+func tapEndpoint(c *nl.Conn, ns, name string, mtu uint32, noqueue bool) (*endpoint, *link.Link, error) {
+	tap, err := tuntap.Create(tuntap.Config{Name: name, NetNS: ns})
 	if err != nil {
 		return nil, nil, err
 	}
-	ep := &endpoint{hdr: tuntap.VirtioNetHdrLen, kind: "tap", ns: ns, close: func() { tap.Close() }}
+	ep := &endpoint{hdr: tuntap.VirtioNetHdrLen, kind: "tap", ns: ns, tap: tap, close: func() { tap.Close() }}
 	rc, err := tap.Files()[0].SyscallConn()
 	if err != nil {
 		tap.Close()
 		return nil, nil, err
 	}
 	rc.Control(func(fd uintptr) { ep.fd = int(fd) })
-	if err := link.SetMTU(c, "tap0", jumboMTU); err != nil {
+	if err := link.SetMTU(c, name, mtu); err != nil {
 		tap.Close()
 		return nil, nil, err
 	}
-	if err := link.SetUp(c, "tap0"); err != nil {
+	if err := link.SetUp(c, name); err != nil {
 		tap.Close()
 		return nil, nil, err
 	}
-	l, err := link.Lookup(c, "tap0")
+	l, err := link.Lookup(c, name)
 	if err != nil {
 		tap.Close()
 		return nil, nil, err
 	}
 	if noqueue {
-		if err := c.Exec(tc.AddQdiscRequest(tc.Qdisc{Dev: "tap0", Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"})); err != nil {
+		if err := c.Exec(tc.AddQdiscRequest(tc.Qdisc{Dev: name, Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"})); err != nil {
 			tap.Close()
 			return nil, nil, err
 		}
@@ -187,7 +209,7 @@ func tapEndpoint(c *nl.Conn, ns string, noqueue bool) (*endpoint, *link.Link, er
 // vmTap makes the VM's tap in the VM namespace (see tapEndpoint), holds it
 // as the VM side of t and closes it with t.
 func (t *topo) vmTap(c *nl.Conn, noqueue bool) (*link.Link, error) {
-	ep, tap, err := tapEndpoint(c, t.vmNS, noqueue)
+	ep, tap, err := tapEndpoint(c, t.vmNS, "tap0", jumboMTU, noqueue)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +248,7 @@ func buildBridge(static bool) func(t *topo) error {
 		if err := link.AddBridge(cvm, "br0"); err != nil {
 			return err
 		}
+		t.bridge = "br0"
 		for _, p := range []string{"eth0", "tap0"} {
 			if err := link.SetMaster(cvm, p, "br0"); err != nil {
 				return err
@@ -270,69 +293,86 @@ func buildBridge(static bool) func(t *topo) error {
 	}
 }
 
-func buildMacvtap(mode link.MacvlanMode) func(t *topo) error {
-	return func(t *topo) error {
-		cvm, _, err := t.namespaces(true)
-		if err != nil {
-			return err
-		}
-		// /dev/tapN is named by ifindex and shared by all namespaces:
-		// the passthru namespace skips a few indexes so the two macvtap
-		// datapaths never want the same node.
-		if mode == link.ModePassthru {
-			if err := link.AddVeth(cvm, link.Veth{Name: "skip0", Peer: "skip1"}); err != nil {
-				return err
-			}
-		}
-		if err := t.vethInto(cvm); err != nil {
-			return err
-		}
-		if err := link.AddMacvlan(cvm, link.Macvlan{Name: "mvt0", Parent: "eth0", Mode: mode, Tap: true}); err != nil {
-			return err
-		}
-		if err := link.SetMAC(cvm, "mvt0", vmMAC); err != nil {
-			return err
-		}
-		if err := link.SetMTU(cvm, "mvt0", jumboMTU); err != nil {
-			return err
-		}
-		if err := link.SetUp(cvm, "mvt0"); err != nil {
-			return err
-		}
-		l, err := link.Lookup(cvm, "mvt0")
-		if err != nil {
-			return err
-		}
-		_, statErr := os.Stat(link.MacvtapDevPath(l.Index))
-		path, err := link.MakeMacvtapDev(l.Name, l.Index)
-		if err != nil {
-			return err
-		}
-		if statErr != nil {
-			// No devtmpfs or udev made the node: MakeMacvtapDev did, and
-			// nothing else will remove it.
-			t.cleanups = append(t.cleanups, func() { os.Remove(path) })
-		}
-		fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", path, err)
-		}
-		t.vm = &endpoint{fd: fd, hdr: tuntap.VirtioNetHdrLen, kind: "macvtap", ns: t.vmNS, ifindex: l.Index, close: func() { unix.Close(fd) }}
-		t.cleanups = append(t.cleanups, t.vm.close)
-		// The macvtap's character device has IFF_VNET_HDR on by default;
-		// make sure, since every frame's offset depends on it.
-		ifr, err := unix.NewIfreq("")
-		if err != nil {
-			return err
-		}
-		if err := unix.IoctlIfreq(fd, unix.TUNGETIFF, ifr); err != nil {
-			return fmt.Errorf("TUNGETIFF %s: %w", path, err)
-		}
-		if ifr.Uint16()&unix.IFF_VNET_HDR == 0 {
-			return fmt.Errorf("%s: no virtio-net header (flags %#x)", path, ifr.Uint16())
-		}
-		return nil
+// The macvtap topologies, one function each, so that each can become a
+// call into the library's own macvtap mode.
+func buildMacvtapBridge(t *topo) error   { return buildMacvtap(t, link.ModeBridge, false) }
+func buildMacvtapPassthru(t *topo) error { return buildMacvtap(t, link.ModePassthru, false) }
+
+// buildMacvtapPassthruAllmulti is passthru with allmulticast on the
+// macvtap (`ip link set dev mvt0 allmulticast on`): without it the
+// macvtap's multicast filter drops the 01:80:c2:00:00:0X frames.
+func buildMacvtapPassthruAllmulti(t *topo) error { return buildMacvtap(t, link.ModePassthru, true) }
+
+// macvtapSlots numbers the macvtaps this process makes: /dev/tapN is
+// named by ifindex and shared by all namespaces (and a deleted
+// namespace's node can outlive it for a while), so macvtap number k sits
+// behind k spare veth pairs in its namespace and never wants another's
+// node.
+var macvtapSlots atomic.Int32
+
+func buildMacvtap(t *topo, mode link.MacvlanMode, allmulti bool) error {
+	cvm, _, err := t.namespaces(true)
+	if err != nil {
+		return err
 	}
+	for i := range macvtapSlots.Add(1) - 1 {
+		if err := link.AddVeth(cvm, link.Veth{Name: fmt.Sprintf("skip%da", i), Peer: fmt.Sprintf("skip%db", i)}); err != nil {
+			return err
+		}
+	}
+	if err := t.vethInto(cvm); err != nil {
+		return err
+	}
+	if err := link.AddMacvlan(cvm, link.Macvlan{Name: "mvt0", Parent: "eth0", Mode: mode, Tap: true}); err != nil {
+		return err
+	}
+	if err := link.SetMAC(cvm, "mvt0", vmMAC); err != nil {
+		return err
+	}
+	if err := link.SetMTU(cvm, "mvt0", jumboMTU); err != nil {
+		return err
+	}
+	if allmulti {
+		if err := link.SetAllmulti(cvm, "mvt0", true); err != nil {
+			return err
+		}
+	}
+	if err := link.SetUp(cvm, "mvt0"); err != nil {
+		return err
+	}
+	l, err := link.Lookup(cvm, "mvt0")
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(link.MacvtapDevPath(l.Index))
+	path, err := link.MakeMacvtapDev(l.Name, l.Index)
+	if err != nil {
+		return err
+	}
+	if statErr != nil {
+		// No devtmpfs or udev made the node: MakeMacvtapDev did, and
+		// nothing else will remove it.
+		t.cleanups = append(t.cleanups, func() { os.Remove(path) })
+	}
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	t.vm = &endpoint{fd: fd, hdr: tuntap.VirtioNetHdrLen, kind: "macvtap", ns: t.vmNS, ifindex: l.Index, close: func() { unix.Close(fd) }}
+	t.cleanups = append(t.cleanups, t.vm.close)
+	// The macvtap's character device has IFF_VNET_HDR on by default;
+	// make sure, since every frame's offset depends on it.
+	ifr, err := unix.NewIfreq("")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.TUNGETIFF, ifr); err != nil {
+		return fmt.Errorf("TUNGETIFF %s: %w", path, err)
+	}
+	if ifr.Uint16()&unix.IFF_VNET_HDR == 0 {
+		return fmt.Errorf("%s: no virtio-net header (flags %#x)", path, ifr.Uint16())
+	}
+	return nil
 }
 
 // vethInto is base for namespaces already made.
@@ -401,7 +441,7 @@ func buildPacketSend(t *topo) error {
 }
 
 func buildTopo(s dpSpec) (*topo, error) {
-	t := &topo{name: s.name, desc: s.desc, ceiling: s.ceiling}
+	t := &topo{name: s.name, desc: s.desc, ceiling: s.ceiling, shared: s.shared}
 	switch s.name {
 	case "tap-write":
 		t.dirs = []string{dirTapToVeth}
@@ -414,5 +454,6 @@ func buildTopo(s dpSpec) (*topo, error) {
 		t.close()
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
+	t.built = time.Now()
 	return t, nil
 }

@@ -131,6 +131,7 @@ type reader struct {
 	fd, hdr  int
 	blocking bool          // poll(2) between reads instead of spinning
 	sleep    time.Duration // if set: sleep this long instead of poll(2)
+	batch    int           // if set: sleep after this many frames (a slow reader)
 	cpu      int
 	stop     atomic.Bool
 	got      uint64
@@ -138,8 +139,8 @@ type reader struct {
 	buf      []byte
 }
 
-func startReader(fd, hdr, cpu int, blocking bool, sleep time.Duration, buf []byte) *reader {
-	r := &reader{fd: fd, hdr: hdr, cpu: cpu, blocking: blocking, sleep: sleep, buf: buf}
+func startReader(fd, hdr, cpu int, blocking bool, sleep time.Duration, batch int, buf []byte) *reader {
+	r := &reader{fd: fd, hdr: hdr, cpu: cpu, blocking: blocking, sleep: sleep, batch: batch, buf: buf}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -150,7 +151,16 @@ func (r *reader) run() {
 	pin(r.cpu)
 	var quietSince time.Time
 	pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
+	taken := 0
 	for {
+		if r.batch > 0 && taken == r.batch {
+			// A slow reader counts what it took while the sender ran.
+			if r.stop.Load() {
+				return
+			}
+			unix.Nanosleep(&unix.Timespec{Nsec: int64(r.sleep)}, nil)
+			taken = 0
+		}
 		n, err := unix.Read(r.fd, r.buf)
 		if err != nil {
 			if r.stop.Load() {
@@ -169,6 +179,7 @@ func (r *reader) run() {
 			continue
 		}
 		quietSince = time.Time{}
+		taken++
 		if n > r.hdr {
 			if k, ok := ours(r.buf[r.hdr:n]); ok && k == kindData {
 				r.got++

@@ -40,8 +40,8 @@ func (h *harness) runTrafgen(path string) *bench.Trafgen {
 	}
 	pkt := fmt.Sprintf("cpu(%d): { %s }", cpu, strings.Join(bs, ", "))
 	// Warm-up and the harness's own figure.
-	h.floodTrial(t, dirVethToTap, smallFrame, h.budget/4+10*time.Millisecond, 0)
-	hr := h.floodTrial(t, dirVethToTap, smallFrame, h.budget, 0)
+	h.floodTrial(t, dirVethToTap, smallFrame, h.budget/4+10*time.Millisecond, trialOpts{})
+	hr := h.floodTrial(t, dirVethToTap, smallFrame, h.budget, trialOpts{})
 	res.HarnessPPS = float64(hr.send.sent) / hr.secs
 	res.HarnessRecv = hr.pps()
 	n := int(res.HarnessPPS * h.budget.Seconds())
@@ -51,7 +51,7 @@ func (h *harness) runTrafgen(path string) *bench.Trafgen {
 	res.Frames = n
 	flush(t.vm.fd, h.rbuf)
 	restore := gcOff()
-	rd := startReader(t.vm.fd, 0, h.readerCPU, true, 50*time.Microsecond, h.rbuf)
+	rd := startReader(t.vm.fd, 0, h.readerCPU, true, 50*time.Microsecond, 0, h.rbuf)
 	// --no-sock-mem and --notouch-irq: leave the host's socket memory
 	// sysctls and IRQ affinities alone. The stats trafgen prints are not
 	// used: the clock is ours.
