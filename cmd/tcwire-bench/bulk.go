@@ -128,7 +128,7 @@ func (b *bulkTopo) build() error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.t.vmTap(c, false); err != nil {
+		if _, err := b.t.vmTap(c); err != nil {
 			return err
 		}
 		b.hostNS, hostConn, hostDev = b.t.vmNS, c, "tap0"
@@ -189,7 +189,7 @@ func (b *bulkTopo) build() error {
 	}
 	b.t.cleanups = append(b.t.cleanups, func() { cg.Close() })
 	b.t.conns = append(b.t.conns, cg) // the guest's tap's drops count too
-	if b.guest, _, err = tapEndpoint(cg, gns, "gtap0", guestMTU, false); err != nil {
+	if b.guest, _, err = tapEndpoint(cg, gns, "gtap0", guestMTU); err != nil {
 		return err
 	}
 	b.t.cleanups = append(b.t.cleanups, b.guest.close)

@@ -292,7 +292,7 @@ func slowTrial(tr trial) bench.SlowTrial {
 // direction only). The tap stays until t is closed.
 func (h *harness) forwardedSlowTrial(t *topo) (bench.SlowTrial, error) {
 	cfar := t.conns[1]
-	ep, src, err := tapEndpoint(cfar, t.farNS, "fwd0", jumboMTU, false)
+	ep, src, err := tapEndpoint(cfar, t.farNS, "fwd0", jumboMTU)
 	if err != nil {
 		return bench.SlowTrial{}, err
 	}

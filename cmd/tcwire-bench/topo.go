@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/internal/netns"
 
 	"golang.org/x/sys/unix"
@@ -92,8 +94,8 @@ type dpSpec struct {
 }
 
 var datapathSpecs = []dpSpec{
-	{"tc-redirect", "tap with the kernel's default qdisc; ingress qdisc + u32 catch-all + mirred egress redirect both ways (tc-redirect-tap's setup)", false, buildTC(false), false},
-	{"tcwire", "as tc-redirect, plus a noqueue root qdisc on the tap (what `tcwire attach` does)", false, buildTC(true), false},
+	{"tc-redirect", "tap with the kernel's default qdisc; ingress qdisc + u32 catch-all + mirred egress redirect both ways (tc-redirect-tap's setup)", false, buildTC, false},
+	{"tcwire", "as `tcwire attach` builds it (package tcwire's Attach): as tc-redirect, plus a noqueue root qdisc and addrgenmode none on the tap", false, buildTcwire, false},
 	{"bridge", "veth and tap in a Linux bridge with the kernel's defaults (STP off)", false, buildBridge(false), true},
 	{"bridge-static-fdb", "bridge; learning and unicast flooding off on the tap port, static FDB entry for the VM's MAC (libvirt-style)", false, buildBridge(true), true},
 	{"macvtap-bridge", "macvtap in bridge mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtapBridge, true},
@@ -171,7 +173,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // tapEndpoint creates the tap name in ns (vnet_hdr, no_pi: a VMM's tap),
 // with the MTU given, up, and keeps its file open as the VMM does.
-func tapEndpoint(c *nl.Conn, ns, name string, mtu uint32, noqueue bool) (*endpoint, *link.Link, error) {
+func tapEndpoint(c *nl.Conn, ns, name string, mtu uint32) (*endpoint, *link.Link, error) {
 	tap, err := tuntap.Create(tuntap.Config{Name: name, NetNS: ns})
 	if err != nil {
 		return nil, nil, err
@@ -196,20 +198,14 @@ func tapEndpoint(c *nl.Conn, ns, name string, mtu uint32, noqueue bool) (*endpoi
 		tap.Close()
 		return nil, nil, err
 	}
-	if noqueue {
-		if err := c.Exec(tc.AddQdiscRequest(tc.Qdisc{Dev: name, Ifindex: l.Index, Parent: tc.TC_H_ROOT, Kind: "noqueue"})); err != nil {
-			tap.Close()
-			return nil, nil, err
-		}
-	}
 	ep.ifindex = l.Index
 	return ep, l, nil
 }
 
 // vmTap makes the VM's tap in the VM namespace (see tapEndpoint), holds it
 // as the VM side of t and closes it with t.
-func (t *topo) vmTap(c *nl.Conn, noqueue bool) (*link.Link, error) {
-	ep, tap, err := tapEndpoint(c, t.vmNS, "tap0", jumboMTU, noqueue)
+func (t *topo) vmTap(c *nl.Conn) (*link.Link, error) {
+	ep, tap, err := tapEndpoint(c, t.vmNS, "tap0", jumboMTU)
 	if err != nil {
 		return nil, err
 	}
@@ -218,22 +214,47 @@ func (t *topo) vmTap(c *nl.Conn, noqueue bool) (*link.Link, error) {
 	return tap, nil
 }
 
-func buildTC(noqueue bool) func(t *topo) error {
-	return func(t *topo) error {
-		cvm, _, err := t.base()
-		if err != nil {
-			return err
-		}
-		tap, err := t.vmTap(cvm, noqueue)
-		if err != nil {
-			return err
-		}
-		eth, err := link.Lookup(cvm, "eth0")
-		if err != nil {
-			return err
-		}
-		return tc.Wire(cvm, tc.Dev{Name: eth.Name, Index: eth.Index}, tc.Dev{Name: tap.Name, Index: tap.Index}, tc.WireOptions{})
+// buildTC is tc-redirect-tap's setup: a tap as a VMM makes it, wired with
+// the four tc objects.
+func buildTC(t *topo) error {
+	cvm, _, err := t.base()
+	if err != nil {
+		return err
 	}
+	tap, err := t.vmTap(cvm)
+	if err != nil {
+		return err
+	}
+	eth, err := link.Lookup(cvm, "eth0")
+	if err != nil {
+		return err
+	}
+	return tc.Wire(cvm, tc.Dev{Name: eth.Name, Index: eth.Index}, tc.Dev{Name: tap.Name, Index: tap.Index}, tc.WireOptions{})
+}
+
+// buildTcwire wires eth0 exactly as `tcwire attach` does, with package
+// tcwire's Attach: it creates the tap (DEV's MTU, noqueue, addrgenmode
+// none) and hands out its file, which the VM side holds as a VMM would.
+func buildTcwire(t *topo) error {
+	if _, _, err := t.base(); err != nil {
+		return err
+	}
+	a, err := tcwire.Attach(context.Background(), tcwire.Options{NetNS: t.vmNS, Dev: "eth0", Tap: "tap0", Files: true})
+	if err != nil {
+		return err
+	}
+	ep := &endpoint{hdr: tuntap.VirtioNetHdrLen, kind: "tap", ns: t.vmNS, ifindex: a.TapIndex, close: func() {
+		for _, f := range a.Files {
+			f.Close()
+		}
+	}}
+	t.vm = ep
+	t.cleanups = append(t.cleanups, ep.close)
+	rc, err := a.Files[0].SyscallConn()
+	if err != nil {
+		return err
+	}
+	return rc.Control(func(fd uintptr) { ep.fd = int(fd) })
 }
 
 func buildBridge(static bool) func(t *topo) error {
@@ -242,7 +263,7 @@ func buildBridge(static bool) func(t *topo) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.vmTap(cvm, false); err != nil {
+		if _, err := t.vmTap(cvm); err != nil {
 			return err
 		}
 		if err := link.AddBridge(cvm, "br0"); err != nil {
@@ -428,7 +449,7 @@ func buildTapWrite(t *topo) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.vmTap(cvm, false); err != nil {
+	if _, err := t.vmTap(cvm); err != nil {
 		return err
 	}
 	t.farMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}
