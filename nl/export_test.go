@@ -13,7 +13,7 @@ var Diff = diff
 // given retry policy and acknowledgement budget per sendmsg (0: the
 // default), that records its pauses instead of sleeping.
 func NewTestConn(s netlink.Socket, retry Retry, ackBudget int) (c *Conn, pauses *[]time.Duration) {
-	c = newConn(netlink.NewConn(s, 1), retry)
+	c = newConn(netlink.NewConn(s, 1), &socketTransport{s: s}, retry)
 	if ackBudget > 0 {
 		c.ackBudget = ackBudget
 	}

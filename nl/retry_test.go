@@ -1,6 +1,7 @@
 package nl_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,6 +50,10 @@ func (k *fakeKernel) Send(m netlink.Message) error { return k.SendMessages([]net
 func (k *fakeKernel) SendMessages(msgs []netlink.Message) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	for i := range msgs {
+		// The Conn pads Data to 4 bytes, as a kernel receives it.
+		msgs[i].Data = bytes.TrimRight(msgs[i].Data, "\x00")
+	}
 	k.sendmsgs = append(k.sendmsgs, msgs)
 	for _, m := range msgs {
 		key := string(m.Data)

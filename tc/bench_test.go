@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tcwire/tcwire/internal/nstest"
+	"github.com/tcwire/tcwire/nl"
 )
 
 func BenchmarkAddFilterRequest(b *testing.B) {
@@ -46,5 +47,74 @@ func BenchmarkWire(b *testing.B) {
 	b.StopTimer()
 	if h := readHook(b, c, eth0); h.Qdisc != "" {
 		b.Errorf("eth0 still has a %s qdisc", h.Qdisc)
+	}
+}
+
+// BenchmarkAttach compares, side by side in one run, one bidirectional
+// attach of existing, fresh devices (fresh), the same attach again on
+// devices already wired (repeat), and the four requests alone sent with
+// Conn.Do (floor). It cycles through 100 pairs, as tcwire-bench does; the
+// detach of all of them between cycles is not timed.
+func BenchmarkAttach(b *testing.B) {
+	nstest.RequireRoot(b)
+	ns, pairs := stressNS(b, 100)
+	c := dial(b, ns)
+	detachAll := func(b *testing.B) {
+		b.StopTimer()
+		var reqs []nl.Request
+		for _, p := range pairs {
+			reqs = append(reqs, DelQdiscRequest(Ingress(p.veth.Name, p.veth.Index)), DelQdiscRequest(Ingress(p.tap.Name, p.tap.Index)))
+		}
+		for _, err := range c.Do(reqs...) {
+			if err != nil && !isGone(err) {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+	}
+	wire := func(b *testing.B, p wirePair) {
+		if err := Wire(c, p.veth, p.tap, WireOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	floor := make([][]nl.Request, len(pairs))
+	for i, p := range pairs {
+		plan, err := PlanWire(Hook{Dev: p.veth}, Hook{Dev: p.tap}, WireOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor[i] = plan.Requests
+	}
+	for _, bc := range []struct {
+		name   string
+		attach func(b *testing.B, i int)
+		detach bool // between cycles
+	}{
+		{"fresh", func(b *testing.B, i int) { wire(b, pairs[i]) }, true},
+		{"repeat", func(b *testing.B, i int) { wire(b, pairs[i]) }, false},
+		{"floor", func(b *testing.B, i int) {
+			for _, err := range c.Do(floor[i]...) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			detachAll(b)
+			if !bc.detach {
+				for _, p := range pairs {
+					wire(b, p)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if i > 0 && i%len(pairs) == 0 && bc.detach {
+					detachAll(b)
+				}
+				bc.attach(b, i%len(pairs))
+			}
+		})
 	}
 }
