@@ -198,7 +198,7 @@ func (c *Conn) do(reqs []Request, answers bool) ([][]netlink.Message, []error) {
 		// pause before the next.
 		c.mu.Lock()
 		for rest := todo; len(rest) > 0; {
-			n := c.chunkLen(reqs, rest)
+			n := c.chunkLen(reqs, rest, answers)
 			c.round(reqs, rest[:n], errs, refused, replies)
 			rest = rest[n:]
 		}
@@ -235,13 +235,17 @@ const ackOverhead = 1024
 // chunkLen is how many requests at the start of todo go in one sendmsg:
 // as many as keep their acknowledgements within the ack budget (an error
 // acknowledgement echoes the request, and the buffer it sits in is
-// rounded up to a power of two), at least one.
-func (c *Conn) chunkLen(reqs []Request, todo []int) int {
+// rounded up to a power of two), at least one. A request with answers
+// (Query) counts twice: the answer is about as large as an error.
+func (c *Conn) chunkLen(reqs []Request, todo []int, answers bool) int {
 	used := 0
 	for k, i := range todo {
 		cost := 1
 		for cost < NlmsgHdrLen+len(reqs[i].Data)+ackOverhead {
 			cost <<= 1
+		}
+		if answers {
+			cost *= 2
 		}
 		if k > 0 && used+cost > c.ackBudget {
 			return k
