@@ -13,6 +13,10 @@ const (
 	FlagsReplace = netlink.Request | netlink.Acknowledge | netlink.Create
 	// FlagsAck is a plain acknowledged request (deletes, link changes).
 	FlagsAck = netlink.Request | netlink.Acknowledge
+	// FlagsEcho is a GET answered with the object itself, then the ack:
+	// NLM_F_REQUEST|NLM_F_ACK|NLM_F_ECHO (0x000d). Without NLM_F_ECHO, a
+	// tc GET's answer goes only to the RTNLGRP_TC multicast group.
+	FlagsEcho = netlink.Request | netlink.Acknowledge | netlink.Echo
 	// FlagsDump asks for every object (NLM_F_REQUEST|NLM_F_DUMP). Never add
 	// NLM_F_ACK to a dump: the stray ACK would be read as the next reply.
 	FlagsDump = netlink.Request | netlink.Dump
