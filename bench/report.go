@@ -160,7 +160,11 @@ type Control struct {
 	// that attaches; null for the command-line tools.
 	AllocsPerAttach *float64 `json:"allocs_per_attach"`
 	BytesPerAttach  *float64 `json:"bytes_per_attach,omitempty"`
-	Ratio           float64  `json:"ratio_to_floor"`
+	// RoundTrips is sendmsg calls per attach on netlink sockets: counted
+	// in process (nl.Conn.Sendmsgs), under strace for the command-line
+	// tools, by construction for the floor and vishvananda.
+	RoundTrips *float64 `json:"round_trips_per_attach,omitempty"`
+	Ratio      float64  `json:"ratio_to_floor"`
 	Attaches        int      `json:"attaches"`
 }
 
@@ -172,6 +176,9 @@ type Scale struct {
 	// FloorUsPerAttach is the raw-netlink floor's while wiring the others.
 	UsPerAttach      float64 `json:"us_per_attach"`
 	TimedAttaches    int     `json:"timed_attaches"`
+	// UsPerAttachDetach is one tc.Wire and one tc.Unwire of the last
+	// pair (median of the same cycles).
+	UsPerAttachDetach float64 `json:"us_per_attach_detach,omitempty"`
 	FloorUsPerAttach float64 `json:"floor_us_per_attach"`
 	// ShowMs is the wall time of `tcwire show` (one process) listing every
 	// redirect; null when it did not finish within ShowLimitS.
