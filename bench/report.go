@@ -165,7 +165,7 @@ type Control struct {
 	// tools, by construction for the floor and vishvananda.
 	RoundTrips *float64 `json:"round_trips_per_attach,omitempty"`
 	Ratio      float64  `json:"ratio_to_floor"`
-	Attaches        int      `json:"attaches"`
+	Attaches   int      `json:"attaches"`
 }
 
 // Scale is tcwire with many pairs wired in one namespace.
@@ -174,12 +174,12 @@ type Scale struct {
 	// UsPerAttach is tc.Wire's time to attach the last pair while the
 	// others are wired (median of TimedAttaches attach–detach cycles);
 	// FloorUsPerAttach is the raw-netlink floor's while wiring the others.
-	UsPerAttach      float64 `json:"us_per_attach"`
-	TimedAttaches    int     `json:"timed_attaches"`
+	UsPerAttach   float64 `json:"us_per_attach"`
+	TimedAttaches int     `json:"timed_attaches"`
 	// UsPerAttachDetach is one tc.Wire and one tc.Unwire of the last
 	// pair (median of the same cycles).
 	UsPerAttachDetach float64 `json:"us_per_attach_detach,omitempty"`
-	FloorUsPerAttach float64 `json:"floor_us_per_attach"`
+	FloorUsPerAttach  float64 `json:"floor_us_per_attach"`
 	// ShowMs is the wall time of `tcwire show` (one process) listing every
 	// redirect; null when it did not finish within ShowLimitS.
 	ShowMs     *float64 `json:"show_ms"`
