@@ -130,6 +130,16 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	if len(r.CNI) > 0 {
+		fmt.Fprintln(w, "CNI: cnitool add/del of ptp + host-local + the tap plugin, in a namespace playing the host")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "plugin\tADD ms (min–max)\tDEL ms (min–max)\ttrials\thow")
+		for _, c := range r.CNI {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Name, cniAdd(c), cniDel(c), c.Trials, c.Description)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
 	if len(r.Scale) > 0 {
 		fmt.Fprintln(w, "Scale: N veth+tap pairs wired by tcwire in one namespace")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -151,6 +161,20 @@ func Table(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
 	return nil
+}
+
+func cniAdd(c CNI) string {
+	if c.Skipped != "" {
+		return "skipped: " + c.Skipped
+	}
+	return fmt.Sprintf("%.1f (%.1f–%.1f)", c.AddMs, c.AddMin, c.AddMax)
+}
+
+func cniDel(c CNI) string {
+	if c.Skipped != "" {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f (%.1f–%.1f)", c.DelMs, c.DelMin, c.DelMax)
 }
 
 // roundTrips is a contender's sendmsg calls per attach, "—" when unknown.
@@ -239,6 +263,14 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 				allocs = fmt.Sprintf("%.0f", *c.AllocsPerAttach)
 			}
 			fmt.Fprintf(w, "| %s | %.1f (%.1f–%.1f) | %.1f | %s | %s | %s |\n", c.Name, c.UsPerAttach, c.UsMin, c.UsMax, c.Ratio, allocs, roundTrips(c), c.Description)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.CNI) > 0 {
+		fmt.Fprintf(w, "## CNI\n\n`cnitool add` and `cnitool del` of a conflist chaining ptp (host-local IPAM) and the tap plugin, for a fresh container namespace each time, run in a namespace playing the host (the times include `ip netns exec` and cnitool's own start, alike for every plugin).\n\n")
+		fmt.Fprintf(w, "| plugin | ADD ms (min–max) | DEL ms (min–max) | trials | how |\n|---|---:|---:|---:|---|\n")
+		for _, c := range r.CNI {
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s |\n", c.Name, cniAdd(c), cniDel(c), c.Trials, c.Description)
 		}
 		fmt.Fprintln(w)
 	}

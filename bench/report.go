@@ -17,6 +17,7 @@ type Report struct {
 	Datapaths    []Datapath  `json:"datapaths"`
 	ControlPlane []Control   `json:"control_plane"`
 	Scale        []Scale     `json:"scale"`
+	CNI          []CNI       `json:"cni,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
 	Ceilings     []string    `json:"ceilings,omitempty"`
@@ -166,6 +167,23 @@ type Control struct {
 	RoundTrips *float64 `json:"round_trips_per_attach,omitempty"`
 	Ratio      float64  `json:"ratio_to_floor"`
 	Attaches   int      `json:"attaches"`
+}
+
+// CNI is one tap plugin chained after ptp (and host-local), run by
+// cnitool in a namespace playing the host: the wall time of `cnitool add`
+// and `cnitool del` for a fresh container namespace.
+type CNI struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	AddMs       float64 `json:"add_ms"`
+	AddMin      float64 `json:"add_min_ms"`
+	AddMax      float64 `json:"add_max_ms"`
+	DelMs       float64 `json:"del_ms"`
+	DelMin      float64 `json:"del_min_ms"`
+	DelMax      float64 `json:"del_max_ms"`
+	Trials      int     `json:"trials"`
+	// Skipped says why the contender was not run; the figures are then 0.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Scale is tcwire with many pairs wired in one namespace.

@@ -212,7 +212,15 @@ func verifyWired(ns string, p cpPair) error {
 	return nil
 }
 
+// runControl measures the control plane: the attach table, then the CNI
+// contenders (reported beside it).
 func (h *harness) runControl() []bench.Control {
+	out := h.controlTable()
+	h.report.CNI = h.runCNI()
+	return out
+}
+
+func (h *harness) controlTable() []bench.Control {
 	ns, err := newNS("cp")
 	if err != nil {
 		h.fail("control plane: %v", err)
