@@ -31,8 +31,8 @@ func BenchmarkPlanWire(b *testing.B) {
 }
 
 // BenchmarkWire is one bidirectional attach and detach per iteration, live,
-// in a namespace: read both hooks, one batch of four requests, read again,
-// one batch of two qdisc deletes.
+// in a namespace: probe both hooks, one batch of four requests, probe and
+// dump both hooks, one batch of two qdisc deletes.
 func BenchmarkWire(b *testing.B) {
 	nstest.RequireRoot(b)
 	ns := newWireNS(b)
@@ -88,6 +88,37 @@ func BenchmarkAttach(b *testing.B) {
 		}
 		floor[i] = plan.Requests
 	}
+	b.Run("fresh-vs-floor", func(b *testing.B) {
+		// Alternately one pair wired by Wire and the next by the floor's
+		// requests, each timed on its own: the ratio of the two totals
+		// is side by side, whatever the host's load does meanwhile.
+		detachAll(b)
+		var wired, floored time.Duration
+		n := 0
+		b.ResetTimer()
+		for i := range b.N {
+			k := i % (len(pairs) / 2)
+			if i > 0 && k == 0 {
+				detachAll(b)
+			}
+			w, f := 2*k, 2*k+1
+			if i%2 == 1 {
+				w, f = f, w
+			}
+			start := time.Now()
+			wire(b, pairs[w])
+			mid := time.Now()
+			for _, err := range c.Do(floor[f]...) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			wired, floored, n = wired+mid.Sub(start), floored+time.Since(mid), n+1
+		}
+		b.ReportMetric(float64(wired.Microseconds())/float64(n), "wire-µs/op")
+		b.ReportMetric(float64(floored.Microseconds())/float64(n), "floor-µs/op")
+		b.ReportMetric(float64(wired)/float64(floored), "wire/floor")
+	})
 	for _, bc := range []struct {
 		name   string
 		attach func(b *testing.B, i int)
