@@ -139,3 +139,40 @@ func TestProbeIngress(t *testing.T) {
 		}
 	}
 }
+
+// TestEachHook reads more devices than a chunk holds, in order, each hook
+// as ReadHook reads it, and stops at fn's error.
+func TestEachHook(t *testing.T) {
+	ns, pairs := stressNS(t, HookChunk/2+10)
+	c := dial(t, ns)
+	var devs []Dev
+	for i, p := range pairs {
+		if i%3 == 0 {
+			if err := Wire(c, p.veth, p.tap, WireOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		devs = append(devs, p.veth, p.tap)
+	}
+	var got []Hook
+	if err := EachHook(c, devs, func(h Hook) error { got = append(got, h); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(devs) {
+		t.Fatalf("%d hooks for %d devices", len(got), len(devs))
+	}
+	for i, h := range got {
+		want := readHook(t, c, devs[i])
+		if h.Dev != devs[i] || h.Qdisc != want.Qdisc || len(h.Filters) != len(want.Filters) {
+			t.Errorf("hook %d: %s %q %d filters, ReadHook: %s %q %d filters", i, h.Dev, h.Qdisc, len(h.Filters), want.Dev, want.Qdisc, len(want.Filters))
+		}
+		if wired := i/2%3 == 0; wired != (h.Qdisc == KindIngress) {
+			t.Errorf("%s: qdisc %q, wired %v", h.Dev, h.Qdisc, wired)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := EachHook(c, devs, func(Hook) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("EachHook after fn's error: %v, %d calls", err, n)
+	}
+}
