@@ -36,7 +36,7 @@ func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb s
 	m := nl.Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
 	return newRequest(typ, flags, m, func(e *nl.Encoder) {
 		e.String(TCA_KIND, q.Kind)
-	}, fmt.Sprintf("tc qdisc %s dev %s %s", verb, devName(q.Dev, q.Ifindex), q.spec()))
+	}, "tc qdisc "+verb+" dev "+devName(q.Dev, q.Ifindex)+" "+q.spec())
 }
 
 // spec is the qdisc's part of a tc command line.
