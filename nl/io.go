@@ -50,15 +50,24 @@ func newFDTransport(nc *netlink.Conn) (*fdTransport, error) {
 	t := &fdTransport{nc: nc, rc: rc, buf: make([]byte, recvBufLen), kernel: &unix.SockaddrNetlink{Family: unix.AF_NETLINK}}
 	// Built once: a closure made per call would be an allocation.
 	t.read = func(fd uintptr) bool {
-		r, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&t.buf[0])), uintptr(len(t.buf)), unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
-		t.n, t.err = int(r), errnoErr(e)
-		return e != unix.EAGAIN
+		for {
+			r, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&t.buf[0])), uintptr(len(t.buf)), unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+			if e == unix.EINTR {
+				continue
+			}
+			t.n, t.err = int(r), errnoErr(e)
+			return e != unix.EAGAIN
+		}
 	}
 	t.write = func(fd uintptr) bool {
-		// The socket is non-blocking; the kernel's address lets strace
-		// decode the messages.
-		t.n, t.err = unix.SendmsgN(int(fd), t.out, nil, t.kernel, 0)
-		return t.err != unix.EAGAIN
+		for {
+			// The socket is non-blocking; the kernel's address lets
+			// strace decode the messages.
+			t.n, t.err = unix.SendmsgN(int(fd), t.out, nil, t.kernel, 0)
+			if t.err != unix.EINTR {
+				return t.err != unix.EAGAIN
+			}
+		}
 	}
 	return t, nil
 }
