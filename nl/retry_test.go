@@ -77,6 +77,13 @@ func (k *fakeKernel) SendMessages(msgs []netlink.Message) error {
 			k.push([]netlink.Message{{Header: netlink.Header{Type: netlink.Done, Flags: flags, Sequence: m.Header.Sequence, PID: 1}, Data: make([]byte, 4)}})
 			continue
 		}
+		if m.Header.Flags&netlink.Echo != 0 && errno == 0 {
+			// A GET with NLM_F_ECHO: each object in a datagram of its
+			// own, as the kernel sends it, before the ack.
+			for _, o := range objs {
+				k.push([]netlink.Message{{Header: netlink.Header{Type: unix.RTM_NEWQDISC, Sequence: m.Header.Sequence, PID: 1}, Data: o}})
+			}
+		}
 		if m.Header.Flags&netlink.Acknowledge != 0 || errno != 0 {
 			k.push([]netlink.Message{ack(m, errno)})
 		}
@@ -461,5 +468,50 @@ func TestDumpSkipsLateAnswers(t *testing.T) {
 	msgs, err := c.Dump(dumpReq())
 	if err != nil || len(msgs) != 1 || string(msgs[0].Data) != "lo" {
 		t.Fatalf("Dump: %v, %v", msgs, err)
+	}
+}
+
+// TestQuery: each request gets the answers the kernel sent before its
+// ack, in one sendmsg; a refused one gets none, and one refused with a
+// transient error is sent again and then gets its answer.
+func TestQuery(t *testing.T) {
+	k := newFakeKernel(func(m netlink.Message, n int) (unix.Errno, [][]byte, bool) {
+		switch string(m.Data) {
+		case "busy":
+			if n == 1 {
+				return unix.EBUSY, nil, false
+			}
+			return 0, [][]byte{[]byte("late")}, false
+		case "none":
+			return unix.ENOENT, nil, false
+		case "bare":
+			return 0, nil, false
+		}
+		return 0, [][]byte{append([]byte("obj-"), m.Data...)}, false
+	})
+	c, pauses := nl.NewTestConn(k, fastRetry, 0)
+	var reqs []nl.Request
+	for _, n := range []string{"eth0", "busy", "none", "bare", "tap0"} {
+		r := req(n)
+		r.Flags |= netlink.Echo
+		reqs = append(reqs, r)
+	}
+	before := c.Sendmsgs()
+	replies, errs := c.Query(reqs...)
+	if got := errnos(errs); got != "ok ok ENOENT ok ok" {
+		t.Errorf("errors %q", got)
+	}
+	want := []string{"obj-eth0", "late", "", "", "obj-tap0"}
+	for i, rs := range replies {
+		var got []string
+		for _, m := range rs {
+			got = append(got, strings.TrimRight(string(m.Data), "\x00"))
+		}
+		if strings.Join(got, ",") != want[i] {
+			t.Errorf("request %d: answers %q, want %q", i, got, want[i])
+		}
+	}
+	if n := c.Sendmsgs() - before; n != 2 || len(k.sendmsgs) != 2 || len(*pauses) != 1 {
+		t.Errorf("%d sendmsgs counted, %d made, %d pauses; want 2, 2, 1", n, len(k.sendmsgs), len(*pauses))
 	}
 }
