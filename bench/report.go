@@ -197,7 +197,11 @@ type Scale struct {
 	// UsPerAttachDetach is one tc.Wire and one tc.Unwire of the last
 	// pair (median of the same cycles).
 	UsPerAttachDetach float64 `json:"us_per_attach_detach,omitempty"`
-	FloorUsPerAttach  float64 `json:"floor_us_per_attach"`
+	// FloorLastUs is the floor's attach of the same last pair, timed in
+	// the same cycles (interleaved with tc.Wire's): what the kernel's own
+	// work costs at this size.
+	FloorLastUs      float64 `json:"floor_last_us,omitempty"`
+	FloorUsPerAttach float64 `json:"floor_us_per_attach"`
 	// ShowMs is the wall time of `tcwire show` (one process) listing every
 	// redirect; null when it did not finish within ShowLimitS.
 	ShowMs     *float64 `json:"show_ms"`
