@@ -38,17 +38,9 @@ type Request struct {
 	Cmd string
 }
 
-// Message returns r as a netlink message whose length, sequence and pid are
-// left for the Conn to fill in.
-func (r Request) Message() netlink.Message {
-	return netlink.Message{Header: netlink.Header{Type: r.Type, Flags: r.Flags}, Data: r.Data}
-}
-
 // MarshalBinary returns the complete message with nlmsg_seq and nlmsg_pid
-// zero: the bytes the golden fixtures are compared with. Like the Conn
-// (mdlayher/netlink), it aligns nlmsg_len and zero-pads Data to 4 bytes.
+// zero: the bytes the golden fixtures are compared with, framed as the Conn
+// sends them (nlmsg_len aligned, Data zero-padded to 4 bytes).
 func (r Request) MarshalBinary() ([]byte, error) {
-	m := r.Message()
-	m.Header.Length = uint32(Align(NlmsgHdrLen + len(r.Data)))
-	return m.MarshalBinary()
+	return appendMessage(nil, r, 0), nil
 }
