@@ -176,3 +176,34 @@ func TestEachHook(t *testing.T) {
 		t.Errorf("EachHook after fn's error: %v, %d calls", err, n)
 	}
 }
+
+// TestWireRoundTrips pins the request sequence of Wire and Unwire: on
+// fresh devices, both probes in one sendmsg and the four creates in
+// another; again on wired devices, the probes and a filter dump per
+// device, nothing sent; Unwire, the probes, a dump per device and one
+// batch of deletes. The other devices of the namespace add nothing: no
+// namespace-wide dump in any of them.
+func TestWireRoundTrips(t *testing.T) {
+	ns := newWireNS(t, "eth1", "eth2")
+	c := dial(t, ns)
+	eth0, tap0 := dev(t, ns, "eth0"), dev(t, ns, "tap0")
+	for _, step := range []struct {
+		name string
+		do   func() error
+		want uint64
+	}{
+		{"fresh Wire", func() error { return Wire(c, eth0, tap0, WireOptions{}) }, 2},
+		{"repeated Wire", func() error { return Wire(c, eth0, tap0, WireOptions{}) }, 3},
+		{"Unwire", func() error { return Unwire(c, eth0, tap0) }, 4},
+		{"Unwire again", func() error { return Unwire(c, eth0, tap0) }, 1},
+		{"Wire after Unwire", func() error { return Wire(c, eth0, tap0, WireOptions{}) }, 2},
+	} {
+		before := c.Sendmsgs()
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if n := c.Sendmsgs() - before; n != step.want {
+			t.Errorf("%s: %d sendmsgs, want %d", step.name, n, step.want)
+		}
+	}
+}
