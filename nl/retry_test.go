@@ -515,3 +515,43 @@ func TestQuery(t *testing.T) {
 		t.Errorf("%d sendmsgs counted, %d made, %d pauses; want 2, 2, 1", n, len(k.sendmsgs), len(*pauses))
 	}
 }
+
+// TestDumpEach: fn sees every reply in order; a refusal is retried, an
+// interrupted dump is not (fn has seen part of it); fn's error ends the
+// walk and the socket dumps again afterwards.
+func TestDumpEach(t *testing.T) {
+	objs := [][]byte{[]byte("lo"), []byte("eth0"), []byte("tap0")}
+	names := func(c *nl.Conn, stopAt string) (string, error) {
+		var got []string
+		err := c.DumpEach(dumpReq(), func(m netlink.Message) error {
+			got = append(got, strings.TrimRight(string(m.Data), "\x00"))
+			if got[len(got)-1] == stopAt {
+				return errors.New("enough")
+			}
+			return nil
+		})
+		return strings.Join(got, " "), err
+	}
+	k := newFakeKernel(func(m netlink.Message, n int) (unix.Errno, [][]byte, bool) {
+		switch n {
+		case 1:
+			return unix.EBUSY, nil, false
+		case 3:
+			return 0, objs, true
+		}
+		return 0, objs, false
+	})
+	c, pauses := nl.NewTestConn(k, fastRetry, 0)
+	if got, err := names(c, ""); err != nil || got != "lo eth0 tap0" || len(*pauses) != 1 {
+		t.Errorf("after EBUSY: %q, %v, %d pauses", got, err, len(*pauses))
+	}
+	if got, err := names(c, ""); !errors.Is(err, nl.ErrDumpInterrupted) || got != "lo eth0 tap0" || k.seen["dump"] != 3 {
+		t.Errorf("interrupted: %q, %v after %d dumps; want the error, not a retry", got, err, k.seen["dump"])
+	}
+	if got, err := names(c, "eth0"); err == nil || err.Error() != "enough" || got != "lo eth0" {
+		t.Errorf("fn's error: %q, %v", got, err)
+	}
+	if got, err := names(c, ""); err != nil || got != "lo eth0 tap0" {
+		t.Errorf("after fn's error: %q, %v", got, err)
+	}
+}
