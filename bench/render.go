@@ -136,13 +136,23 @@ func Table(w io.Writer, r *Report) error {
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "Control plane: one bidirectional attach on existing devices (%d per round; ratio to %s)\n", r.Method.AttachPairs, r.Floors.ControlPlane)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "contender\tµs/attach (min–max)\t×floor\tallocs/attach\thow")
+		fmt.Fprintln(tw, "contender\tµs/attach (min–max)\t×floor\tallocs/attach\tround trips\thow")
 		for _, c := range r.ControlPlane {
 			allocs := "—"
 			if c.AllocsPerAttach != nil {
 				allocs = fmt.Sprintf("%.0f", *c.AllocsPerAttach)
 			}
-			fmt.Fprintf(tw, "%s\t%.1f (%.1f–%.1f)\t%.1f\t%s\t%s\n", c.Name, c.UsPerAttach, c.UsMin, c.UsMax, c.Ratio, allocs, c.Description)
+			fmt.Fprintf(tw, "%s\t%.1f (%.1f–%.1f)\t%.1f\t%s\t%s\t%s\n", c.Name, c.UsPerAttach, c.UsMin, c.UsMax, c.Ratio, allocs, roundTrips(c), c.Description)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.CNI) > 0 {
+		fmt.Fprintln(w, "CNI: cnitool add/del of ptp + host-local + the tap plugin, in a namespace playing the host")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "plugin\tADD ms (min–max)\tDEL ms (min–max)\ttrials\thow")
+		for _, c := range r.CNI {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Name, cniAdd(c), cniDel(c), c.Trials, c.Description)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -150,9 +160,9 @@ func Table(w io.Writer, r *Report) error {
 	if len(r.Scale) > 0 {
 		fmt.Fprintln(w, "Scale: N veth+tap pairs wired by tcwire in one namespace")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "pairs\tµs/attach\tfloor µs/attach\tshow ms\tshow rows\tshow max RSS KiB\tshow DEV ms\tkernel bytes/pair")
+		fmt.Fprintln(tw, "pairs\tµs/attach\tµs/attach+detach\tfloor µs (last pair)\tfloor µs/attach\tshow ms\tshow rows\tshow max RSS KiB\tshow DEV ms\tkernel bytes/pair")
 		for _, s := range r.Scale {
-			fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%d\t%d\t%.1f\t%s\n", s.Pairs, s.UsPerAttach, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
+			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t%d\t%d\t%.1f\t%s\n", s.Pairs, s.UsPerAttach, s.UsPerAttachDetach, s.FloorLastUs, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -305,6 +315,28 @@ func slowReaderMarkdown(w io.Writer, r *Report) {
 	}
 }
 
+func cniAdd(c CNI) string {
+	if c.Skipped != "" {
+		return "skipped: " + c.Skipped
+	}
+	return fmt.Sprintf("%.1f (%.1f–%.1f)", c.AddMs, c.AddMin, c.AddMax)
+}
+
+func cniDel(c CNI) string {
+	if c.Skipped != "" {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f (%.1f–%.1f)", c.DelMs, c.DelMin, c.DelMax)
+}
+
+// roundTrips is a contender's sendmsg calls per attach, "—" when unknown.
+func roundTrips(c Control) string {
+	if c.RoundTrips == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.3g", *c.RoundTrips)
+}
+
 func floorUs(s Scale) string {
 	if s.Pairs < 2 {
 		return "—"
@@ -396,21 +428,29 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 	guidanceMarkdown(w, r)
 	if len(r.ControlPlane) > 0 {
 		fmt.Fprintf(w, "## Control plane\n\nOne bidirectional attach on existing devices (ingress qdisc on both, u32 catch-all + mirred egress redirect both ways), %d per round; ×floor = ratio to `%s`.\n\n", m.AttachPairs, r.Floors.ControlPlane)
-		fmt.Fprintf(w, "| contender | µs/attach (min–max) | ×floor | allocs/attach | how |\n|---|---:|---:|---:|---|\n")
+		fmt.Fprintf(w, "| contender | µs/attach (min–max) | ×floor | allocs/attach | round trips | how |\n|---|---:|---:|---:|---:|---|\n")
 		for _, c := range r.ControlPlane {
 			allocs := "—"
 			if c.AllocsPerAttach != nil {
 				allocs = fmt.Sprintf("%.0f", *c.AllocsPerAttach)
 			}
-			fmt.Fprintf(w, "| %s | %.1f (%.1f–%.1f) | %.1f | %s | %s |\n", c.Name, c.UsPerAttach, c.UsMin, c.UsMax, c.Ratio, allocs, c.Description)
+			fmt.Fprintf(w, "| %s | %.1f (%.1f–%.1f) | %.1f | %s | %s | %s |\n", c.Name, c.UsPerAttach, c.UsMin, c.UsMax, c.Ratio, allocs, roundTrips(c), c.Description)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.CNI) > 0 {
+		fmt.Fprintf(w, "## CNI\n\n`cnitool add` and `cnitool del` of a conflist chaining ptp (host-local IPAM) and the tap plugin, for a fresh container namespace each time, run in a namespace playing the host (the times include `ip netns exec` and cnitool's own start, alike for every plugin).\n\n")
+		fmt.Fprintf(w, "| plugin | ADD ms (min–max) | DEL ms (min–max) | trials | how |\n|---|---:|---:|---:|---|\n")
+		for _, c := range r.CNI {
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s |\n", c.Name, cniAdd(c), cniDel(c), c.Trials, c.Description)
 		}
 		fmt.Fprintln(w)
 	}
 	if len(r.Scale) > 0 {
 		fmt.Fprintf(w, "## Scale\n\nN veth+tap pairs in one namespace: all but the last are wired with pre-encoded raw netlink (floor µs/attach), the last with tcwire's library (µs/attach: median of repeated attach–detach cycles); `show` is one `bin/tcwire show` process listing every redirect, `show DEV` one device's.\n\n")
-		fmt.Fprintf(w, "| pairs | µs/attach | floor µs/attach | show ms | show rows | show max RSS KiB | show DEV ms | kernel bytes/pair |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(w, "| pairs | µs/attach | µs/attach+detach | floor µs (last pair) | floor µs/attach | show ms | show rows | show max RSS KiB | show DEV ms | kernel bytes/pair |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Scale {
-			fmt.Fprintf(w, "| %d | %.1f | %s | %s | %d | %d | %.1f | %s |\n", s.Pairs, s.UsPerAttach, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
+			fmt.Fprintf(w, "| %d | %.1f | %.1f | %.1f | %s | %s | %d | %d | %.1f | %s |\n", s.Pairs, s.UsPerAttach, s.UsPerAttachDetach, s.FloorLastUs, floorUs(s), showMs(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, ns0(s.KernelBytesPerPair))
 		}
 		fmt.Fprintln(w)
 	}

@@ -18,6 +18,7 @@ type Report struct {
 	ControlPlane []Control   `json:"control_plane"`
 	Scale        []Scale     `json:"scale"`
 	Bulk         []Bulk      `json:"bulk"`
+	CNI          []CNI       `json:"cni,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
 	Ceilings     []string    `json:"ceilings,omitempty"`
@@ -211,8 +212,29 @@ type Control struct {
 	// that attaches; null for the command-line tools.
 	AllocsPerAttach *float64 `json:"allocs_per_attach"`
 	BytesPerAttach  *float64 `json:"bytes_per_attach,omitempty"`
-	Ratio           float64  `json:"ratio_to_floor"`
-	Attaches        int      `json:"attaches"`
+	// RoundTrips is sendmsg calls per attach on netlink sockets: counted
+	// in process (nl.Conn.Sendmsgs), under strace for the command-line
+	// tools, by construction for the floor and vishvananda.
+	RoundTrips *float64 `json:"round_trips_per_attach,omitempty"`
+	Ratio      float64  `json:"ratio_to_floor"`
+	Attaches   int      `json:"attaches"`
+}
+
+// CNI is one tap plugin chained after ptp (and host-local), run by
+// cnitool in a namespace playing the host: the wall time of `cnitool add`
+// and `cnitool del` for a fresh container namespace.
+type CNI struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	AddMs       float64 `json:"add_ms"`
+	AddMin      float64 `json:"add_min_ms"`
+	AddMax      float64 `json:"add_max_ms"`
+	DelMs       float64 `json:"del_ms"`
+	DelMin      float64 `json:"del_min_ms"`
+	DelMax      float64 `json:"del_max_ms"`
+	Trials      int     `json:"trials"`
+	// Skipped says why the contender was not run; the figures are then 0.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Scale is tcwire with many pairs wired in one namespace.
@@ -221,8 +243,15 @@ type Scale struct {
 	// UsPerAttach is tc.Wire's time to attach the last pair while the
 	// others are wired (median of TimedAttaches attach–detach cycles);
 	// FloorUsPerAttach is the raw-netlink floor's while wiring the others.
-	UsPerAttach      float64 `json:"us_per_attach"`
-	TimedAttaches    int     `json:"timed_attaches"`
+	UsPerAttach   float64 `json:"us_per_attach"`
+	TimedAttaches int     `json:"timed_attaches"`
+	// UsPerAttachDetach is one tc.Wire and one tc.Unwire of the last
+	// pair (median of the same cycles).
+	UsPerAttachDetach float64 `json:"us_per_attach_detach,omitempty"`
+	// FloorLastUs is the floor's attach of the same last pair, timed in
+	// the same cycles (interleaved with tc.Wire's): what the kernel's own
+	// work costs at this size.
+	FloorLastUs      float64 `json:"floor_last_us,omitempty"`
 	FloorUsPerAttach float64 `json:"floor_us_per_attach"`
 	// ShowMs is the wall time of `tcwire show` (one process) listing every
 	// redirect; null when it did not finish within ShowLimitS.

@@ -1,9 +1,11 @@
 package nl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -24,27 +26,33 @@ type Config struct {
 }
 
 // Conn is a NETLINK_ROUTE socket with extended acks and strict checking on.
-// It is safe for concurrent use: each Do or Dump owns the socket until its
-// last reply is read, except during the pause before a retry.
+// It is safe for concurrent use: each Do, Query or Dump owns the socket
+// until its last reply is read, except during the pause before a retry.
 type Conn struct {
-	mu    sync.Mutex
-	c     *netlink.Conn
+	mu sync.Mutex
+	nc *netlink.Conn // owns the socket
+	t  transport
+	// seq is the last sequence number used.
+	seq   uint32
+	sbuf  []byte // the next sendmsg's messages
+	b     batch  // the round in progress
 	retry Retry
 	// ackBudget is how many bytes of acknowledgements one sendmsg may
 	// cause, at most: half the socket's receive buffer.
 	ackBudget int
 	sleep     func(time.Duration)
+	sendmsgs  atomic.Uint64
 }
 
-func newConn(c *netlink.Conn, retry Retry) *Conn {
+func newConn(nc *netlink.Conn, t transport, retry Retry) *Conn {
 	if retry == nil {
 		retry = DefaultRetry
 	}
-	rcvbuf, err := c.ReadBuffer()
+	rcvbuf, err := nc.ReadBuffer()
 	if err != nil || rcvbuf <= 0 {
 		rcvbuf = defaultRcvbuf
 	}
-	return &Conn{c: c, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
+	return &Conn{nc: nc, t: t, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
 }
 
 // defaultRcvbuf is the kernel's default socket receive buffer
@@ -67,6 +75,12 @@ func Dial(cfg *Config) (*Conn, error) {
 		nc.NetNS = int(f.Fd())
 	}
 	c, err := netlink.Dial(unix.NETLINK_ROUTE, &nc)
+	var t *fdTransport
+	if err == nil {
+		if t, err = newFDTransport(c); err != nil {
+			c.Close()
+		}
+	}
 	if err != nil {
 		where := ""
 		if cfg != nil && cfg.NetNS != "" {
@@ -82,11 +96,15 @@ func Dial(cfg *Config) (*Conn, error) {
 	if cfg != nil {
 		retry = cfg.Retry
 	}
-	return newConn(c, retry), nil
+	return newConn(c, t, retry), nil
 }
 
 // Close closes the socket.
-func (c *Conn) Close() error { return c.c.Close() }
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Sendmsgs is the number of sendmsg calls the Conn has made: its round
+// trips to the kernel (a dump of many datagrams is one).
+func (c *Conn) Sendmsgs() uint64 { return c.sendmsgs.Load() }
 
 // Do sends the requests and waits for each acknowledgement. It returns one
 // error per request, in order (nil for success). The kernel handles the
@@ -108,9 +126,27 @@ func (c *Conn) Close() error { return c.c.Close() }
 // requests that succeeded, and requests whose outcome is unknown, are
 // never sent again.
 func (c *Conn) Do(reqs ...Request) []error {
+	_, errs := c.do(reqs, false)
+	return errs
+}
+
+// Query is Do for requests that the kernel answers with messages before
+// their acknowledgement, such as a GET with NLM_F_ECHO: it also returns,
+// per request, those messages (nil for a request refused). Like Do, it
+// sends them all in one sendmsg, and sends again the requests the kernel
+// refused with a transient error. It is not for dumps.
+func (c *Conn) Query(reqs ...Request) (replies [][]netlink.Message, errs []error) {
+	return c.do(reqs, true)
+}
+
+func (c *Conn) do(reqs []Request, answers bool) ([][]netlink.Message, []error) {
 	errs := make([]error, len(reqs))
+	var replies [][]netlink.Message
+	if answers {
+		replies = make([][]netlink.Message, len(reqs))
+	}
 	if len(reqs) == 0 {
-		return errs
+		return replies, errs
 	}
 	for i, r := range reqs {
 		if r.Flags&netlink.Acknowledge == 0 {
@@ -119,7 +155,7 @@ func (c *Conn) Do(reqs ...Request) []error {
 			for j, r := range reqs {
 				errs[j] = &Error{Cmd: r.Cmd, Err: unix.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
 			}
-			return errs
+			return replies, errs
 		}
 	}
 
@@ -132,8 +168,10 @@ func (c *Conn) Do(reqs ...Request) []error {
 		// The socket is ours for a round; others may use it during the
 		// pause before the next.
 		c.mu.Lock()
-		for _, chunk := range c.chunks(reqs, todo) {
-			c.round(reqs, chunk, errs, refused)
+		for rest := todo; len(rest) > 0; {
+			n := c.chunkLen(reqs, rest, answers)
+			c.round(reqs, rest[:n], errs, refused, replies)
+			rest = rest[n:]
 		}
 		c.mu.Unlock()
 		var again []int
@@ -152,7 +190,7 @@ func (c *Conn) Do(reqs ...Request) []error {
 			again = append(again, i)
 		}
 		if again == nil {
-			return errs
+			return replies, errs
 		}
 		c.sleep(pause)
 		todo = again
@@ -165,114 +203,145 @@ func (c *Conn) Do(reqs ...Request) []error {
 // attributes (the kernel's message, offsets).
 const ackOverhead = 1024
 
-// chunks splits todo into runs of requests whose acknowledgements fit the
-// ack budget: an error acknowledgement echoes the request, and the buffer
-// it sits in is rounded up to a power of two.
-func (c *Conn) chunks(reqs []Request, todo []int) [][]int {
-	var out [][]int
-	start, used := 0, 0
+// chunkLen is how many requests at the start of todo go in one sendmsg:
+// as many as keep their acknowledgements within the ack budget (an error
+// acknowledgement echoes the request, and the buffer it sits in is
+// rounded up to a power of two), at least one. A request with answers
+// (Query) counts twice: the answer is about as large as an error.
+func (c *Conn) chunkLen(reqs []Request, todo []int, answers bool) int {
+	used := 0
 	for k, i := range todo {
 		cost := 1
 		for cost < NlmsgHdrLen+len(reqs[i].Data)+ackOverhead {
 			cost <<= 1
 		}
-		if k > start && used+cost > c.ackBudget {
-			out = append(out, todo[start:k])
-			start, used = k, 0
+		if answers {
+			cost *= 2
+		}
+		if k > 0 && used+cost > c.ackBudget {
+			return k
 		}
 		used += cost
 	}
-	return append(out, todo[start:])
+	return len(todo)
+}
+
+// batch is the round in progress: the requests of chunk went out with the
+// sequence numbers first, first+1 …; pending marks those still unanswered.
+type batch struct {
+	reqs    []Request
+	chunk   []int
+	first   uint32
+	pending []bool
+	left    int
+	errs    []error
+	refused []bool
+	replies [][]netlink.Message // nil: answers are not kept
 }
 
 // round sends the requests of chunk in one sendmsg and reads their
 // acknowledgements, filling errs and refused (an error the kernel sent,
-// as opposed to one of the socket).
-func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool) {
-	msgs := make([]netlink.Message, len(chunk))
-	for k, i := range chunk {
-		msgs[k] = reqs[i].Message()
+// as opposed to one of the socket), and replies when it is not nil.
+func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, replies [][]netlink.Message) {
+	b := &c.b
+	*b = batch{reqs: reqs, chunk: chunk, first: c.seq + 1, pending: b.pending[:0], left: len(chunk), errs: errs, refused: refused, replies: replies}
+	c.sbuf = c.sbuf[:0]
+	for _, i := range chunk {
+		c.seq++
+		c.sbuf = appendMessage(c.sbuf, reqs[i], c.seq)
 		errs[i], refused[i] = nil, false
+		if replies != nil {
+			replies[i] = nil
+		}
+		b.pending = append(b.pending, true)
 	}
-	sent, err := c.c.SendMessages(msgs)
-	if err != nil {
+	defer func() { b.reqs, b.errs, b.refused, b.replies = nil, nil, nil, nil }()
+	c.sendmsgs.Add(1)
+	if err := c.t.send(c.sbuf); err != nil {
 		for _, i := range chunk {
-			errs[i] = wrap(reqs[i].Cmd, err)
+			errs[i] = &Error{Cmd: reqs[i].Cmd, Err: err}
 		}
 		return
 	}
-	index := make(map[uint32]int, len(sent))
-	for k, m := range sent {
-		index[m.Header.Sequence] = chunk[k]
-	}
-	for len(index) > 0 {
-		replies, err := c.c.Receive()
-		var op *netlink.OpError
+	for b.left > 0 {
+		d, err := c.t.recv()
 		switch {
-		case errors.As(err, &op) && op.Sequence != 0:
-			// A refusal: of one of ours, or a late one of an earlier
-			// request whose wait was given up (ignored).
-			settleRefused(op, err, reqs, index, errs, refused)
 		case errors.Is(err, unix.ENOBUFS):
 			// The receive buffer overflowed and the kernel dropped
 			// acknowledgements. Those still queued tell their requests'
 			// outcome; the others' is unknown.
-			c.drain(reqs, index, errs, refused)
-			for _, i := range index {
-				errs[i] = &Error{Cmd: reqs[i].Cmd, Err: fmt.Errorf("%w: %w", ErrReplyLost, err)}
-			}
+			c.drain()
+			b.fail(func(string) error { return fmt.Errorf("%w: %w", ErrReplyLost, err) })
 			return
 		case err != nil:
 			// The socket failed: every unanswered request shares the fate.
-			for _, i := range index {
-				errs[i] = wrap(reqs[i].Cmd, err)
-			}
+			b.fail(func(string) error { return err })
 			return
 		}
-		settleAcked(replies, index)
+		b.settle(d)
 	}
 }
 
-// drain reads what is queued on the socket, settling the requests of index
-// it answers. Everything a sendmsg causes is queued before the sendmsg
-// returns, so it waits for nothing more than a moment (a deadline already
-// past would not even read what is queued).
-func (c *Conn) drain(reqs []Request, index map[uint32]int, errs []error, refused []bool) {
-	if err := c.c.SetReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
+// fail gives every unanswered request the error cause returns.
+func (b *batch) fail(cause func(cmd string) error) {
+	for k, p := range b.pending {
+		if p {
+			i := b.chunk[k]
+			b.errs[i] = &Error{Cmd: b.reqs[i].Cmd, Err: cause(b.reqs[i].Cmd)}
+		}
+	}
+}
+
+// settle reads one datagram: an acknowledgement or a refusal settles its
+// request, any other message of a pending request is one of its answers.
+// Messages of other sequence numbers are late answers to requests whose
+// wait was given up: ignored.
+func (b *batch) settle(d []byte) {
+	for m, err := range messages(d) {
+		if err != nil {
+			return
+		}
+		k := m.Header.Sequence - b.first
+		if k >= uint32(len(b.pending)) || !b.pending[k] {
+			continue
+		}
+		i := b.chunk[k]
+		if m.Header.Type != netlink.Error {
+			if b.replies != nil {
+				m.Data = bytes.Clone(m.Data)
+				b.replies[i] = append(b.replies[i], m)
+			}
+			continue
+		}
+		b.pending[k] = false
+		b.left--
+		if err := kernelError(b.reqs[i].Cmd, m); err != nil {
+			b.errs[i], b.refused[i] = err, true
+			if b.replies != nil {
+				b.replies[i] = nil
+			}
+		}
+	}
+}
+
+// drain reads what is queued on the socket, settling the requests of the
+// round it answers. Everything a sendmsg causes is queued before the
+// sendmsg returns, so it waits for nothing more than a moment (a deadline
+// already past would not even read what is queued).
+func (c *Conn) drain() {
+	if err := c.t.setReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
 		return
 	}
-	defer c.c.SetReadDeadline(time.Time{})
-	for len(index) > 0 {
-		replies, err := c.c.Receive()
-		var op *netlink.OpError
+	defer c.t.setReadDeadline(time.Time{})
+	for c.b.left > 0 {
+		d, err := c.t.recv()
 		switch {
-		case errors.As(err, &op) && op.Sequence != 0:
-			settleRefused(op, err, reqs, index, errs, refused)
-			continue
 		case errors.Is(err, unix.ENOBUFS):
 			continue
 		case err != nil:
 			return // the queue is empty (deadline), or the socket failed
 		}
-		settleAcked(replies, index)
-	}
-}
-
-// settleRefused records the refusal op (err) of one of the pending requests
-// in index; a late refusal of an earlier request is ignored.
-func settleRefused(op *netlink.OpError, err error, reqs []Request, index map[uint32]int, errs []error, refused []bool) {
-	if i, ok := index[op.Sequence]; ok {
-		errs[i], refused[i] = wrap(reqs[i].Cmd, err), true
-		delete(index, op.Sequence)
-	}
-}
-
-// settleAcked removes from index the requests that replies acknowledge.
-func settleAcked(replies []netlink.Message, index map[uint32]int) {
-	for _, m := range replies {
-		if _, ok := index[m.Header.Sequence]; ok && m.Header.Type == netlink.Error {
-			delete(index, m.Header.Sequence)
-		}
+		c.b.settle(d)
 	}
 }
 
@@ -280,67 +349,123 @@ func settleAcked(replies []netlink.Message, index map[uint32]int) {
 func (c *Conn) Exec(r Request) error { return c.Do(r)[0] }
 
 // Dump sends a dump request (Flags must include NLM_F_DUMP) and returns every
-// reply of the multi-part answer. A dump the kernel refused with a
+// reply of the multi-part answer (or the one reply of a GET without
+// NLM_F_DUMP and NLM_F_ACK). A dump the kernel refused with a
 // transient error, or flagged as interrupted (NLM_F_DUMP_INTR: the objects
 // changed while it ran, so it may hold an object twice or miss one), is
 // run again as the Retry policy says; an interrupted dump that is not
 // gives an error wrapping ErrDumpInterrupted rather than partial data.
 func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
+	var msgs []netlink.Message
+	err := c.dump(r, true, func(m netlink.Message) error {
+		msgs = append(msgs, m)
+		return nil
+	}, func() { msgs = msgs[:0] })
+	if err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// DumpEach is Dump calling fn with each reply as it arrives instead of
+// keeping them all: what it holds is one datagram, whatever the size of
+// the dump. m.Data is valid only during the call. A refusal is retried as
+// Dump does; an interrupted dump is not, since fn has seen part of it: it
+// gives an error wrapping ErrDumpInterrupted. An error from fn ends the
+// walk (the rest of the dump is read and dropped, so the socket can dump
+// again) and is returned.
+func (c *Conn) DumpEach(r Request, fn func(m netlink.Message) error) error {
+	return c.dump(r, false, fn, nil)
+}
+
+// dump runs r, retrying as the policy says while the kernel refuses it or
+// flags it interrupted; keep says whether the messages given to each must
+// outlive the datagram; restart (if not nil) is called before a retry. A
+// dump whose messages did not outlive their datagram is retried only if
+// each saw none.
+func (c *Conn) dump(r Request, keep bool, each func(netlink.Message) error, restart func()) error {
 	for tries := 1; ; tries++ {
 		c.mu.Lock()
-		msgs, refused, err := c.dumpOnce(r)
+		delivered, refused, err := c.dumpOnce(r, keep, each)
 		c.mu.Unlock()
-		if err == nil || !refused {
-			return msgs, err
+		if err == nil || !refused || delivered && !keep {
+			return err
 		}
 		d, ok := c.retry(tries, err)
 		if !ok {
-			return nil, err
+			return err
 		}
 		c.sleep(d)
+		if restart != nil {
+			restart()
+		}
 	}
 }
 
-// dumpOnce runs a dump. refused reports an error that proves the dump
-// produced nothing usable and may be run again: the kernel's refusal, or an
-// interrupted dump.
-func (c *Conn) dumpOnce(r Request) (msgs []netlink.Message, refused bool, err error) {
-	req, err := c.c.Send(r.Message())
-	if err != nil {
-		return nil, false, wrap(r.Cmd, err)
+// dumpOnce runs a dump, giving each every reply. refused reports an error
+// that proves the dump produced nothing usable and may be run again: the
+// kernel's refusal, or an interrupted dump. delivered says whether each
+// was called.
+func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) (delivered, refused bool, err error) {
+	c.seq++
+	seq := c.seq
+	c.sbuf = appendMessage(c.sbuf[:0], r, seq)
+	c.sendmsgs.Add(1)
+	if err := c.t.send(c.sbuf); err != nil {
+		return false, false, &Error{Cmd: r.Cmd, Err: err}
 	}
-	seq := req.Header.Sequence
+	interrupted := false
+	var failed error // each's: the rest is drained
 	for {
-		replies, err := c.c.Receive()
-		var op *netlink.OpError
-		switch {
-		case errors.As(err, &op) && op.Sequence != 0 && op.Sequence != seq:
-			continue // a late refusal of an earlier request
-		case errors.As(err, &op) && op.Sequence == seq:
-			return nil, true, wrap(r.Cmd, err)
-		case err != nil:
-			return nil, false, wrap(r.Cmd, err)
+		d, err := c.t.recv()
+		if err != nil {
+			return delivered, false, &Error{Cmd: r.Cmd, Err: err}
 		}
-		// Receive gathers a multi-part answer up to NLMSG_DONE, which it
-		// drops: an empty one is an empty dump. Anything else not of this
-		// sequence is a late answer to an earlier request.
-		msgs = msgs[:0]
-		interrupted := false
-		for _, m := range replies {
-			if m.Header.Sequence != seq {
+		// A datagram holds the answer of one request. Others are late
+		// answers to earlier requests.
+		if len(d) < NlmsgHdrLen || Host.Uint32(d[8:]) != seq {
+			continue
+		}
+		if keep {
+			d = bytes.Clone(d) // the replies kept alias a copy
+		}
+		more := false
+		for m, err := range messages(d) {
+			switch {
+			case err != nil:
+				return delivered, false, &Error{Cmd: r.Cmd, Err: err}
+			case m.Header.Sequence != seq:
 				continue
+			case m.Header.Type == netlink.Error:
+				// A refusal (a dump has no acknowledgement).
+				if err := kernelError(r.Cmd, m); err != nil {
+					return delivered, true, err
+				}
+				continue
+			case m.Header.Type == netlink.Done:
+				if err := kernelError(r.Cmd, m); err != nil {
+					return delivered, true, err
+				}
+				if failed != nil {
+					return delivered, false, failed
+				}
+				if interrupted {
+					return delivered, true, &Error{Cmd: r.Cmd, Err: ErrDumpInterrupted}
+				}
+				return delivered, false, nil
 			}
 			if m.Header.Flags&netlink.DumpInterrupted != 0 {
 				interrupted = true
 			}
-			msgs = append(msgs, m)
+			more = m.Header.Flags&netlink.Multi != 0
+			if failed == nil {
+				delivered = true
+				failed = each(m)
+			}
 		}
-		if len(replies) > 0 && len(msgs) == 0 {
-			continue
+		if !more {
+			// The one answer to a GET that is not a dump.
+			return delivered, false, failed
 		}
-		if interrupted {
-			return nil, true, &Error{Cmd: r.Cmd, Err: ErrDumpInterrupted}
-		}
-		return msgs, false, nil
 	}
 }

@@ -2,6 +2,7 @@ package nl_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -561,5 +562,30 @@ func TestDoLargeBatch(t *testing.T) {
 	}
 	if err := c.Exec(add); err != nil {
 		t.Fatalf("after the batch: %v", err)
+	}
+}
+
+// TestDumpEachLive: DumpEach walks the same replies as Dump, against the
+// kernel, with more links than one datagram holds.
+func TestDumpEachLive(t *testing.T) {
+	ns := nstest.New(t)
+	for i := range 40 {
+		ipn(t, ns, "link", "add", fmt.Sprintf("v%d", i), "type", "veth", "peer", "name", fmt.Sprintf("p%d", i))
+	}
+	c := dial(t, &nl.Config{NetNS: ns.Name})
+	want := links(t, c)
+	var got []netlink.Message
+	if err := c.DumpEach(linkDump, func(m netlink.Message) error {
+		got = append(got, netlink.Message{Header: m.Header, Data: bytes.Clone(m.Data)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseLinks(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := nl.Diff(want, m); d != "" || len(m) != 81 {
+		t.Fatalf("DumpEach saw %d links, Dump %d (-Dump +DumpEach):\n%s", len(m), len(want), d)
 	}
 }

@@ -8,8 +8,15 @@
 // ParseAttrs, which keeps attributes it does not know. Annotate turns any
 // message into an annotated hex dump, given a Schema.
 //
+// A Conn is dialled with mdlayher/netlink (namespaces, socket options) and
+// does its own I/O on the socket's descriptor through the runtime poller:
+// one sendmsg per batch, one recvfrom per datagram into a buffer it
+// reuses, no goroutine per call, so Do of a few requests costs a handful
+// of allocations. Conn.Sendmsgs counts its round trips.
+//
 // Conn.Do sends a batch in one sendmsg and reads one acknowledgement per
-// request. The kernel queues those acknowledgements on the socket before
+// request; Conn.Query does the same and also returns what the kernel
+// answered before each acknowledgement (a GET with NLM_F_ECHO). The kernel queues those acknowledgements on the socket before
 // the sendmsg returns and drops what does not fit the receive buffer
 // (ENOBUFS), so a batch of hundreds of requests is sent in chunks that fit
 // (a few requests, such as tc.Wire's four, always go in one). Dumps need no

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,18 +71,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
-
-// wrap turns an error from mdlayher/netlink into an *Error for request cmd.
-func wrap(cmd string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var op *netlink.OpError
-	if errors.As(err, &op) {
-		return &Error{Cmd: cmd, Err: op.Err, Message: op.Message, Offset: op.Offset}
-	}
-	return &Error{Cmd: cmd, Err: err}
-}
 
 // errDialf reports a failure to open the netlink socket.
 func errDialf(format string, args ...any) error {

@@ -1,51 +1,96 @@
 package nl
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
-func TestWrap(t *testing.T) {
+// TestKernelError decodes acknowledgements as the kernel writes them: the
+// errno, the echoed request (its header alone when NLM_F_CAPPED) and the
+// extended-ack attributes after it; a dump's NLMSG_DONE has them straight
+// after the errno.
+func TestKernelError(t *testing.T) {
 	const cmd = "tc qdisc add dev eth0 ingress"
-	if err := wrap(cmd, nil); err != nil {
-		t.Fatalf("wrap(nil) = %v", err)
+	req := appendMessage(nil, Request{Type: unix.RTM_NEWQDISC, Flags: FlagsCreate, Data: make([]byte, 28)}, 7)
+	tlvs := NewEncoder(nil)
+	tlvs.String(NLMSGERR_ATTR_MSG, "Exclusivity flag on")
+	tlvs.Uint32(NLMSGERR_ATTR_OFFS, 36)
+	errno := func(e unix.Errno) []byte { return Host.AppendUint32(nil, uint32(-int32(e))) }
+	cat := func(bs ...[]byte) []byte {
+		var out []byte
+		for _, b := range bs {
+			out = append(out, b...)
+		}
+		return out
 	}
-
-	sockErr := errors.New("boom")
-	tests := []struct {
-		name string
-		in   error
-		want *Error
+	for _, tt := range []struct {
+		name  string
+		typ   netlink.HeaderType
+		flags netlink.HeaderFlags
+		data  []byte
+		want  *Error // nil: an acknowledgement
 	}{
-		{
-			name: "kernel error with ext-ack",
-			in:   &netlink.OpError{Op: "receive", Err: unix.EEXIST, Message: "Exclusivity flag on", Offset: 36, Sequence: 9},
-			want: &Error{Cmd: cmd, Err: unix.EEXIST, Message: "Exclusivity flag on", Offset: 36},
-		},
-		{
-			name: "socket error",
-			in:   &netlink.OpError{Op: "send-messages", Err: sockErr},
-			want: &Error{Cmd: cmd, Err: sockErr},
-		},
-		{
-			name: "plain error",
-			in:   sockErr,
-			want: &Error{Cmd: cmd, Err: sockErr},
-		},
-	}
-	for _, tt := range tests {
+		{"ack", netlink.Error, netlink.Capped, cat(errno(0), req[:16]), nil},
+		{"refusal, request echoed", netlink.Error, netlink.AcknowledgeTLVs, cat(errno(unix.EEXIST), req, tlvs.Bytes()),
+			&Error{Cmd: cmd, Err: unix.EEXIST, Message: "Exclusivity flag on", Offset: 36}},
+		{"refusal, capped", netlink.Error, netlink.AcknowledgeTLVs | netlink.Capped, cat(errno(unix.EEXIST), req[:16], tlvs.Bytes()),
+			&Error{Cmd: cmd, Err: unix.EEXIST, Message: "Exclusivity flag on", Offset: 36}},
+		{"refusal, no text", netlink.Error, 0, cat(errno(unix.ENODEV), req), &Error{Cmd: cmd, Err: unix.ENODEV}},
+		{"dump done", netlink.Done, netlink.Multi, errno(0), nil},
+		{"dump failed", netlink.Done, netlink.Multi | netlink.AcknowledgeTLVs, cat(errno(unix.EINVAL), tlvs.Bytes()),
+			&Error{Cmd: cmd, Err: unix.EINVAL, Message: "Exclusivity flag on", Offset: 36}},
+		{"short", netlink.Error, 0, []byte{1}, nil},
+		{"attributes cut", netlink.Error, netlink.AcknowledgeTLVs, cat(errno(unix.EPERM), req[:10]), &Error{Cmd: cmd, Err: unix.EPERM}},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := wrap(cmd, tt.in)
-			var got *Error
-			if !errors.As(err, &got) {
-				t.Fatalf("wrap returned %T, want *Error", err)
+			err := kernelError(cmd, netlink.Message{Header: netlink.Header{Type: tt.typ, Flags: tt.flags}, Data: tt.data})
+			if tt.name == "short" {
+				if err == nil {
+					t.Fatal("a 1-byte error message decoded as an acknowledgement")
+				}
+				return
 			}
-			if diff := diff(*tt.want, *got); diff != "" {
-				t.Fatalf("(-want +got):\n%s", diff)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("want an acknowledgement, got %v", err)
+				}
+				return
+			}
+			got, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("got %T %v, want *Error", err, err)
+			}
+			if d := diff(*tt.want, *got); d != "" {
+				t.Fatalf("(-want +got):\n%s", d)
 			}
 		})
 	}
+}
+
+// FuzzReply splits any datagram into messages and decodes every error
+// among them, as a Conn does with what it receives: no panic, and a
+// message never runs past the datagram.
+func FuzzReply(f *testing.F) {
+	req := appendMessage(nil, Request{Type: unix.RTM_NEWQDISC, Flags: FlagsCreate, Data: make([]byte, 28)}, 7)
+	ack := appendMessage(nil, Request{Type: netlink.Error, Flags: netlink.Capped, Data: append(Host.AppendUint32(nil, 0), req[:16]...)}, 7)
+	eexist := -int32(unix.EEXIST)
+	refusal := appendMessage(nil, Request{Type: netlink.Error, Flags: netlink.AcknowledgeTLVs, Data: append(Host.AppendUint32(nil, uint32(eexist)), req...)}, 7)
+	f.Add(ack)
+	f.Add(append(refusal, 8, 0, 1, 0, 'x', 0, 0, 0))
+	f.Add(appendMessage(nil, Request{Type: netlink.Done, Flags: netlink.Multi, Data: make([]byte, 4)}, 1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for m, err := range messages(b) {
+			if err != nil {
+				break
+			}
+			if NlmsgHdrLen+len(m.Data) > len(b) {
+				t.Fatalf("message of %d bytes in a %d-byte datagram", NlmsgHdrLen+len(m.Data), len(b))
+			}
+			if m.Header.Type == netlink.Error || m.Header.Type == netlink.Done {
+				_ = kernelError("cmd", m)
+			}
+		}
+	})
 }

@@ -1,6 +1,8 @@
 package nl
 
 import (
+	"bytes"
+	"errors"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -13,11 +15,57 @@ var Diff = diff
 // given retry policy and acknowledgement budget per sendmsg (0: the
 // default), that records its pauses instead of sleeping.
 func NewTestConn(s netlink.Socket, retry Retry, ackBudget int) (c *Conn, pauses *[]time.Duration) {
-	c = newConn(netlink.NewConn(s, 1), retry)
+	c = newConn(netlink.NewConn(s, 1), &socketTransport{s: s}, retry)
 	if ackBudget > 0 {
 		c.ackBudget = ackBudget
 	}
 	pauses = new([]time.Duration)
 	c.sleep = func(d time.Duration) { *pauses = append(*pauses, d) }
 	return c, pauses
+}
+
+// socketTransport is a netlink.Socket (a fake kernel) as a transport.
+type socketTransport struct {
+	s   netlink.Socket
+	buf []byte
+}
+
+func (t *socketTransport) send(b []byte) error {
+	b = bytes.Clone(b) // the fake may keep what it was sent
+	var msgs []netlink.Message
+	for m, err := range messages(b) {
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	return t.s.SendMessages(msgs)
+}
+
+func (t *socketTransport) recv() ([]byte, error) {
+	msgs, err := t.s.Receive()
+	if err != nil {
+		return nil, err
+	}
+	t.buf = t.buf[:0]
+	for _, m := range msgs {
+		// As the kernel writes it: nlmsg_len unaligned, then padding.
+		t.buf = Host.AppendUint32(t.buf, uint32(NlmsgHdrLen+len(m.Data)))
+		t.buf = Host.AppendUint16(t.buf, uint16(m.Header.Type))
+		t.buf = Host.AppendUint16(t.buf, uint16(m.Header.Flags))
+		t.buf = Host.AppendUint32(t.buf, m.Header.Sequence)
+		t.buf = Host.AppendUint32(t.buf, m.Header.PID)
+		t.buf = append(t.buf, m.Data...)
+		for len(t.buf)%4 != 0 {
+			t.buf = append(t.buf, 0)
+		}
+	}
+	return t.buf, nil
+}
+
+func (t *socketTransport) setReadDeadline(d time.Time) error {
+	if s, ok := t.s.(interface{ SetReadDeadline(time.Time) error }); ok {
+		return s.SetReadDeadline(d)
+	}
+	return errors.New("nl: the socket has no read deadline")
 }

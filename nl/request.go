@@ -13,6 +13,10 @@ const (
 	FlagsReplace = netlink.Request | netlink.Acknowledge | netlink.Create
 	// FlagsAck is a plain acknowledged request (deletes, link changes).
 	FlagsAck = netlink.Request | netlink.Acknowledge
+	// FlagsEcho is a GET answered with the object itself, then the ack:
+	// NLM_F_REQUEST|NLM_F_ACK|NLM_F_ECHO (0x000d). Without NLM_F_ECHO, a
+	// tc GET's answer goes only to the RTNLGRP_TC multicast group.
+	FlagsEcho = netlink.Request | netlink.Acknowledge | netlink.Echo
 	// FlagsDump asks for every object (NLM_F_REQUEST|NLM_F_DUMP). Never add
 	// NLM_F_ACK to a dump: the stray ACK would be read as the next reply.
 	FlagsDump = netlink.Request | netlink.Dump
@@ -34,17 +38,9 @@ type Request struct {
 	Cmd string
 }
 
-// Message returns r as a netlink message whose length, sequence and pid are
-// left for the Conn to fill in.
-func (r Request) Message() netlink.Message {
-	return netlink.Message{Header: netlink.Header{Type: r.Type, Flags: r.Flags}, Data: r.Data}
-}
-
 // MarshalBinary returns the complete message with nlmsg_seq and nlmsg_pid
-// zero: the bytes the golden fixtures are compared with. Like the Conn
-// (mdlayher/netlink), it aligns nlmsg_len and zero-pads Data to 4 bytes.
+// zero: the bytes the golden fixtures are compared with, framed as the Conn
+// sends them (nlmsg_len aligned, Data zero-padded to 4 bytes).
 func (r Request) MarshalBinary() ([]byte, error) {
-	m := r.Message()
-	m.Header.Length = uint32(Align(NlmsgHdrLen + len(r.Data)))
-	return m.MarshalBinary()
+	return appendMessage(nil, r, 0), nil
 }

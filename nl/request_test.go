@@ -117,15 +117,3 @@ func TestRequestMarshalBinary(t *testing.T) {
 		})
 	}
 }
-
-func TestRequestMessage(t *testing.T) {
-	r := ingressRequest(2, "tc qdisc add dev eth0 ingress")
-	m := r.Message()
-	want := netlink.Message{
-		Header: netlink.Header{Type: unix.RTM_NEWQDISC, Flags: nl.FlagsCreate},
-		Data:   r.Data,
-	}
-	if diff := nl.Diff(want, m); diff != "" {
-		t.Fatalf("(-want +got):\n%s", diff)
-	}
-}

@@ -1,6 +1,7 @@
 package nl_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,6 +50,10 @@ func (k *fakeKernel) Send(m netlink.Message) error { return k.SendMessages([]net
 func (k *fakeKernel) SendMessages(msgs []netlink.Message) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	for i := range msgs {
+		// The Conn pads Data to 4 bytes, as a kernel receives it.
+		msgs[i].Data = bytes.TrimRight(msgs[i].Data, "\x00")
+	}
 	k.sendmsgs = append(k.sendmsgs, msgs)
 	for _, m := range msgs {
 		key := string(m.Data)
@@ -71,6 +76,13 @@ func (k *fakeKernel) SendMessages(msgs []netlink.Message) error {
 			}
 			k.push([]netlink.Message{{Header: netlink.Header{Type: netlink.Done, Flags: flags, Sequence: m.Header.Sequence, PID: 1}, Data: make([]byte, 4)}})
 			continue
+		}
+		if m.Header.Flags&netlink.Echo != 0 && errno == 0 {
+			// A GET with NLM_F_ECHO: each object in a datagram of its
+			// own, as the kernel sends it, before the ack.
+			for _, o := range objs {
+				k.push([]netlink.Message{{Header: netlink.Header{Type: unix.RTM_NEWQDISC, Sequence: m.Header.Sequence, PID: 1}, Data: o}})
+			}
 		}
 		if m.Header.Flags&netlink.Acknowledge != 0 || errno != 0 {
 			k.push([]netlink.Message{ack(m, errno)})
@@ -456,5 +468,90 @@ func TestDumpSkipsLateAnswers(t *testing.T) {
 	msgs, err := c.Dump(dumpReq())
 	if err != nil || len(msgs) != 1 || string(msgs[0].Data) != "lo" {
 		t.Fatalf("Dump: %v, %v", msgs, err)
+	}
+}
+
+// TestQuery: each request gets the answers the kernel sent before its
+// ack, in one sendmsg; a refused one gets none, and one refused with a
+// transient error is sent again and then gets its answer.
+func TestQuery(t *testing.T) {
+	k := newFakeKernel(func(m netlink.Message, n int) (unix.Errno, [][]byte, bool) {
+		switch string(m.Data) {
+		case "busy":
+			if n == 1 {
+				return unix.EBUSY, nil, false
+			}
+			return 0, [][]byte{[]byte("late")}, false
+		case "none":
+			return unix.ENOENT, nil, false
+		case "bare":
+			return 0, nil, false
+		}
+		return 0, [][]byte{append([]byte("obj-"), m.Data...)}, false
+	})
+	c, pauses := nl.NewTestConn(k, fastRetry, 0)
+	var reqs []nl.Request
+	for _, n := range []string{"eth0", "busy", "none", "bare", "tap0"} {
+		r := req(n)
+		r.Flags |= netlink.Echo
+		reqs = append(reqs, r)
+	}
+	before := c.Sendmsgs()
+	replies, errs := c.Query(reqs...)
+	if got := errnos(errs); got != "ok ok ENOENT ok ok" {
+		t.Errorf("errors %q", got)
+	}
+	want := []string{"obj-eth0", "late", "", "", "obj-tap0"}
+	for i, rs := range replies {
+		var got []string
+		for _, m := range rs {
+			got = append(got, strings.TrimRight(string(m.Data), "\x00"))
+		}
+		if strings.Join(got, ",") != want[i] {
+			t.Errorf("request %d: answers %q, want %q", i, got, want[i])
+		}
+	}
+	if n := c.Sendmsgs() - before; n != 2 || len(k.sendmsgs) != 2 || len(*pauses) != 1 {
+		t.Errorf("%d sendmsgs counted, %d made, %d pauses; want 2, 2, 1", n, len(k.sendmsgs), len(*pauses))
+	}
+}
+
+// TestDumpEach: fn sees every reply in order; a refusal is retried, an
+// interrupted dump is not (fn has seen part of it); fn's error ends the
+// walk and the socket dumps again afterwards.
+func TestDumpEach(t *testing.T) {
+	objs := [][]byte{[]byte("lo"), []byte("eth0"), []byte("tap0")}
+	names := func(c *nl.Conn, stopAt string) (string, error) {
+		var got []string
+		err := c.DumpEach(dumpReq(), func(m netlink.Message) error {
+			got = append(got, strings.TrimRight(string(m.Data), "\x00"))
+			if got[len(got)-1] == stopAt {
+				return errors.New("enough")
+			}
+			return nil
+		})
+		return strings.Join(got, " "), err
+	}
+	k := newFakeKernel(func(m netlink.Message, n int) (unix.Errno, [][]byte, bool) {
+		switch n {
+		case 1:
+			return unix.EBUSY, nil, false
+		case 3:
+			return 0, objs, true
+		}
+		return 0, objs, false
+	})
+	c, pauses := nl.NewTestConn(k, fastRetry, 0)
+	if got, err := names(c, ""); err != nil || got != "lo eth0 tap0" || len(*pauses) != 1 {
+		t.Errorf("after EBUSY: %q, %v, %d pauses", got, err, len(*pauses))
+	}
+	if got, err := names(c, ""); !errors.Is(err, nl.ErrDumpInterrupted) || got != "lo eth0 tap0" || k.seen["dump"] != 3 {
+		t.Errorf("interrupted: %q, %v after %d dumps; want the error, not a retry", got, err, k.seen["dump"])
+	}
+	if got, err := names(c, "eth0"); err == nil || err.Error() != "enough" || got != "lo eth0" {
+		t.Errorf("fn's error: %q, %v", got, err)
+	}
+	if got, err := names(c, ""); err != nil || got != "lo eth0 tap0" {
+		t.Errorf("after fn's error: %q, %v", got, err)
 	}
 }

@@ -3,6 +3,7 @@ package tc
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -123,20 +124,27 @@ func ListFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 
 // cmd is the start of a tc filter command line, up to the classifier.
 func (f Filter) cmd(verb string) string {
-	s := fmt.Sprintf("tc filter %s dev %s %s", verb, devName(f.Dev, f.Ifindex), parentSpec(f.Parent))
+	// Appended, not formatted: it is built for every request.
+	b := make([]byte, 0, 96)
+	b = append(b, "tc filter "...)
+	b = append(b, verb...)
+	b = append(b, " dev "...)
+	b = append(b, devName(f.Dev, f.Ifindex)...)
+	b = append(b, ' ')
+	b = append(b, parentSpec(f.Parent)...)
 	if f.Pref != 0 {
-		s += fmt.Sprintf(" pref %d", f.Pref)
+		b = strconv.AppendUint(append(b, " pref "...), uint64(f.Pref), 10)
 	}
 	if f.Handle != 0 {
-		s += " handle " + U32HandleString(f.Handle)
+		b = append(append(b, " handle "...), U32HandleString(f.Handle)...)
 	}
 	if f.Chain != nil {
-		s += fmt.Sprintf(" chain %d", *f.Chain)
+		b = strconv.AppendUint(append(b, " chain "...), uint64(*f.Chain), 10)
 	}
 	if f.Protocol != 0 {
-		s += " protocol " + ProtocolName(f.Protocol)
+		b = append(append(b, " protocol "...), ProtocolName(f.Protocol)...)
 	}
-	return s
+	return string(b)
 }
 
 // parentSpec spells a filter parent as a tc user would: clsact's hooks by

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -167,6 +168,23 @@ func FuzzQdiscUnmarshal(f *testing.F) {
 			if back != q {
 				t.Fatalf("round trip\n got %+v\nwant %+v", back, q)
 			}
+		}
+	})
+}
+
+// FuzzProbeKind decodes any answer to a probe: no panic, and a kind only
+// from a qdisc of the device probed on its ingress hook.
+func FuzzProbeKind(f *testing.F) {
+	addSeeds(f, fixtureSeeds(f).qdiscs)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: b}
+		kind, err := ProbeKind(3, []netlink.Message{m}, nil)
+		if err != nil || kind == "" {
+			return
+		}
+		var q Qdisc
+		if err := q.UnmarshalBinary(b); err != nil || q.Ifindex != 3 || q.Parent != TC_H_INGRESS || q.Kind != kind {
+			t.Fatalf("kind %q from %+v (%v)", kind, q, err)
 		}
 	})
 }

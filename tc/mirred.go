@@ -155,7 +155,7 @@ func (m *Mirred) validate() error {
 // spec is mirred's part of a tc command line; the control is spelled out
 // only when it is not tc's default.
 func (m *Mirred) spec() string {
-	s := fmt.Sprintf("%s dev %s", EactionName(m.Eaction), devName(m.Dev, int32(m.Ifindex)))
+	s := EactionName(m.Eaction) + " dev " + devName(m.Dev, int32(m.Ifindex))
 	if m.Action != DefaultControl(m.Eaction) {
 		s += " " + ControlName(m.Action)
 	}

@@ -1,6 +1,7 @@
 package tc
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/mdlayher/netlink"
@@ -35,7 +36,7 @@ func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb s
 	m := nl.Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
 	return newRequest(typ, flags, m, func(e *nl.Encoder) {
 		e.String(TCA_KIND, q.Kind)
-	}, fmt.Sprintf("tc qdisc %s dev %s %s", verb, devName(q.Dev, q.Ifindex), q.spec()))
+	}, "tc qdisc "+verb+" dev "+devName(q.Dev, q.Ifindex)+" "+q.spec())
 }
 
 // spec is the qdisc's part of a tc command line.
@@ -62,6 +63,47 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 		cmd += " dev " + devName(dev, ifindex)
 	}
 	return newRequest(unix.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
+}
+
+// ProbeIngressRequest asks which qdisc holds a device's ingress hook,
+// without a dump: RTM_GETQDISC for parent ffff:fff1 (TC_H_INGRESS), handle
+// 0, flags nl.FlagsEcho (0x000d). The kernel answers with one RTM_NEWQDISC
+// for the device's ingress or clsact qdisc, then the ack; ENOENT when it
+// never had either, and a bare ack when it had one that was deleted (the
+// hook then holds the builtin noop qdisc, which the kernel does not
+// report). See testdata/tc/README.md. Being no dump, the probes of many
+// devices go in one sendmsg (nl.Conn.Query).
+func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
+	return newRequest(unix.RTM_GETQDISC, nl.FlagsEcho, nl.Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
+		"tc qdisc show dev "+devName(dev, ifindex)+" ingress")
+}
+
+// ProbeKind decodes the answer to ProbeIngressRequest for device ifindex:
+// the qdisc on the hook (KindIngress or KindClsact), or "" when there is
+// none (ENOENT, or an ack alone). err is the request's error from
+// nl.Conn.Query.
+func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, error) {
+	if errors.Is(err, unix.ENOENT) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	kind := ""
+	for _, m := range replies {
+		if m.Header.Type != unix.RTM_NEWQDISC {
+			continue
+		}
+		var q Qdisc
+		if err := q.UnmarshalBinary(m.Data); err != nil {
+			return "", err
+		}
+		if q.Ifindex != ifindex || q.Parent != TC_H_INGRESS || kind != "" {
+			return "", fmt.Errorf("tc: probe of ifindex %d answered with the %q qdisc of ifindex %d, parent %s", ifindex, q.Kind, q.Ifindex, q.Parent)
+		}
+		kind = q.Kind
+	}
+	return kind, nil
 }
 
 // UnmarshalBinary decodes an RTM_NEWQDISC message body (tcmsg and

@@ -60,10 +60,8 @@ func (h Hook) Parent() Handle {
 	return IngressHandle
 }
 
-// ReadHook reads a device's ingress qdisc and filters. The qdisc comes from
-// a dump, although the kernel returns every device's qdiscs in it: a plain
-// RTM_GETQDISC for ffff:fff1 (or handle ffff:) is acknowledged on 6.18 but
-// answered with no qdisc message, so it cannot tell ingress from clsact.
+// ReadHook reads a device's ingress qdisc and filters: a probe, and a
+// filter dump when the device has an ingress or clsact qdisc.
 func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
 	hs, err := ReadHooks(c, []Dev{d})
 	if err != nil {
@@ -72,31 +70,64 @@ func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
 	return hs[0], nil
 }
 
-// ReadHooks reads the hooks of several devices with one qdisc dump (the
-// kernel's is of every device anyway) and one filter dump per device that
-// has an ingress or clsact qdisc.
+// ReadHooks reads the hooks of several devices: the probes of all of them
+// in one sendmsg (ProbeIngressRequest; the Conn splits hundreds of them
+// into sendmsgs that fit the socket's buffer), then one filter dump for
+// each device that has an ingress or clsact qdisc. Its cost follows the
+// devices asked for, not the namespace. A caller listing a namespace of
+// thousands of devices uses EachHook, which keeps memory to a chunk.
 func ReadHooks(c *nl.Conn, devs []Dev) ([]Hook, error) {
-	qs, err := Qdiscs(c, 0)
-	if err != nil {
-		return nil, fmt.Errorf("tc: read qdiscs: %w", err)
+	reqs := make([]nl.Request, len(devs))
+	for i, d := range devs {
+		reqs[i] = ProbeIngressRequest(d.Name, d.Index)
 	}
-	kind := map[int32]string{}
-	for _, q := range qs {
-		if q.Parent == TC_H_INGRESS && (q.Kind == KindIngress || q.Kind == KindClsact) {
-			kind[q.Ifindex] = q.Kind
-		}
-	}
+	replies, errs := c.Query(reqs...)
 	hs := make([]Hook, len(devs))
 	for i, d := range devs {
-		hs[i] = Hook{Dev: d, Qdisc: kind[d.Index]}
+		kind, err := ProbeKind(d.Index, replies[i], errs[i])
+		if err != nil {
+			return nil, fmt.Errorf("tc: read the ingress hook of %s: %w", d, err)
+		}
+		hs[i] = Hook{Dev: d, Qdisc: kind}
+	}
+	for i, d := range devs {
 		if hs[i].Qdisc == "" {
 			continue
 		}
+		var err error
 		if hs[i].Filters, err = Filters(c, d.Index, hs[i].Parent()); err != nil {
 			return nil, fmt.Errorf("tc: read filters of %s: %w", d, err)
 		}
 	}
 	return hs, nil
+}
+
+// HookChunk is how many devices EachHook reads at a time: enough that the
+// probes fill a few sendmsgs, few enough that the hooks in memory stay
+// small.
+const HookChunk = 256
+
+// EachHook reads the hooks of devs HookChunk at a time (ReadHooks) and
+// calls fn with each, in order, so a caller listing a namespace holds one
+// chunk of hooks at a time; it stops at the first error, of a read or of
+// fn. Reading 15000 devices in chunks took 0.28 s here, against 0.5-0.9 s
+// for one ReadHooks of all of them (the garbage collector's work grows
+// with what is held).
+func EachHook(c *nl.Conn, devs []Dev, fn func(Hook) error) error {
+	for len(devs) > 0 {
+		n := min(len(devs), HookChunk)
+		hs, err := ReadHooks(c, devs[:n])
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		devs = devs[n:]
+	}
+	return nil
 }
 
 // Redirects lists the mirred redirects and mirrors on the hook, one per
@@ -364,8 +395,10 @@ func isWireTo(f Filter, target int32) bool {
 }
 
 // Wire connects a and b both ways: it reads both hooks, plans, and executes
-// the plan in one round trip, all or nothing. A second identical call
-// changes nothing.
+// the plan in one round trip, all or nothing. On fresh devices that is two
+// round trips in all: both probes in one sendmsg, the four creates in
+// another. A second identical call changes nothing (the probes, a filter
+// dump per device, nothing sent).
 func Wire(c *nl.Conn, a, b Dev, o WireOptions) error {
 	p, err := readAndPlan(c, a, b, func(ha, hb Hook) (*Plan, error) { return PlanWire(ha, hb, o) })
 	if err != nil {
@@ -397,13 +430,9 @@ func (p *Plan) Remove(c *nl.Conn) error {
 }
 
 func readAndPlan(c *nl.Conn, a, b Dev, plan func(ha, hb Hook) (*Plan, error)) (*Plan, error) {
-	ha, err := ReadHook(c, a)
+	hs, err := ReadHooks(c, []Dev{a, b})
 	if err != nil {
 		return nil, err
 	}
-	hb, err := ReadHook(c, b)
-	if err != nil {
-		return nil, err
-	}
-	return plan(ha, hb)
+	return plan(hs[0], hs[1])
 }

@@ -26,7 +26,7 @@ type wirePair struct {
 // stressNS makes n veth/tap pairs in a fresh namespace: the veths v0…
 // (peers p0…) in one `ip -batch`, the persistent taps t0… with
 // tuntap.Create from a few goroutines.
-func stressNS(t *testing.T, n int) (*nstest.NS, []wirePair) {
+func stressNS(t testing.TB, n int) (*nstest.NS, []wirePair) {
 	t.Helper()
 	ns := nstest.New(t)
 	var b strings.Builder

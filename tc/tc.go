@@ -97,10 +97,12 @@ func (h Handle) String() string {
 	case TC_H_UNSPEC:
 		return "none"
 	}
-	if h.Minor() == 0 {
-		return fmt.Sprintf("%x:", h.Major())
+	b := strconv.AppendUint(make([]byte, 0, 9), uint64(h.Major()), 16)
+	b = append(b, ':')
+	if h.Minor() != 0 {
+		b = strconv.AppendUint(b, uint64(h.Minor()), 16)
 	}
-	return fmt.Sprintf("%x:%x", h.Major(), h.Minor())
+	return string(b)
 }
 
 // ParseHandle reads a handle as tc writes it: "root", "ingress", "none",
@@ -152,5 +154,5 @@ func devName(name string, ifindex int32) string {
 	if name != "" {
 		return name
 	}
-	return fmt.Sprintf("if%d", ifindex)
+	return "if" + strconv.Itoa(int(ifindex))
 }

@@ -32,20 +32,79 @@ type cpPair struct{ veth, tap tc.Dev }
 type attachResult struct {
 	total         time.Duration
 	allocs, bytes *float64
+	// roundTrips is sendmsg calls per attach, when the contender counts
+	// them.
+	roundTrips *float64
 }
 
 type contender struct {
 	name, desc string
 	run        func(h *harness, ns string, pairs []cpPair) (attachResult, error)
+	// trips counts the sendmsg calls of one attach of p under strace, for
+	// the contenders that are processes; fixed is the count of those
+	// whose request sequence is fixed by construction.
+	trips func(h *harness, ns string, p cpPair) (float64, error)
+	fixed float64
 }
 
 var contenders = []contender{
-	{"netlink-floor", "the same four requests pre-encoded, one write(2) on a raw NETLINK_ROUTE socket, four acks read", attachFloor},
-	{"tcwire", "tc.Wire in process: reads both hooks (two dumps each), plans, sends the four requests in one sendmsg", attachTcwire},
-	{"vishvananda", "vishvananda/netlink in process (bench/vishvananda): QdiscAdd ×2, FilterAdd ×2 (U32 + MirredAction)", attachVishvananda},
-	{"tcwire-cli", "one `tcwire --netns NS attach VETH TAP` process per attach", attachTcwireCLI},
-	{"tc-cli", "four `tc -n NS …` processes per attach (qdisc ×2, filter ×2)", attachTcCLI},
-	{"tc-batch", "one `tc -n NS -batch FILE` process per attach, the four commands in FILE", attachTcBatch},
+	{name: "netlink-floor", desc: "the same four requests pre-encoded, one write(2) on a raw NETLINK_ROUTE socket, four acks read", run: attachFloor, fixed: 1},
+	{name: "tcwire", desc: "tc.Wire in process: probes both hooks in one sendmsg (no dump on fresh devices), plans, sends the four requests in one sendmsg", run: attachTcwire},
+	{name: "vishvananda", desc: "vishvananda/netlink in process (bench/vishvananda): QdiscAdd ×2, FilterAdd ×2 (U32 + MirredAction), one request each", run: attachVishvananda, fixed: 4},
+	{name: "tcwire-cli", desc: "one `tcwire --netns NS attach VETH TAP` process per attach", run: attachTcwireCLI, trips: func(h *harness, ns string, p cpPair) (float64, error) {
+		return straceSendmsgs(h.tcwireBin, "--netns", ns, "attach", p.veth.Name, p.tap.Name)
+	}},
+	{name: "tc-cli", desc: "four `tc -n NS …` processes per attach (qdisc ×2, filter ×2)", run: attachTcCLI, trips: func(h *harness, ns string, p cpPair) (float64, error) {
+		n := 0.0
+		for _, args := range tcCommands(p) {
+			k, err := straceSendmsgs("tc", append([]string{"-n", ns}, args...)...)
+			if err != nil {
+				return 0, err
+			}
+			n += k
+		}
+		return n, nil
+	}},
+	{name: "tc-batch", desc: "one `tc -n NS -batch FILE` process per attach, the four commands in FILE", run: attachTcBatch, trips: func(h *harness, ns string, p cpPair) (float64, error) {
+		f, err := os.CreateTemp("", "tcwire-bench-batch")
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(f.Name())
+		for _, args := range tcCommands(p) {
+			fmt.Fprintln(f, strings.Join(args, " "))
+		}
+		if err := f.Close(); err != nil {
+			return 0, err
+		}
+		return straceSendmsgs("tc", "-n", ns, "-batch", f.Name())
+	}},
+}
+
+// straceSendmsgs runs a command under strace and counts its sendmsg and
+// sendto calls on netlink sockets (iproute2 sends dumps with sendto).
+func straceSendmsgs(name string, args ...string) (float64, error) {
+	out, err := os.CreateTemp("", "tcwire-bench-strace")
+	if err != nil {
+		return 0, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	argv := append([]string{"-f", "-qq", "-e", "trace=sendmsg,sendto", "-e", "signal=none", "-o", out.Name(), name}, args...)
+	if err := run("strace", argv...); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "nlmsg_len") {
+			n++
+		}
+	}
+	return float64(n), nil
 }
 
 const cpFloorName = "netlink-floor"
@@ -155,7 +214,15 @@ func verifyWired(ns string, p cpPair) error {
 	return nil
 }
 
+// runControl measures the control plane: the attach table, then the CNI
+// contenders (reported beside it).
 func (h *harness) runControl() []bench.Control {
+	out := h.controlTable()
+	h.report.CNI = h.runCNI()
+	return out
+}
+
+func (h *harness) controlTable() []bench.Control {
 	ns, err := newNS("cp", false)
 	if err != nil {
 		h.fail("control plane: %v", err)
@@ -190,10 +257,30 @@ func (h *harness) runControl() []bench.Control {
 		return r, err
 	}
 	h.progress("control plane: warm-up")
+	trips := map[string]float64{}
 	for _, c := range contenders {
 		if _, err := one(c, pairs[:min(2, len(pairs))]); err != nil {
 			h.fail("control plane %s: %v", c.name, err)
 			accs[c.name].failed = true
+			continue
+		}
+		switch {
+		case c.fixed > 0:
+			trips[c.name] = c.fixed
+		case c.trips != nil:
+			if _, err := exec.LookPath("strace"); err != nil {
+				h.progress("control plane %s: no strace, round trips not counted", c.name)
+				continue
+			}
+			n, err := c.trips(h, ns, pairs[0])
+			if derr := detachAll(ns, pairs[:1]); err == nil {
+				err = derr
+			}
+			if err != nil {
+				h.fail("control plane %s: counting round trips: %v", c.name, err)
+				continue
+			}
+			trips[c.name] = n
 		}
 	}
 	for round := range h.rounds {
@@ -220,6 +307,9 @@ func (h *harness) runControl() []bench.Control {
 			if r.bytes != nil {
 				a.bytes = append(a.bytes, *r.bytes)
 			}
+			if r.roundTrips != nil {
+				trips[c.name] = *r.roundTrips
+			}
 			if c.name == cpFloorName {
 				floor = us
 			}
@@ -245,6 +335,9 @@ func (h *harness) runControl() []bench.Control {
 		if len(a.bytes) > 0 {
 			ctl.BytesPerAttach = ptr(median(a.bytes))
 		}
+		if n, ok := trips[c.name]; ok {
+			ctl.RoundTrips = ptr(n)
+		}
 		out = append(out, ctl)
 	}
 	return out
@@ -265,6 +358,7 @@ func attachTcwire(h *harness, ns string, pairs []cpPair) (attachResult, error) {
 	}
 	defer c.Close()
 	m0, b0 := memStats()
+	s0 := c.Sendmsgs()
 	start := time.Now()
 	for _, p := range pairs {
 		if err := tc.Wire(c, p.veth, p.tap, tc.WireOptions{}); err != nil {
@@ -273,7 +367,8 @@ func attachTcwire(h *harness, ns string, pairs []cpPair) (attachResult, error) {
 	}
 	total := time.Since(start)
 	m1, b1 := memStats()
-	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs))}, nil
+	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs)),
+		roundTrips: perAttach(c.Sendmsgs()-s0, len(pairs))}, nil
 }
 
 // attachFloor sends the four requests tcwire sends (PlanWire on empty

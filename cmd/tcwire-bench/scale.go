@@ -12,7 +12,8 @@ import (
 
 // runScale puts n veth+tap pairs in one namespace, wires all but the last
 // with the raw-netlink floor, times tcwire's library on the last one
-// (attach–detach cycles), then times `tcwire show`.
+// (attach–detach cycles: the attach alone and the whole cycle), then times
+// `tcwire show`.
 func (h *harness) runScale() []bench.Scale {
 	var out []bench.Scale
 	for _, n := range h.scale {
@@ -25,8 +26,8 @@ func (h *harness) runScale() []bench.Scale {
 		if s.KernelBytesPerPair != nil {
 			kb = fmt.Sprintf("%.0f", *s.KernelBytesPerPair)
 		}
-		h.progress("scale %5d pairs: %.1f µs/attach (floor %.1f), show %s (%d rows, %d KiB), show DEV %.1f ms, %s kernel bytes/pair, set-up %.1fs",
-			n, s.UsPerAttach, s.FloorUsPerAttach, showText(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, kb, s.SetupS)
+		h.progress("scale %5d pairs: %.1f µs/attach, %.1f µs/attach+detach (floor: %.1f the same pair, %.1f on average), show %s (%d rows, %d KiB), show DEV %.1f ms, %s kernel bytes/pair, set-up %.1fs",
+			n, s.UsPerAttach, s.UsPerAttachDetach, s.FloorLastUs, s.FloorUsPerAttach, showText(s), s.ShowRows, s.ShowMaxRSS, s.ShowOneMs, kb, s.SetupS)
 		out = append(out, s)
 	}
 	return out
@@ -98,24 +99,43 @@ func (h *harness) scaleOne(n int) (bench.Scale, error) {
 			return s, err
 		}
 	}
-	var per []float64
+	lastFloor, err := newFloor(ns, []cpPair{last})
+	if err != nil {
+		return s, err
+	}
+	defer lastFloor.close()
+	var per, cycle, floorPer []float64
 	spent := time.Duration(0)
 	for i := 0; i < scaleTimed && (i == 0 || spent < scaleTimeCap); i++ {
-		if i > 0 {
-			if err := tc.Unwire(c, last.veth, last.tap); err != nil {
-				return s, err
-			}
-		}
+		// The floor's attach of the same pair, then tcwire's: the
+		// kernel's cost at this size beside tcwire's.
 		start := time.Now()
+		if err := lastFloor.attach(); err != nil {
+			return s, err
+		}
+		floorPer = append(floorPer, time.Since(start).Seconds()*1e6)
+		if err := tc.Unwire(c, last.veth, last.tap); err != nil {
+			return s, err
+		}
+		start = time.Now()
 		if err := tc.Wire(c, last.veth, last.tap, tc.WireOptions{}); err != nil {
 			return s, err
 		}
 		el := time.Since(start)
-		spent += 2 * el // the detach costs about as much
 		per = append(per, el.Seconds()*1e6)
+		if err := tc.Unwire(c, last.veth, last.tap); err != nil {
+			return s, err
+		}
+		el = time.Since(start)
+		spent += el
+		cycle = append(cycle, el.Seconds()*1e6)
+	}
+	// The last pair stays wired, for the checks and show below.
+	if err := tc.Wire(c, last.veth, last.tap, tc.WireOptions{}); err != nil {
+		return s, err
 	}
 	slab1 := slabUnreclaim()
-	s.UsPerAttach, s.TimedAttaches = median(per), len(per)
+	s.UsPerAttach, s.TimedAttaches, s.UsPerAttachDetach, s.FloorLastUs = median(per), len(per), median(cycle), median(floorPer)
 	if n >= 100 {
 		s.KernelBytesPerPair = ptr(float64(slab1-slab0) / float64(n))
 	}
