@@ -34,13 +34,12 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 		return nil, err
 	}
 	defer c.Close()
-	dev, err := lookup(c, o.Dev)
+	dev, tap, err := lookupPair(c, o)
 	if err != nil {
 		return nil, err
 	}
-	tap, err := lookupOptional(c, o.Tap)
-	if err != nil {
-		return nil, err
+	if dev == nil {
+		return nil, &notFoundError{name: o.Dev}
 	}
 	if tap == nil {
 		return []Problem{{o.Tap, o.Tap + " does not exist"}}, nil

@@ -116,7 +116,13 @@ func (e *notFoundError) Error() string { return e.name + ": no such device" }
 
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
-func (e *notFoundError) Unwrap() error { return e.err }
+// Unwrap returns the lower layer's error: ENODEV when there is none.
+func (e *notFoundError) Unwrap() error {
+	if e.err == nil {
+		return unix.ENODEV
+	}
+	return e.err
+}
 
 // busyError is a transient refusal.
 type busyError struct{ err error }

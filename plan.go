@@ -86,13 +86,16 @@ func lookup(c *nl.Conn, name string) (*link.Link, error) {
 	return l, err
 }
 
-// lookupOptional is lookup where a missing device is nil, not an error.
-func lookupOptional(c *nl.Conn, name string) (*link.Link, error) {
-	l, err := link.Lookup(c, name)
-	if link.IsNotFound(err) {
-		return nil, nil
+// lookupPair looks o.Dev and o.Tap up in one round trip; a device that
+// does not exist is nil.
+func lookupPair(c *nl.Conn, o Options) (dev, tap *link.Link, err error) {
+	ls, errs := link.LookupNames(c, o.Dev, o.Tap)
+	for _, err := range errs {
+		if err != nil && !link.IsNotFound(err) {
+			return nil, nil, err
+		}
 	}
-	return l, err
+	return ls[0], ls[1], nil
 }
 
 func devOf(l *link.Link) tc.Dev { return tc.Dev{Name: l.Name, Index: l.Index} }
@@ -109,13 +112,12 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	dev, err := lookup(c, o.Dev)
+	dev, tap, err := lookupPair(c, o)
 	if err != nil {
 		return nil, err
 	}
-	tap, err := lookupOptional(c, o.Tap)
-	if err != nil {
-		return nil, err
+	if dev == nil {
+		return nil, &notFoundError{name: o.Dev}
 	}
 	devs := []tc.Dev{devOf(dev)}
 	if tap != nil {
@@ -540,11 +542,7 @@ func wires(h tc.Hook) map[int32]bool {
 }
 
 func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, err := lookupOptional(c, o.Dev)
-	if err != nil {
-		return nil, err
-	}
-	tap, err := lookupOptional(c, o.Tap)
+	dev, tap, err := lookupPair(c, o)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -39,7 +40,10 @@ type Redirect struct {
 }
 
 // ReadRedirects reads the redirects in place on the devices named in
-// netns ("" for the caller's), or on every device when none is named.
+// netns ("" for the caller's), or on every device when none is named. Its
+// cost follows the devices named, not the namespace; reading every device
+// keeps what it holds to one line per device (its name and state) and the
+// rows.
 func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, error) {
 	if ns != "" {
 		if _, err := netns.Path(ns); err != nil {
@@ -56,44 +60,62 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 		return nil, err
 	}
 	defer c.Close()
-	links, err := link.List(c)
-	if err != nil {
-		return nil, err
-	}
-	byIndex := map[int32]*link.Link{}
-	byName := map[string]*link.Link{}
-	for _, l := range links {
-		byIndex[l.Index] = l
-		byName[l.Name] = l
+	known := map[int32]end{}
+	var tds []tc.Dev
+	add := func(l *link.Link) {
+		known[l.Index] = end{l.Name, l.OperState.String(), l.Carrier}
+		tds = append(tds, devOf(l))
 	}
 	if len(devs) == 0 {
-		for _, l := range links {
-			devs = append(devs, l.Name)
+		err := c.DumpEach(link.ListRequest(), func(m netlink.Message) error {
+			l, err := link.ParseLink(m)
+			if err == nil {
+				add(l)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-	}
-	tds := make([]tc.Dev, len(devs))
-	for i, n := range devs {
-		l, ok := byName[n]
-		if !ok {
-			return nil, &notFoundError{name: n}
+	} else {
+		ls, errs := link.LookupNames(c, devs...)
+		for i, l := range ls {
+			if errs[i] != nil {
+				if link.IsNotFound(errs[i]) {
+					return nil, &notFoundError{name: devs[i], err: errs[i]}
+				}
+				return nil, errs[i]
+			}
+			add(l)
 		}
-		tds[i] = devOf(l)
-	}
-	hooks, err := tc.ReadHooks(c, tds)
-	if err != nil {
-		return nil, err
 	}
 	rows := []Redirect{}
-	for _, h := range hooks {
+	err = tc.EachHook(c, tds, func(h tc.Hook) error {
 		for _, r := range h.Redirects() {
-			rows = append(rows, describe(r, byName[h.Dev.Name], byIndex[r.TargetIfindex]))
+			t, ok := known[r.TargetIfindex]
+			if !ok && r.TargetIfindex != 0 {
+				// A target outside the devices named.
+				if l, err := link.LookupIndex(c, r.TargetIfindex); err == nil {
+					t, ok = end{l.Name, l.OperState.String(), l.Carrier}, true
+					known[l.Index] = t
+				}
+			}
+			rows = append(rows, describe(r, known[h.Dev.Index], t, ok))
 		}
-	}
-	return rows, nil
+		return ctx.Err()
+	})
+	return rows, err
 }
 
-// describe names r, found on dev's hook; target is nil when it is gone.
-func describe(r tc.Redirect, dev, target *link.Link) Redirect {
+// end is what a row says of a device.
+type end struct {
+	name, state string
+	carrier     bool
+}
+
+// describe names r, found on dev's hook; target is the device it sends
+// to, unless gone.
+func describe(r tc.Redirect, dev, target end, found bool) Redirect {
 	direction, action := "egress", "redirect"
 	switch r.Eaction {
 	case tc.TCA_INGRESS_REDIR, tc.TCA_INGRESS_MIRROR:
@@ -104,16 +126,16 @@ func describe(r tc.Redirect, dev, target *link.Link) Redirect {
 		action = "mirror"
 	}
 	row := Redirect{
-		Dev: dev.Name, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
+		Dev: dev.name, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
 		Control: tc.ControlName(r.Action), Parent: r.Parent.String(), Pref: r.Pref,
 		Handle: tc.U32HandleString(r.Handle), Wire: r.IsWire(), Packets: r.Packets, Bytes: r.Bytes,
 		Undelivered: r.Overlimits + r.Drops,
-		DevState:    dev.OperState.String(), DevCarrier: dev.Carrier,
+		DevState:    dev.state, DevCarrier: dev.carrier,
 	}
-	if target == nil {
+	if !found {
 		row.Target = fmt.Sprintf("ifindex %d (gone)", r.TargetIfindex)
 	} else {
-		row.Target, row.TargetState, row.TargetCarrier = target.Name, target.OperState.String(), target.Carrier
+		row.Target, row.TargetState, row.TargetCarrier = target.name, target.state, target.carrier
 	}
 	return row
 }

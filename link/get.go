@@ -72,6 +72,34 @@ func Lookup(c *nl.Conn, name string) (*Link, error) {
 	return l, nil
 }
 
+// LookupNames looks several devices up in one sendmsg: GetRequest with
+// NLM_F_ACK added, which the kernel answers with the device (or an error),
+// then an acknowledgement, so the answers can be told apart and waited
+// for. links[i] is nil when names[i] does not exist (errs[i] then
+// satisfies IsNotFound).
+func LookupNames(c *nl.Conn, names ...string) (links []*Link, errs []error) {
+	reqs := make([]nl.Request, len(names))
+	for i, n := range names {
+		reqs[i] = GetRequest(n)
+		reqs[i].Flags |= netlink.Acknowledge
+	}
+	replies, errs := c.Query(reqs...)
+	links = make([]*Link, len(names))
+	for i, n := range names {
+		if errs[i] == nil {
+			if len(replies[i]) != 1 {
+				errs[i] = fmt.Errorf("%s: %d replies: %w", reqs[i].Cmd, len(replies[i]), errNotLink)
+			} else {
+				links[i], errs[i] = ParseLink(replies[i][0])
+			}
+		}
+		if errs[i] != nil {
+			links[i], errs[i] = nil, fmt.Errorf("link %s: %w", n, errs[i])
+		}
+	}
+	return links, errs
+}
+
 // LookupIndex returns the device with index ifindex. A missing device gives
 // an error satisfying errors.Is(err, unix.ENODEV).
 func LookupIndex(c *nl.Conn, ifindex int32) (*Link, error) {
