@@ -31,9 +31,9 @@ type cniContender struct {
 }
 
 func (h *harness) cniContenders() []cniContender {
-	trt := cniContender{name: "tc-redirect-tap", desc: "awslabs/tc-redirect-tap, chained after ptp", bin: os.Getenv(envTcRedirectTap)}
+	trt := cniContender{name: "tc-redirect-tap", desc: "awslabs/tc-redirect-tap, chained after ptp", bin: h.TcRedirectTap}
 	if trt.bin == "" {
-		trt.skipped = fmt.Sprintf("not on the Go module proxy; give its binary with %s=PATH", envTcRedirectTap)
+		trt.skipped = fmt.Sprintf("not on the Go module proxy; give its binary with --tc-redirect-tap PATH (or %s=PATH)", envTcRedirectTap)
 	}
 	return []cniContender{
 		{name: "tcwire", desc: "tcwire as a chained plugin (\"type\": \"tcwire\") after ptp", bin: h.tcwireBin},

@@ -13,7 +13,7 @@
 // is an AF_PACKET socket on the veth's peer in another namespace.
 //
 //	tcwire-bench [--quick] [--json] [--svg FILE] [--results FILE]
-//	             [--tcwire PATH] [--vishvananda PATH] [--trafgen PATH]
+//	             [--tcwire PATH] [--vishvananda PATH] [--trafgen PATH] [--tc-redirect-tap PATH]
 //	             [--only datapath,bulk,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
 //
 // Progress goes to standard error; the report (a table, or JSON with
@@ -53,10 +53,13 @@ type config struct {
 	Tcwire      string
 	Vishvananda string
 	Trafgen     string
-	CPURate     float64
-	Datapaths   []string // only these datapaths (hidden, for debugging)
-	Reader      string   // hidden: how a throughput receiver waits: sleep (default), poll, spin
-	FromJSON    string   // render a saved --json report instead of measuring
+	// TcRedirectTap is awslabs/tc-redirect-tap's binary for the CNI row
+	// (not on the Go module proxy; the row is skipped without it).
+	TcRedirectTap string
+	CPURate       float64
+	Datapaths     []string // only these datapaths (hidden, for debugging)
+	Reader        string   // hidden: how a throughput receiver waits: sleep (default), poll, spin
+	FromJSON      string   // render a saved --json report instead of measuring
 }
 
 type harness struct {
@@ -99,6 +102,8 @@ network namespaces (root needed). Progress on stderr, report on stdout.
   --tcwire PATH       the tcwire binary (tcwire-cli contender, show at scale);
                       default: tcwire next to this program, or bin/tcwire
   --vishvananda PATH  the bench/vishvananda program; default as --tcwire
+  --tc-redirect-tap PATH  awslabs/tc-redirect-tap's binary, for the CNI contender
+                      (default $TCWIRE_BENCH_TC_REDIRECT_TAP; skipped without it)
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
   --only LIST         datapath,bulk,control,scale,trafgen (default: all)
@@ -125,6 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	only := fs.String("only", "", "")
 	fs.StringVar(&c.Tcwire, "tcwire", "", "")
 	fs.StringVar(&c.Vishvananda, "vishvananda", "", "")
+	fs.StringVar(&c.TcRedirectTap, "tc-redirect-tap", os.Getenv(envTcRedirectTap), "")
 	fs.StringVar(&c.Trafgen, "trafgen", "", "")
 	fs.Float64Var(&c.CPURate, "cpu-rate", 0, "")
 	dps := fs.String("datapaths", "", "")
