@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/internal/nstest"
 )
 
@@ -224,7 +225,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	// Nothing left behind.
-	left, _ := filepath.Glob(netnsDir + "/tcwire-bench-" + itoa(os.Getpid()) + "-*")
+	left, _ := filepath.Glob(netns.Dir + "/tcwire-bench-" + itoa(os.Getpid()) + "-*")
 	if len(left) > 0 {
 		t.Errorf("namespaces left: %v", left)
 	}
