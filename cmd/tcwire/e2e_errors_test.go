@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -133,6 +135,23 @@ func TestExplain(t *testing.T) {
 				}
 				if !bytes.Equal(msgs[i], want) {
 					t.Errorf("explain %s message %d differs from %s:\n got % x\nwant % x", tc.what, i+1, name, msgs[i], want)
+				}
+			}
+			// --json: the same steps, each message in hex.
+			var plan struct {
+				Op    string `json:"op"`
+				Steps []struct {
+					Cmd     string `json:"cmd"`
+					Message string `json:"message"`
+				} `json:"steps"`
+			}
+			js := mustTcwire(t, "--netns", ns.Name, "--json", "explain", tc.what, "eth0", "tap0").stdout
+			if err := json.Unmarshal([]byte(js), &plan); err != nil || plan.Op != tc.what || len(plan.Steps) != len(msgs) {
+				t.Fatalf("--json explain %s: %v\n%s", tc.what, err, js)
+			}
+			for i, st := range plan.Steps {
+				if b, err := hex.DecodeString(st.Message); err != nil || !bytes.Equal(b, msgs[i]) || !strings.Contains(r.stdout, st.Cmd) {
+					t.Errorf("--json explain %s step %d (%s) differs from the text's", tc.what, i+1, st.Cmd)
 				}
 			}
 			sameState(t, "explain "+tc.what, before, snapshot(t, ns))
