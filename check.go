@@ -23,7 +23,9 @@ func (p Problem) String() string { return p.What }
 // Check lists what differs from what Attach with o leaves (what CNI CHECK
 // verifies): the tap exists, is a tap, is tcwire's and up, has the MTU,
 // owner and group the options give, and both devices have an ingress (or
-// clsact) qdisc with the wire redirect to the other. No problems is an
+// clsact) qdisc with the wire redirect to the other (DEV's mirror to the
+// tap with Mirror). In the macvtap and bridge modes, what those modes
+// leave. No problems is an
 // empty list; an error is a failure to read the state.
 func Check(ctx context.Context, o Options) ([]Problem, error) {
 	if err := o.check(); err != nil {
@@ -37,6 +39,9 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 	dev, err := lookup(c, o.Dev)
 	if err != nil {
 		return nil, err
+	}
+	if o.mode() != ModeTC {
+		return checkMode(c, o, dev)
 	}
 	tap, err := lookupOptional(c, o.Tap)
 	if err != nil {
@@ -76,11 +81,16 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 	}
 	for i, to := range []*link.Link{tap, dev} {
 		h := hooks[i]
-		if h.Qdisc == "" {
+		switch {
+		case o.Mirror && i == 1:
+			// A mirror leaves the tap's ingress alone.
+		case h.Qdisc == "":
 			add(h.Dev.Name, "%s has no ingress qdisc", h.Dev.Name)
-			continue
-		}
-		if !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return r.IsWire() && r.TargetIfindex == to.Index }) {
+		case o.Mirror:
+			if !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return isMirrorTo(r, to.Index) }) {
+				add(h.Dev.Name, "%s does not mirror to %s", h.Dev.Name, to.Name)
+			}
+		case !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return r.IsWire() && r.TargetIfindex == to.Index }):
 			add(h.Dev.Name, "%s does not redirect to %s", h.Dev.Name, to.Name)
 		}
 	}

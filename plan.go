@@ -42,6 +42,10 @@ type Plan struct {
 	wire     *tc.Plan   // attach: on an existing tap
 	unwire   *tc.Plan   // detach
 	delTap   bool       // detach deletes the tap
+
+	// exec carries out the plan of a mode other than tc's wire (mode.go);
+	// nil for the wire.
+	exec func(*nl.Conn) (*Attachment, error)
 }
 
 // PlanAttach returns the steps Attach would take now: the tap's creation
@@ -100,6 +104,9 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	if o.mode() != ModeTC || o.Mirror {
+		return planModeAttach(ctx, c, o)
+	}
 	dev, err := lookup(c, o.Dev)
 	if err != nil {
 		return nil, err
@@ -150,13 +157,7 @@ func decideAttach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 		return nil, conflict(name, err, o)
 	}
 	if tap == nil {
-		cfg := o.tapConfig()
-		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
-		p.Steps = append(p.Steps, Step{Cmd: createCmd(cfg)})
-		for _, r := range tapSetup(tapDev, o, p.tapMTU()) {
-			p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
-		}
-		p.Steps = append(p.Steps, Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
+		p.addTapSteps(tapDev)
 	} else {
 		p.wire = wire
 		if !tap.Up() {
@@ -171,6 +172,18 @@ func decideAttach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	}
 	return p, nil
+}
+
+// addTapSteps adds the steps that create the tap, as tapDev (ifindex
+// newTapIndex).
+func (p *Plan) addTapSteps(tapDev tc.Dev) {
+	o := p.Options
+	p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
+	p.Steps = append(p.Steps, Step{Cmd: createCmd(o.tapConfig())})
+	for _, r := range tapSetup(tapDev, o, p.tapMTU()) {
+		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+	}
+	p.Steps = append(p.Steps, Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
 }
 
 // planWire is tc's plan to wire DEV's hook (read) to the tap's (read, or
@@ -316,8 +329,11 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if p.exec != nil {
+		return p.exec(c)
+	}
 	o := p.Options
-	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues()}
+	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues(), Mode: ModeTC}
 	if p.tap == nil {
 		return p.attachNew(c, a)
 	}
@@ -441,6 +457,12 @@ func wires(h tc.Hook) map[int32]bool {
 }
 
 func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
+	if err := o.CheckMode(); err != nil {
+		return nil, err
+	}
+	if o.mode() != ModeTC {
+		return planModeDetach(ctx, c, o)
+	}
 	dev, err := lookupOptional(c, o.Dev)
 	if err != nil {
 		return nil, err
@@ -511,6 +533,9 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	// (the tap first, or DEV with its container).
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
+	if dev != nil {
+		p.unwire.Requests = append(p.unwire.Requests, unmirrorRequests(dh, tapIndex)...)
+	}
 	for _, r := range p.unwire.Requests {
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	}
@@ -557,6 +582,10 @@ func staleRequests(h tc.Hook, w map[int32]bool) []nl.Request {
 // detach carries the plan out on c.
 func (p *Plan) detach(ctx context.Context, c *nl.Conn) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.exec != nil {
+		_, err := p.exec(c)
 		return err
 	}
 	if err := p.unwire.Remove(c); err != nil {
