@@ -115,10 +115,11 @@ func checkBridge(br *link.Link, o Options) (bridgeRecord, error) {
 }
 
 // hasFDB reports whether the entries hold a static entry of the bridge
-// sending mac to the port ifindex.
-func hasFDB(fdb []*link.FDBEntry, ifindex int32, mac []byte) bool {
+// master (NDA_MASTER: a dump sets no NTF_MASTER) sending mac to the port
+// ifindex.
+func hasFDB(fdb []*link.FDBEntry, ifindex, master int32, mac []byte) bool {
 	for _, f := range fdb {
-		if f.Ifindex == ifindex && f.Flags&unix.NTF_MASTER != 0 && f.Static() && f.VLAN == 0 && bytes.Equal(f.MAC, mac) {
+		if f.Ifindex == ifindex && f.Master == master && f.Static() && f.VLAN == 0 && bytes.Equal(f.MAC, mac) {
 			return true
 		}
 	}
@@ -157,7 +158,7 @@ func joinRequests(br, tap tc.Dev, dev *link.Link, tapL *link.Link, fdb []*link.F
 	if dev.Master != br.Index {
 		reqs = append(reqs, link.SetMasterRequest(dev.Index, dev.Name, br.Index, br.Name))
 	}
-	if tapL == nil || dev.Master != br.Index || !hasFDB(fdb, tap.Index, dev.MAC) {
+	if tapL == nil || dev.Master != br.Index || !hasFDB(fdb, tap.Index, br.Index, dev.MAC) {
 		reqs = append(reqs, replaceFDBRequest(tap.Index, tap.Name, dev.MAC))
 	}
 	return reqs
@@ -259,8 +260,11 @@ func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs [
 			return nil, err
 		}
 		tap, a.Created = l, true
+		a.MTU = mtu
+	} else {
+		a.MTU = tap.MTU
 	}
-	a.Tap, a.TapIndex, a.TapMAC, a.MTU = tap.Name, tap.Index, tap.MAC, tap.MTU
+	a.Tap, a.TapIndex, a.TapMAC = tap.Name, tap.Index, tap.MAC
 	if r.tap != nil && r.tap.Tun.MultiQueue && o.Queues == 0 {
 		a.Queues = int(r.tap.NumTxQueues)
 	}
@@ -379,7 +383,7 @@ func checkBridgeMode(o Options, r bridgeRead) []Problem {
 	case r.tap.Port == nil || r.tap.Port.Learning || r.tap.Port.UnicastFlood:
 		add(r.tap.Name, "%s's port learns or floods unknown unicast", r.tap.Name)
 	}
-	if !hasFDB(r.fdb, r.tap.Index, r.dev.MAC) {
+	if !hasFDB(r.fdb, r.tap.Index, r.br.Index, r.dev.MAC) {
 		add(r.tap.Name, "%s has no static FDB entry for %s (%s's MAC)", r.tap.Name, r.dev.MAC, r.dev.Name)
 	}
 	return ps

@@ -215,7 +215,7 @@ func TestDecideBridgeAttach(t *testing.T) {
 		c.PortKind, c.Port = link.KindBridge, &link.BridgePort{State: 3}
 		return c
 	}
-	fdb := []*link.FDBEntry{{Ifindex: 5, State: unix.NUD_NOARP | unix.NUD_REACHABLE, Flags: unix.NTF_MASTER, MAC: mac, Master: 6}}
+	fdb := []*link.FDBEntry{{Ifindex: 5, State: unix.NUD_NOARP | unix.NUD_REACHABLE, MAC: mac, Master: 6}}
 	euid := fmt.Sprint(unix.Geteuid())
 	for _, tc := range []struct {
 		name string

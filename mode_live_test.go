@@ -1,0 +1,276 @@
+package tcwire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/internal/netns"
+	"github.com/tcwire/tcwire/internal/nstest"
+)
+
+// timers are what `ip -d link show` prints of a bridge's and its ports'
+// timers: they run, so a state compared must not hold them.
+var timers = regexp.MustCompile(`[a-z_]+_timer +[0-9.]+ *`)
+
+// modeState is state with the bridges' FDB and the /dev nodes of the
+// namespace's macvtaps.
+func modeState(t *testing.T, ns *nstest.NS) string {
+	t.Helper()
+	s := timers.ReplaceAllString(state(t, ns), "")
+	s += "### bridge fdb\n" + ns.Run("bridge", "fdb", "show")
+	for _, name := range strings.Fields(ns.Run("sh", "-c", "ls /sys/class/net")) {
+		if out, err := ns.Try("sh", "-c", "ls /sys/class/net/"+name+"/macvtap"); err == nil {
+			node := "/dev/" + strings.TrimSpace(out)
+			var st unix.Stat_t
+			if err := unix.Stat(node, &st); err == nil {
+				s += node + " " + os.FileMode(st.Mode&0o777).String() + "\n"
+			}
+		}
+	}
+	return s
+}
+
+// converges attaches with o twice, checking the second changes nothing and
+// that Check finds nothing amiss, then detaches, checking that the
+// namespace is as it was before.
+func converges(t *testing.T, ns *nstest.NS, o Options) *Attachment {
+	t.Helper()
+	ctx := context.Background()
+	before := modeState(t, ns)
+	a, err := Attach(ctx, o)
+	if err != nil {
+		t.Fatalf("Attach: %v", err)
+	}
+	if !a.Created || a.Mode != o.mode() {
+		t.Errorf("Attach: created %v, mode %q", a.Created, a.Mode)
+	}
+	attached := modeState(t, ns)
+	if ps, err := Check(ctx, o); err != nil || len(ps) != 0 {
+		t.Errorf("Check after Attach: %v %v", ps, err)
+	}
+	b, err := Attach(ctx, o)
+	if err != nil {
+		t.Fatalf("second Attach: %v", err)
+	}
+	if b.Created || b.DevNode != a.DevNode || b.Bridge != a.Bridge || !bytes.Equal(b.MAC, a.MAC) {
+		t.Errorf("second Attach: %+v, first %+v", b, a)
+	}
+	if again := modeState(t, ns); again != attached {
+		t.Errorf("second Attach changed the state:\n--- after the first\n%s\n--- after the second\n%s", attached, again)
+	}
+	if p, err := PlanAttach(ctx, o); err != nil || len(p.Steps) != 0 {
+		t.Errorf("PlanAttach after Attach: %v, %v", p, err)
+	}
+	if err := Detach(ctx, o); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+	if after := modeState(t, ns); after != before {
+		t.Errorf("Detach did not restore the state:\n--- before Attach\n%s\n--- after Detach\n%s", before, after)
+	}
+	if err := Detach(ctx, o); err != nil {
+		t.Errorf("second Detach: %v", err)
+	}
+	return a
+}
+
+func upVethNS(t *testing.T) *nstest.NS {
+	ns := vethNS(t)
+	ns.Run("ip", "link", "set", "eth0", "up")
+	ns.Run("ip", "link", "set", "peer0", "up")
+	return ns
+}
+
+func TestMacvtapMode(t *testing.T) {
+	ns := upVethNS(t)
+	a := converges(t, ns, Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap, Group: new(100)})
+	mac := strings.TrimSpace(ns.Run("cat", "/sys/class/net/eth0/address"))
+	if a.MAC.String() != mac || !strings.HasPrefix(a.DevNode, "/dev/tap") {
+		t.Errorf("Attachment %+v: want eth0's MAC %s and a /dev/tapN", a, mac)
+	}
+}
+
+func TestBridgeMode(t *testing.T) {
+	ns := upVethNS(t)
+	ns.Run("ip", "link", "set", "eth0", "mtu", "1400")
+	a := converges(t, ns, Options{NetNS: ns.Name, Dev: "eth0", Tap: "vm0", Mode: ModeBridge})
+	if a.Bridge != "br-vm0" || a.MTU != 1400 {
+		t.Errorf("Attachment %+v: want bridge br-vm0, MTU 1400", a)
+	}
+}
+
+func TestMirror(t *testing.T) {
+	ns := upVethNS(t)
+	converges(t, ns, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap0", Mirror: true})
+}
+
+// TestModeDetails: what each mode leaves, as ip, bridge and tc show it.
+func TestModeDetails(t *testing.T) {
+	ns := upVethNS(t)
+	ctx := context.Background()
+	mac := strings.TrimSpace(ns.Run("cat", "/sys/class/net/eth0/address"))
+	if _, err := Attach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "vm0", Mode: ModeBridge}); err != nil {
+		t.Fatal(err)
+	}
+	for cmd, want := range map[string][]string{
+		"ip -d link show br-vm0":        {"alias tcwire:bridge dev=eth0 tap=vm0", "group_fwd_mask 0xfff8", "state UP"},
+		"ip -d link show vm0":           {"master br-vm0", "learning off", "flood off", "alias tcwire"},
+		"ip -d link show eth0":          {"master br-vm0", "learning on"},
+		"bridge fdb show dev vm0":       {mac + " master br-vm0 static"},
+		"tc qdisc show dev vm0 root":    {"noqueue"},
+		"ip link show master br-vm0 up": {"vm0", "eth0"},
+	} {
+		out := ns.Run("sh", "-c", cmd)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q lacks %q", cmd, out, w)
+			}
+		}
+	}
+	// DEV's MAC is no longer the bridge's local address on DEV's port.
+	if out := ns.Run("bridge", "fdb", "show", "brport", "eth0"); strings.Contains(out, mac+" ") {
+		t.Errorf("bridge fdb show brport eth0: %s", out)
+	}
+	if _, err := Attach(ctx, Options{NetNS: ns.Name, Dev: "peer0", Tap: "mv0", Mode: ModeMacvtap}); err != nil {
+		t.Fatal(err)
+	}
+	out := ns.Run("ip", "-d", "link", "show", "mv0")
+	for _, w := range []string{"macvtap mode passthru", "ALLMULTI", "alias tcwire", "@peer0"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("ip -d link show mv0: %q lacks %q", out, w)
+		}
+	}
+}
+
+// TestMacvtapLinkLocal is the L2 fact macvtap mode rests on: a passthru
+// macvtap with allmulticast on hands the VM a frame to 01:80:c2:00:00:0e
+// (LLDP) that DEV's peer sends.
+func TestMacvtapLinkLocal(t *testing.T) {
+	ns := upVethNS(t)
+	a, err := Attach(context.Background(), Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap, Files: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Detach(context.Background(), Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap})
+	f := a.Files[0]
+	defer f.Close()
+	if err := unix.SetNonblock(int(f.Fd()), true); err != nil {
+		t.Fatal(err)
+	}
+	marker := "tcwire lldp oracle"
+	frame := append([]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e, 0x02, 0, 0, 0, 0, 0x09, 0x88, 0xcc}, marker...)
+	for len(frame) < 60 {
+		frame = append(frame, 0)
+	}
+	err = netns.Do(ns.Path(), func() error {
+		ifi, err := net.InterfaceByName("peer0")
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		sa := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
+		copy(sa.Addr[:], frame[:6])
+		return unix.Sendto(fd, frame, 0, sa)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		pfd := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
+		unix.Poll(pfd, 100)
+		n, err := unix.Read(int(f.Fd()), buf)
+		if err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The virtio-net header (10 bytes) comes first.
+		if bytes.Contains(buf[:n], frame[:14]) && bytes.Contains(buf[:n], []byte(marker)) {
+			return
+		}
+	}
+	t.Fatalf("the frame to 01:80:c2:00:00:0e never reached %s", a.DevNode)
+}
+
+// TestModeRefusals: what a mode cannot take is refused with the culprit
+// named, and nothing changes; a failure half way is rolled back.
+func TestModeRefusals(t *testing.T) {
+	ns := upVethNS(t)
+	ns.Run("ip", "link", "add", "br9", "type", "bridge")
+	ns.Run("ip", "link", "add", "eth1", "type", "veth", "peer", "name", "peer1")
+	ns.Run("ip", "link", "set", "eth1", "master", "br9")
+	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap")
+	ctx := context.Background()
+	before := modeState(t, ns)
+	for _, tc := range []struct {
+		o    Options
+		err  error
+		want []string
+	}{
+		{Options{Dev: "eth1", Tap: "vm1", Mode: ModeBridge}, ErrConflict, []string{"eth1", "br9"}},
+		{Options{Dev: "eth1", Tap: "mv1", Mode: ModeMacvtap}, ErrConflict, []string{"eth1", "br9"}},
+		{Options{Dev: "eth0", Tap: "tap9", Mode: ModeMacvtap}, ErrNotTap, []string{"tap9", "not a macvtap"}},
+		{Options{Dev: "eth0", Tap: "br9", Mode: ModeBridge}, ErrNotTap, []string{"br9"}},
+		{Options{Dev: "eth0", Tap: "mv1", Mode: ModeMacvtap, Queues: 4}, ErrInvalid, []string{"macvtap", "queues 4"}},
+		{Options{Dev: "eth0", Tap: "vm1", Mode: ModeBridge, Mirror: true}, ErrInvalid, []string{"bridge", "mirror"}},
+		{Options{Dev: "nosuch0", Tap: "vm1", Mode: ModeBridge}, ErrNotFound, []string{"nosuch0"}},
+	} {
+		tc.o.NetNS = ns.Name
+		_, err := Attach(ctx, tc.o)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%+v: %v, want %v", tc.o, err, tc.err)
+		}
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: %v does not name %q", tc.o, err, w)
+			}
+		}
+	}
+	if err := Detach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap9", Mode: ModeMacvtap}); !errors.Is(err, ErrNotTap) {
+		t.Errorf("macvtap detach of a tap: %v", err)
+	}
+	if after := modeState(t, ns); after != before {
+		t.Errorf("refusals changed the state:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+	// DEV deleted just before the bridge takes it, or the mirror is
+	// added: what Attach made goes again (deleting eth0 takes peer0 with
+	// it: lo alone is left).
+	for _, o := range []Options{
+		{Dev: "eth0", Tap: "vm0", Mode: ModeBridge},
+		{Dev: "eth0", Tap: "tap0", Mirror: true},
+	} {
+		t.Run(string(o.mode()), func(t *testing.T) {
+			ns := upVethNS(t)
+			o.NetNS = ns.Name
+			want := modeState(t, nstest.New(t))
+			stepHook = func(p string) {
+				if p == "wire" {
+					ns.Run("ip", "link", "del", "eth0")
+				}
+			}
+			defer func() { stepHook = func(string) {} }()
+			_, err := Attach(ctx, o)
+			if err == nil || !strings.Contains(err.Error(), "eth0") {
+				t.Errorf("Attach with eth0 deleted: %v, want an error naming eth0", err)
+			}
+			if got := modeState(t, ns); got != want {
+				t.Errorf("Attach left state behind after %v:\n--- want\n%s\n--- got\n%s", err, want, got)
+			}
+		})
+	}
+}
