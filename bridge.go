@@ -93,6 +93,7 @@ func parseBridgeAlias(alias string) (r bridgeRecord, ok bool) {
 type bridgeRead struct {
 	dev     *link.Link
 	devHook tc.Hook
+	uppers  []*link.Link // macvlans and macvtaps on DEV
 	tap, br *link.Link
 	fdb     []*link.FDBEntry
 }
@@ -178,7 +179,7 @@ func decideBridgeAttach(o Options, r bridgeRead, name func(int32) string) (*Plan
 		}
 		brDev = devOf(r.br)
 	}
-	if err := onDev(r.dev, r.devHook, brDev.Index, name, o); err != nil {
+	if err := onDev(r.dev, r.devHook, brDev.Index, r.uppers, name, o); err != nil {
 		return nil, err
 	}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}

@@ -96,9 +96,16 @@ func macvtapSetup(mv tc.Dev, alias string) []nl.Request {
 }
 
 // onDev refuses a DEV a macvtap or bridge cannot take: one whose frames tc
-// redirects elsewhere (the redirect runs first and takes them all), or one
-// that is a port of a master other than master (0 for none).
-func onDev(dev *link.Link, h tc.Hook, master int32, name func(int32) string, o Options) error {
+// redirects elsewhere (the redirect runs first and takes them all), one
+// that is a port of a master other than master (0 for none), or one with
+// a macvlan or macvtap on it other than o.Tap (uppers: the kernel lets one
+// receive handler own a device).
+func onDev(dev *link.Link, h tc.Hook, master int32, uppers []*link.Link, name func(int32) string, o Options) error {
+	for _, u := range uppers {
+		if u.Name != o.Tap {
+			return fmt.Errorf("%s has the %s %s on it: %s mode needs it free (`ip link del %s`): %w", dev.Name, u.Kind, u.Name, o.mode(), u.Name, ErrConflict)
+		}
+	}
 	for _, r := range h.Redirects() {
 		if r.Eaction == tc.TCA_EGRESS_REDIR || r.Eaction == tc.TCA_INGRESS_REDIR {
 			return conflict(name, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
@@ -134,12 +141,12 @@ func checkMacvtap(mv, dev *link.Link, name func(int32) string, o Options) error 
 }
 
 // decideMacvtapAttach is Attach's plan in macvtap mode given what it read:
-// DEV, its hook, the macvtap (nil when it does not exist) and the
+// DEV, its hook, the macvlans and macvtaps on it, the macvtap (nil when it does not exist) and the
 // macvtap's node (nil then). It is a pure function but for name, which
 // names devices in errors, and euid.
-func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, mv *link.Link, node *devNode, name func(int32) string, euid int) (*Plan, error) {
+func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Link, mv *link.Link, node *devNode, name func(int32) string, euid int) (*Plan, error) {
 	p := &Plan{Op: "attach", Options: o, dev: dev, tap: mv}
-	if err := onDev(dev, h, 0, name, o); err != nil {
+	if err := onDev(dev, h, 0, uppers, name, o); err != nil {
 		return nil, err
 	}
 	m := link.Macvlan{Name: o.Tap, Parent: dev.Name, Mode: link.ModePassthru, Tap: true}

@@ -171,6 +171,12 @@ func planModeAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var uppers []*link.Link
+	if o.mode() != ModeTC {
+		if uppers, err = uppersOf(c, dev); err != nil {
+			return nil, err
+		}
+	}
 	switch o.mode() {
 	case ModeMacvtap:
 		var node *devNode
@@ -180,18 +186,33 @@ func planModeAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 			}
 		}
 		stepHook("read")
-		return decideMacvtapAttach(o, dev, hooks[0], tap, node, namer(c), os.Geteuid())
+		return decideMacvtapAttach(o, dev, hooks[0], uppers, tap, node, namer(c), os.Geteuid())
 	case ModeBridge:
 		r, err := readBridge(c, o, dev, tap)
 		if err != nil {
 			return nil, err
 		}
-		r.devHook = hooks[0]
+		r.devHook, r.uppers = hooks[0], uppers
 		stepHook("read")
 		return decideBridgeAttach(o, r, namer(c))
 	}
 	stepHook("read")
 	return decideMirror(o, dev, tap, hooks[0], namer(c))
+}
+
+// uppersOf lists the macvlans and macvtaps on dev.
+func uppersOf(c *nl.Conn, dev *link.Link) ([]*link.Link, error) {
+	links, err := link.List(c)
+	if err != nil {
+		return nil, err
+	}
+	var out []*link.Link
+	for _, l := range links {
+		if (l.Kind == link.KindMacvtap || l.Kind == link.KindMacvlan) && l.ParentIndex == dev.Index && l.NetNSID < 0 {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // readBridge reads the bridge of bridge mode and the FDB of the tap's port.

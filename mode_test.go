@@ -85,14 +85,15 @@ func TestDecideMacvtapAttach(t *testing.T) {
 	node := &devNode{Path: "/dev/tap5", Exists: true, Uid: 0, Gid: 0, Perm: 0o600}
 	idx := fmt.Sprint(newTapIndex)
 	for _, tc := range []struct {
-		name string
-		o    Options
-		dev  *link.Link
-		hook tc.Hook
-		mv   *link.Link
-		node *devNode
-		want string
-		err  error
+		name   string
+		o      Options
+		dev    *link.Link
+		hook   tc.Hook
+		uppers []*link.Link
+		mv     *link.Link
+		node   *devNode
+		want   string
+		err    error
 	}{
 		{name: "new", o: o, hook: tc.Hook{Dev: d},
 			want: "ip link add mvt0 link eth0 type macvtap mode passthru\n" +
@@ -117,6 +118,9 @@ func TestDecideMacvtapAttach(t *testing.T) {
 			err: ErrInvalid, want: "mvt0 exists with macvtap mode bridge, but macvtap mode passthru was asked for"},
 		{name: "DEV wired by tc", o: o, hook: wired(d, tc.Dev{Name: "tap9", Index: 9}), err: ErrConflict,
 			want: "eth0 is wired to tap9, not mvt0"},
+		{name: "another macvtap on DEV", o: o, hook: tc.Hook{Dev: d}, uppers: []*link.Link{macvtapLink("mvt1", 6, 2, nil)}, err: ErrConflict,
+			want: "eth0 has the macvtap mvt1 on it: macvtap mode needs it free"},
+		{name: "itself on DEV", o: o, hook: tc.Hook{Dev: d}, uppers: []*link.Link{macvtapLink("mvt0", 5, 2, nil)}, mv: macvtapLink("mvt0", 5, 2, nil), node: node, want: ""},
 		{name: "DEV in a bridge", o: o, dev: func() *link.Link { l := veth("eth0", 2); l.Master = 7; return l }(), hook: tc.Hook{Dev: d}, err: ErrConflict,
 			want: "eth0 is a port of br7: macvtap mode needs it free"},
 	} {
@@ -125,7 +129,7 @@ func TestDecideMacvtapAttach(t *testing.T) {
 			if tc.dev != nil {
 				dev = tc.dev
 			}
-			p, err := decideMacvtapAttach(tc.o, dev, tc.hook, tc.mv, tc.node, names(map[int32]string{2: "eth0", 4: "eth1", 7: "br7", 9: "tap9"}), 0)
+			p, err := decideMacvtapAttach(tc.o, dev, tc.hook, tc.uppers, tc.mv, tc.node, names(map[int32]string{2: "eth0", 4: "eth1", 7: "br7", 9: "tap9"}), 0)
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
@@ -252,6 +256,8 @@ func TestDecideBridgeAttach(t *testing.T) {
 		{name: "DEV in another bridge", r: bridgeRead{dev: func() *link.Link { l := veth("eth0", 2); l.Master = 7; return l }(), devHook: tc.Hook{Dev: d}},
 			err: ErrConflict, want: "eth0 is a port of br7"},
 		{name: "DEV wired", r: bridgeRead{dev: eth0, devHook: wired(d, tc.Dev{Name: "tap9", Index: 9})}, err: ErrConflict, want: "eth0 is wired to tap9"},
+		{name: "a macvtap on DEV", r: bridgeRead{dev: eth0, devHook: tc.Hook{Dev: d}, uppers: []*link.Link{macvtapLink("mv0", 8, 2, nil)}}, err: ErrConflict,
+			want: "eth0 has the macvtap mv0 on it: bridge mode needs it free"},
 		{name: "tap not a tap", r: bridgeRead{dev: eth0, devHook: tc.Hook{Dev: d}, tap: veth("vm0", 5)}, err: ErrNotTap},
 		{name: "tap in another bridge", r: bridgeRead{dev: eth0, devHook: tc.Hook{Dev: d}, tap: tapLink("vm0", 5, func(l *link.Link) { l.Master = 7 })},
 			err: ErrConflict, want: "vm0 is a port of br7, not of br-vm0"},

@@ -30,25 +30,11 @@ type Redirect struct {
 // ReadRedirects reads the redirects in place on the devices named in
 // netns ("" for the caller's), or on every device when none is named.
 func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, error) {
-	if ns != "" {
-		if _, err := netns.Path(ns); err != nil {
-			return nil, invalidf("NetNS: %v", err)
-		}
-	}
-	for _, d := range devs {
-		if err := link.CheckName(d); err != nil {
-			return nil, invalidf("%v", err)
-		}
-	}
-	c, err := nl.Dial(&nl.Config{NetNS: ns})
+	c, links, err := listLinks(ns, devs)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	links, err := link.List(c)
-	if err != nil {
-		return nil, err
-	}
 	byIndex := map[int32]string{}
 	byName := map[string]*link.Link{}
 	for _, l := range links {
@@ -100,4 +86,29 @@ func describe(r tc.Redirect, dev string, byIndex map[int32]string) Redirect {
 		Control: tc.ControlName(r.Action), Parent: r.Parent.String(), Pref: r.Pref,
 		Handle: tc.U32HandleString(r.Handle), Wire: r.IsWire(), Packets: r.Packets, Bytes: r.Bytes,
 	}
+}
+
+// listLinks checks a namespace and device names given to a read, and lists
+// the namespace's devices on a connection the caller closes.
+func listLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
+	if ns != "" {
+		if _, err := netns.Path(ns); err != nil {
+			return nil, nil, invalidf("NetNS: %v", err)
+		}
+	}
+	for _, d := range devs {
+		if err := link.CheckName(d); err != nil {
+			return nil, nil, invalidf("%v", err)
+		}
+	}
+	c, err := nl.Dial(&nl.Config{NetNS: ns})
+	if err != nil {
+		return nil, nil, err
+	}
+	links, err := link.List(c)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, links, nil
 }
