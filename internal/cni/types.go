@@ -114,7 +114,9 @@ type cniNetConf struct {
 	TapGID     *int64          `json:"tapGID"`
 	Queues     *int64          `json:"queues"`
 	MTU        *int64          `json:"mtu"`
-	RawPrev    json.RawMessage `json:"prevResult"`
+	// Mode is tcwire's --mode; a CNI plugin wires with tc only.
+	Mode    *string         `json:"mode"`
+	RawPrev json.RawMessage `json:"prevResult"`
 
 	// PrevResult is RawPrev decoded, nil when absent or null.
 	PrevResult *cniResult `json:"-"`
@@ -183,6 +185,11 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
 			return &conf, cniErrorf(cniErrInvalidConfig, "network configuration: %q is %d: want %d to %d", f.key, *f.v, f.min, f.max)
 		}
+	}
+	if conf.Mode != nil && *conf.Mode != string(tcwire.ModeTC) {
+		// The runtime hands its VMM a tap by name (tc-redirect-tap's
+		// contract): a macvtap's /dev/tapN or a bridge would not fit it.
+		return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "mode" is %q: the CNI plugin wires with tc only (want "tc" or no "mode")`, *conf.Mode)
 	}
 	if len(conf.RawPrev) > 0 && string(conf.RawPrev) != "null" {
 		prev, cerr := parseResult(conf.RawPrev, "prevResult.")
