@@ -113,7 +113,7 @@ func (f *modeFlags) register(fs *flag.FlagSet, mirror bool) {
 // take, naming both.
 func (f *modeFlags) options(usage string, o *tcwire.Options) error {
 	m, err := tcwire.ParseMode(f.mode)
-	if err != nil {
+	if err != nil || f.mode == "" {
 		return usagef(usage, "--mode %q: want tc, macvtap or bridge", f.mode)
 	}
 	o.Mode, o.Mirror = m, f.mirror
