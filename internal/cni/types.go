@@ -106,14 +106,14 @@ type cniVersionResult struct {
 //	"queues":  1        queues of a tap tcwire creates (1-256)
 //	"mtu":     1500     the tap's MTU (default: the veth's)
 type cniNetConf struct {
-	CNIVersion string          `json:"cniVersion"`
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	TapName    string          `json:"tapName"`
-	TapUID     *int64          `json:"tapUID"`
-	TapGID     *int64          `json:"tapGID"`
-	Queues     *int64          `json:"queues"`
-	MTU        *int64          `json:"mtu"`
+	CNIVersion string `json:"cniVersion"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	TapName    string `json:"tapName"`
+	TapUID     *int64 `json:"tapUID"`
+	TapGID     *int64 `json:"tapGID"`
+	Queues     *int64 `json:"queues"`
+	MTU        *int64 `json:"mtu"`
 	// Mode is tcwire's --mode; a CNI plugin wires with tc only.
 	Mode    *string         `json:"mode"`
 	RawPrev json.RawMessage `json:"prevResult"`
