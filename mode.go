@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -87,6 +88,9 @@ func (o Options) CheckMode() error {
 	bad := func(option, value, why string) error {
 		return &ModeError{Mode: m, Option: option, Value: value, Why: why}
 	}
+	if m != ModeTC && strings.Contains(o.Tap, "%") {
+		return bad("name", o.Tap, "Detach finds what this mode makes by name: give a fixed one")
+	}
 	switch m {
 	case ModeMacvtap:
 		const none = "a macvtap is no tap: "
@@ -154,17 +158,27 @@ func steps(rs ...nl.Request) []Step {
 	return out
 }
 
+// lookupPair finds DEV (nil when missing, unless needDev makes that an
+// error) and the tap (nil when missing).
+func lookupPair(ctx context.Context, c *nl.Conn, o Options, needDev bool) (dev, tap *link.Link, err error) {
+	if needDev {
+		dev, err = lookup(c, o.Dev)
+	} else {
+		dev, err = lookupOptional(c, o.Dev)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if tap, err = lookupOptional(c, o.Tap); err != nil {
+		return nil, nil, err
+	}
+	return dev, tap, ctx.Err()
+}
+
 // planModeAttach reads what the mode's attach decides from, and decides.
 func planModeAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, err := lookup(c, o.Dev)
+	dev, tap, err := lookupPair(ctx, c, o, true)
 	if err != nil {
-		return nil, err
-	}
-	tap, err := lookupOptional(c, o.Tap)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	hooks, err := tc.ReadHooks(c, []tc.Dev{devOf(dev)})
@@ -232,15 +246,8 @@ func readBridge(c *nl.Conn, o Options, dev, tap *link.Link) (bridgeRead, error) 
 
 // planModeDetach reads what the mode's detach decides from, and decides.
 func planModeDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, err := lookupOptional(c, o.Dev)
+	dev, tap, err := lookupPair(ctx, c, o, false)
 	if err != nil {
-		return nil, err
-	}
-	tap, err := lookupOptional(c, o.Tap)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if o.mode() == ModeMacvtap {

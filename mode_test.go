@@ -45,6 +45,8 @@ func TestCheckMode(t *testing.T) {
 		{Options{Mode: ModeMacvtap, Mirror: true}, "mode macvtap and mirror"},
 		{Options{Mode: ModeBridge, Mirror: true}, "mode bridge and mirror"},
 		{Options{Mode: "vxlan"}, `mode "vxlan"`},
+		{Options{Mode: ModeBridge, Tap: "vm%d"}, "mode bridge and name vm%d"},
+		{Options{Tap: "tap%d"}, ""},
 	} {
 		err := tc.o.CheckMode()
 		switch {
@@ -343,4 +345,30 @@ func TestDecideMirror(t *testing.T) {
 	if got := unmirrorRequests(h, 3); len(got) != 1 || got[0].Cmd != "tc filter del dev eth0 parent ffff: pref 49152 handle 800::800 protocol all u32" {
 		t.Errorf("unmirror next to another filter: %v", got)
 	}
+}
+
+// FuzzBridgeAlias: the record a bridge's alias holds reads back as written,
+// and any alias either reads as a record that writes back to an alias
+// reading the same, or as none; never a panic.
+func FuzzBridgeAlias(f *testing.F) {
+	f.Add(bridgeRecord{Dev: "eth0", Tap: "vm0", DevMTU: 1500, DevUp: true}.alias())
+	f.Add("tcwire:bridge dev=eth0 tap=vm0 mtu=9000 up=0 extra=1")
+	f.Add("tcwire:bridge dev= tap=x mtu=1 up=1")
+	f.Add("tcwire")
+	f.Fuzz(func(t *testing.T, alias string) {
+		r, ok := parseBridgeAlias(alias)
+		if !ok {
+			return
+		}
+		if r.Dev == "" || r.Tap == "" {
+			t.Fatalf("%q reads as %+v, a record without devices", alias, r)
+		}
+		if strings.ContainsAny(r.Dev+r.Tap, " \t\n") {
+			return // not a device name: no alias tcwire writes
+		}
+		back, ok := parseBridgeAlias(r.alias())
+		if !ok || back != r {
+			t.Fatalf("%q reads as %+v, whose alias %q reads as %+v, %v", alias, r, r.alias(), back, ok)
+		}
+	})
 }

@@ -120,6 +120,9 @@ func (f *modeFlags) options(usage string, o *tcwire.Options) error {
 	var me *tcwire.ModeError
 	if err := o.CheckMode(); errors.As(err, &me) {
 		opt := "--" + me.Option
+		if me.Option == "name" {
+			opt = "TAP" // the positional argument
+		}
 		if me.Value != "" {
 			opt += " " + me.Value
 		}

@@ -316,6 +316,7 @@ var errorCases = []errorCase{
 	{[]string{"detach", "eth0", "mv0", "--mode", "macvlan"}, 2, []string{"--mode", `"macvlan"`}},
 	{[]string{"explain", "attach", "eth0", "vm0", "--mode", "bridge", "--mirror"}, 2, []string{"--mode bridge", "--mirror"}},
 	{[]string{"explain", "detach", "eth0", "vm0", "--mode", "tap"}, 2, []string{"--mode", `"tap"`}},
+	{[]string{"attach", "eth0", "mv%d", "--mode", "macvtap"}, 2, []string{"--mode macvtap", "TAP mv%d"}},
 	{[]string{"attach", "eth0", "tap9", "--mode", "macvtap"}, 1, []string{"tap9", "not a macvtap"}},
 	{[]string{"detach", "eth0", "tap9", "--mode", "macvtap"}, 1, []string{"tap9", "not a macvtap"}},
 	{[]string{"attach", "eth0", "peer0", "--mode", "macvtap"}, 1, []string{"peer0", "not a macvtap"}},
