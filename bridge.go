@@ -12,6 +12,7 @@ import (
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
+	"github.com/tcwire/tcwire/tuntap"
 )
 
 // Bridge mode (ModeBridge): a bridge of tcwire's holding DEV and the tap,
@@ -268,6 +269,14 @@ func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs [
 	a.Tap, a.TapIndex, a.TapMAC = tap.Name, tap.Index, tap.MAC
 	if r.tap != nil && r.tap.Tun.MultiQueue && o.Queues == 0 {
 		a.Queues = int(r.tap.NumTxQueues)
+	}
+	if o.Files && a.Files == nil {
+		t, err := tuntap.Open(tap.Name, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		if err != nil {
+			return nil, err
+		}
+		a.Files = t.Files()
+		undo = append(undo, func() error { return t.Close() })
 	}
 	if r.dev.Master != br.Index {
 		undo = append(undo, func() error {

@@ -281,3 +281,28 @@ func TestModeRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestModeFiles: Options.Files hands out the files in every mode, on what
+// Attach made and on what exists.
+func TestModeFiles(t *testing.T) {
+	for _, o := range []Options{
+		{Dev: "eth0", Tap: "vm0", Mode: ModeBridge, Files: true},
+		{Dev: "eth0", Tap: "mv0", Mode: ModeMacvtap, Files: true},
+		{Dev: "eth0", Tap: "tap0", Mirror: true, Files: true},
+	} {
+		t.Run(string(o.mode()), func(t *testing.T) {
+			ns := upVethNS(t)
+			o.NetNS = ns.Name
+			for i := 0; i < 2; i++ {
+				a, err := Attach(context.Background(), o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(a.Files) != 1 || a.Created != (i == 0) {
+					t.Errorf("Attach %d: %d files, created %v", i+1, len(a.Files), a.Created)
+				}
+				closeAll(a)
+			}
+		})
+	}
+}
