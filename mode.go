@@ -287,3 +287,22 @@ func checkMode(c *nl.Conn, o Options, dev *link.Link) ([]Problem, error) {
 	}
 	return checkBridgeMode(o, r), nil
 }
+
+// otherMode refuses a tc-mode Detach of what another mode made: a
+// macvtap, or a tap of tcwire's that is a bridge's port (deleting it would
+// leave the bridge holding DEV). The error names the command that fits.
+func otherMode(o Options, dev, tap *link.Link, name func(int32) string) error {
+	switch {
+	case tap == nil:
+		return nil
+	case tap.Kind == link.KindMacvtap:
+		return fmt.Errorf("%s is a macvtap device, not a tap (`tcwire detach --mode macvtap %s %s`): %w", tap.Name, o.Dev, o.Tap, ErrNotTap)
+	case tap.Master != 0 && tap.Owned():
+		br := name(tap.Master)
+		if br == "" {
+			br = fmt.Sprintf("the device with ifindex %d", tap.Master)
+		}
+		return fmt.Errorf("%s is a port of %s (`tcwire detach --mode bridge %s %s`): %w", tap.Name, br, o.Dev, o.Tap, ErrConflict)
+	}
+	return nil
+}

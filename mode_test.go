@@ -334,6 +334,14 @@ func TestDecideMirror(t *testing.T) {
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
+	// A tc-mode Detach of what another mode made is refused, naming the
+	// command that fits.
+	if _, err := decideDetach(Options{Dev: "eth0", Tap: "mv0"}, eth0, macvtapLink("mv0", 5, 2, nil), []tc.Hook{{Dev: d}, {}}, names(nil)); !errors.Is(err, ErrNotTap) || !strings.Contains(err.Error(), "tcwire detach --mode macvtap eth0 mv0") {
+		t.Errorf("tc detach of a macvtap: %v", err)
+	}
+	if _, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tapLink("tap0", 3, func(l *link.Link) { l.Master = 6 }), []tc.Hook{{Dev: d}, {Dev: tp}}, names(map[int32]string{6: "br-tap0"})); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "tap0 is a port of br-tap0 (`tcwire detach --mode bridge eth0 tap0`)") {
+		t.Errorf("tc detach of a bridge's tap: %v", err)
+	}
 	// Detach removes the mirror with the tap.
 	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\nip link del dev tap0\n", nil)
