@@ -86,7 +86,10 @@ func nodeCmd(path string, o Options, euid int) string {
 }
 
 // macvtapSetup is what a macvtap gets once it exists, in one batch: the
-// alias (tcwire's, or mknodAlias), allmulticast on, up.
+// alias (tcwire's, or mknodAlias), allmulticast on, up — in that order:
+// a passthru macvtap passes an allmulticast change on to DEV's allmulti
+// count only while it is up, and never takes it back when it goes down or
+// away, so allmulticast set while up would stay on DEV after Detach.
 func macvtapSetup(mv tc.Dev, alias string) []nl.Request {
 	return []nl.Request{
 		link.SetAliasRequest(mv.Index, mv.Name, alias),
@@ -166,6 +169,8 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(node.Path, o, euid)})
 	}
 	var reqs []nl.Request
+	// Allmulticast first, as in macvtapSetup: set while the macvtap is up
+	// it gives back what turning it off while up took from DEV's count.
 	if mv.Flags&unix.IFF_ALLMULTI == 0 {
 		reqs = append(reqs, setAllmultiRequest(mv.Index, mv.Name))
 	}

@@ -21,6 +21,9 @@ import (
 // timers: they run, so a state compared must not hold them.
 var timers = regexp.MustCompile(`[a-z_]+_timer +[0-9.]+ *`)
 
+// actionIndex is a tc action's index, which the kernel counts.
+var actionIndex = regexp.MustCompile(`index [0-9]+`)
+
 // modeState is state with the bridges' FDB and the /dev nodes of the
 // namespace's macvtaps, without the bridges' running timers.
 func modeState(t *testing.T, ns *nstest.NS) string {
@@ -302,6 +305,65 @@ func TestModeFiles(t *testing.T) {
 					t.Errorf("Attach %d: %d files, created %v", i+1, len(a.Files), a.Created)
 				}
 				closeAll(a)
+			}
+		})
+	}
+}
+
+// TestModeDrift: what is changed behind tcwire's back Check reports,
+// naming the device, and a second Attach puts back.
+func TestModeDrift(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		o     Options
+		drift [][]string
+		want  []string
+	}{
+		// Down first: turning allmulticast off on an up passthru macvtap
+		// takes one from DEV's allmulti count, which its open never gave
+		// (the kernel's accounting), and no later change gives it back.
+		{Options{Dev: "eth0", Tap: "mv0", Mode: ModeMacvtap}, [][]string{{"ip", "link", "set", "mv0", "down"}, {"ip", "link", "set", "mv0", "allmulticast", "off"}},
+			[]string{"mv0 has allmulticast off", "mv0 is down"}},
+		{Options{Dev: "eth0", Tap: "vm0", Mode: ModeBridge}, [][]string{{"bridge", "link", "set", "dev", "vm0", "learning", "on"},
+			{"sh", "-c", "bridge fdb del $(cat /sys/class/net/eth0/address) dev vm0 master"}, {"ip", "link", "set", "br-vm0", "type", "bridge", "group_fwd_mask", "0"}},
+			[]string{"vm0's port learns", "vm0 has no static FDB entry", "br-vm0's group_fwd_mask is not 0xfff8"}},
+		{Options{Dev: "eth0", Tap: "vm0", Mode: ModeBridge}, [][]string{{"ip", "link", "set", "eth0", "nomaster"}},
+			[]string{"eth0 is not a port of br-vm0"}},
+		{Options{Dev: "eth0", Tap: "tap0", Mirror: true}, [][]string{{"tc", "qdisc", "del", "dev", "eth0", "ingress"}},
+			[]string{"eth0 has no ingress qdisc"}},
+	} {
+		t.Run(strings.Join(tc.want, ", "), func(t *testing.T) {
+			ns := upVethNS(t)
+			tc.o.NetNS = ns.Name
+			if _, err := Attach(ctx, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			attached := modeState(t, ns)
+			for _, c := range tc.drift {
+				ns.Run(c[0], c[1:]...)
+			}
+			ps, err := Check(ctx, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.What)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(strings.Join(got, "\n"), w) {
+					t.Errorf("Check: %q, want %q", got, w)
+				}
+			}
+			if _, err := Attach(ctx, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			if ps, err := Check(ctx, tc.o); err != nil || len(ps) != 0 {
+				t.Errorf("Check after the second Attach: %v %v", ps, err)
+			}
+			// A mirror put back is a new action, with a new index.
+			if again := actionIndex.ReplaceAllString(modeState(t, ns), "index N"); again != actionIndex.ReplaceAllString(attached, "index N") {
+				t.Errorf("the second Attach did not put back what was changed:\n--- attached\n%s\n--- now\n%s", attached, again)
 			}
 		})
 	}
