@@ -169,8 +169,7 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(node.Path, o, euid)})
 	}
 	var reqs []nl.Request
-	// Allmulticast first, as in macvtapSetup: set while the macvtap is up
-	// it gives back what turning it off while up took from DEV's count.
+	// Allmulticast before up, as in macvtapSetup.
 	if mv.Flags&unix.IFF_ALLMULTI == 0 {
 		reqs = append(reqs, setAllmultiRequest(mv.Index, mv.Name))
 	}
