@@ -368,3 +368,35 @@ func TestModeDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestMacvtapNodeTaken: a /dev/tapN that is not the new macvtap's (a stale
+// file, another namespace's macvtap with the same index) makes Attach fail
+// naming it, and the macvtap is deleted again.
+func TestMacvtapNodeTaken(t *testing.T) {
+	ns := upVethNS(t)
+	want := modeState(t, ns)
+	var node string
+	stepHook = func(p string) {
+		if p != "create" {
+			return
+		}
+		node = "/dev/tap" + strings.TrimSpace(ns.Run("cat", "/sys/class/net/mv0/ifindex"))
+		os.Remove(node)
+		if err := os.WriteFile(node, nil, 0o600); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { stepHook = func(string) {} }()
+	_, err := Attach(context.Background(), Options{NetNS: ns.Name, Dev: "eth0", Tap: "mv0", Mode: ModeMacvtap})
+	stepHook = func(string) {}
+	if node == "" {
+		t.Fatal("Attach never reached create")
+	}
+	defer os.Remove(node)
+	if !errors.Is(err, unix.EEXIST) || !strings.Contains(err.Error(), node) || !strings.Contains(err.Error(), "mv0") {
+		t.Errorf("Attach with %s taken: %v, want EEXIST naming mv0 and the node", node, err)
+	}
+	if got := modeState(t, ns); got != want {
+		t.Errorf("Attach left state behind:\n--- want\n%s\n--- got\n%s", want, got)
+	}
+}
