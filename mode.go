@@ -291,7 +291,7 @@ func checkMode(c *nl.Conn, o Options, dev *link.Link) ([]Problem, error) {
 // otherMode refuses a tc-mode Detach of what another mode made: a
 // macvtap, or a tap of tcwire's that is a bridge's port (deleting it would
 // leave the bridge holding DEV). The error names the command that fits.
-func otherMode(o Options, dev, tap *link.Link, name func(int32) string) error {
+func otherMode(o Options, tap *link.Link, name func(int32) string) error {
 	switch {
 	case tap == nil:
 		return nil

@@ -496,7 +496,7 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 // conflict.
 func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, dev: dev, tap: tap}
-	if err := otherMode(o, dev, tap, name); err != nil {
+	if err := otherMode(o, tap, name); err != nil {
 		return nil, err
 	}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
