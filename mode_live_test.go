@@ -162,14 +162,24 @@ func TestModeDetails(t *testing.T) {
 
 // TestMacvtapLinkLocal is the L2 fact macvtap mode rests on: a passthru
 // macvtap with allmulticast on hands the VM a frame to 01:80:c2:00:00:0e
-// (LLDP) that DEV's peer sends.
+// (LLDP) that DEV's peer sends. TestBridgeLinkLocal is bridge mode's: the
+// group_fwd_mask lets the bridge forward it to the tap.
 func TestMacvtapLinkLocal(t *testing.T) {
+	linkLocal(t, Options{Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap, Files: true})
+}
+
+func TestBridgeLinkLocal(t *testing.T) {
+	linkLocal(t, Options{Dev: "eth0", Tap: "vm0", Mode: ModeBridge, Files: true})
+}
+
+func linkLocal(t *testing.T, o Options) {
 	ns := upVethNS(t)
-	a, err := Attach(context.Background(), Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap, Files: true})
+	o.NetNS = ns.Name
+	a, err := Attach(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Detach(context.Background(), Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap})
+	defer Detach(context.Background(), o)
 	f := a.Files[0]
 	defer f.Close()
 	if err := unix.SetNonblock(int(f.Fd()), true); err != nil {
@@ -214,7 +224,7 @@ func TestMacvtapLinkLocal(t *testing.T) {
 			return
 		}
 	}
-	t.Fatalf("the frame to 01:80:c2:00:00:0e never reached %s", a.DevNode)
+	t.Fatalf("the frame to 01:80:c2:00:00:0e never reached %s's file", a.Tap)
 }
 
 // TestModeRefusals: what a mode cannot take is refused with the culprit
