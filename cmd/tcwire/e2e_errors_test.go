@@ -386,7 +386,7 @@ var commandHelp = []struct{ args, want string }{
 	{"attach -h", "attach DEV TAP"},
 	{"attach eth0 tap0 --help", "attach DEV TAP"},
 	{"detach -h", "detach DEV TAP"},
-	{"show --help", "show [DEV...]"},
+	{"show --help", "show [--modes] [DEV...]"},
 	{"tap -h", "tap add NAME"},
 	{"tap add -h", "tap add NAME"},
 	{"tap del -h", "tap del NAME"},

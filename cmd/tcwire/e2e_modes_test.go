@@ -99,6 +99,13 @@ func TestModes(t *testing.T) {
 			if out := mustTcwire(t, "--netns", ns.Name, "show").stdout; !strings.Contains(out, "vm0") {
 				t.Errorf("show does not list vm0:\n%s", out)
 			}
+			var bs []struct{ Mode, Dev, Tap string }
+			if err := json.Unmarshal([]byte(mustTcwire(t, "--netns", ns.Name, "--json", "show", "--modes").stdout), &bs); err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.want.Mode; want != "tc" && (len(bs) != 1 || bs[0].Mode != want || bs[0].Dev != "eth0" || bs[0].Tap != "vm0") {
+				t.Errorf("show --modes --json: %+v, want eth0 and vm0 in %s mode", bs, want)
+			}
 
 			twin := vethNS(t)
 			twin.Run("ip", "link", "set", "eth0", "up")

@@ -5,7 +5,7 @@
 //
 //	tcwire [--netns NS] [--json] attach DEV TAP [--mode tc|macvtap|bridge] [--mirror] [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
 //	tcwire [--netns NS] [--json] detach DEV TAP [--mode tc|macvtap|bridge]
-//	tcwire [--netns NS] [--json] show [DEV…]
+//	tcwire [--netns NS] [--json] show [--modes] [DEV…]
 //	tcwire [--netns NS] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
@@ -46,7 +46,7 @@ const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
 commands:
   attach DEV TAP [--mode tc|macvtap|bridge] [--mirror] [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
   detach DEV TAP [--mode tc|macvtap|bridge]
-  show [DEV...]
+  show [--modes] [DEV...]
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
   tap del NAME
   ifup TAP
