@@ -291,6 +291,7 @@ func TestDecideBridgeDetach(t *testing.T) {
 		{name: "someone's tap", dev: in(eth0), tap: in(tapLink("vm0", 5, func(l *link.Link) { l.Alias = "" })), br: br,
 			want: "ip link set dev eth0 nomaster\nip link set dev vm0 nomaster\nip link del dev br-vm0\n"},
 		{name: "bridge gone, tcwire's tap", dev: eth0, tap: tapLink("vm0", 5, nil), want: "ip link del dev vm0\n"},
+		{name: "DEV gone with its container", tap: in(tapLink("vm0", 5, nil)), br: br, want: "ip link del dev vm0\nip link del dev br-vm0\n"},
 		{name: "nothing left", dev: eth0, want: ""},
 		{name: "someone's bridge", dev: in(eth0), br: func() *link.Link { l := bridgeLink("br-vm0", 6, rec); l.Alias = "x"; return l }(), err: ErrConflict, want: "br-vm0"},
 		{name: "tap in another bridge", dev: eth0, tap: tapLink("vm0", 5, func(l *link.Link) { l.Master = 7 }), err: ErrConflict, want: "vm0 is a port of another bridge"},
