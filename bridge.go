@@ -128,11 +128,9 @@ func hasFDB(fdb []*link.FDBEntry, ifindex, master int32, mac []byte) bool {
 	return false
 }
 
-var off = new(bool)
-
 // tapPort is the tap's port settings: learning and flooding off.
 func tapPort(tap tc.Dev) nl.Request {
-	return link.BridgePortRequest(tap.Index, tap.Name, link.PortFlags{Learning: off, UnicastFlood: off})
+	return link.BridgePortRequest(tap.Index, tap.Name, link.PortFlags{Learning: new(false), UnicastFlood: new(false)})
 }
 
 // bridgeSetup is what the new bridge gets once it exists, in one batch:
