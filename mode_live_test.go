@@ -410,3 +410,43 @@ func TestMacvtapNodeTaken(t *testing.T) {
 		t.Errorf("Attach left state behind:\n--- want\n%s\n--- got\n%s", want, got)
 	}
 }
+
+// TestMacvtapMknod: where no devtmpfs or udev made the macvtap's node
+// (its node is removed as soon as it exists, here), Attach makes it with
+// mknod, records that in the alias, and Detach removes it.
+func TestMacvtapMknod(t *testing.T) {
+	ns := upVethNS(t)
+	o := Options{NetNS: ns.Name, Dev: "eth0", Tap: "mv0", Mode: ModeMacvtap, Group: new(100)}
+	var node string
+	stepHook = func(p string) {
+		if p == "create" {
+			node = "/dev/tap" + strings.TrimSpace(ns.Run("cat", "/sys/class/net/mv0/ifindex"))
+			if err := os.Remove(node); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { stepHook = func(string) {} }()
+	a, err := Attach(context.Background(), o)
+	stepHook = func(string) {}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(node)
+	var st unix.Stat_t
+	if err := unix.Stat(a.DevNode, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Gid != 100 || st.Mode&0o777 != 0o660 {
+		t.Errorf("%s: %v, mode %o gid %d; want a character device 0660 of group 100", a.DevNode, err, st.Mode, st.Gid)
+	}
+	if out := ns.Run("ip", "link", "show", "mv0"); !strings.Contains(out, "alias "+mknodAlias) {
+		t.Errorf("mv0 does not record the mknod: %s", out)
+	}
+	if ps, err := Check(context.Background(), o); err != nil || len(ps) != 0 {
+		t.Errorf("Check: %v %v", ps, err)
+	}
+	if err := Detach(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(node); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Detach left %s: %v", node, err)
+	}
+}
