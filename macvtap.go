@@ -181,9 +181,15 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 		p.Notes = append(p.Notes, fmt.Sprintf("%s is a passthru macvtap on %s, up, allmulticast on, with %s as asked already", o.Tap, o.Dev, node.Path))
 	}
 	p.exec = func(c *nl.Conn) (*Attachment, error) {
+		reqs := reqs
 		if !node.fits(o, euid) {
-			if _, err := makeNode(o, mv, euid); err != nil {
+			made, err := makeNode(o, mv, euid)
+			if err != nil {
 				return nil, err
+			}
+			if made && mv.Owned() {
+				// Detach removes the node with the macvtap.
+				reqs = append([]nl.Request{link.SetAliasRequest(mv.Index, mv.Name, mknodAlias)}, reqs...)
 			}
 		}
 		if err := errors.Join(c.Do(reqs...)...); err != nil {
