@@ -24,9 +24,9 @@ func (p Problem) String() string { return p.What }
 // verifies): the tap exists, is a tap, is tcwire's and up, has the MTU,
 // owner and group the options give, and both devices have an ingress (or
 // clsact) qdisc with the wire redirect to the other (DEV's mirror to the
-// tap with Mirror). In the macvtap and bridge modes, what those modes
-// leave. No problems is an
-// empty list; an error is a failure to read the state.
+// tap with Mirror); in the macvtap and bridge modes, what those modes
+// leave. No problems is an empty list; an error is a failure to read the
+// state.
 func Check(ctx context.Context, o Options) ([]Problem, error) {
 	if err := o.check(); err != nil {
 		return nil, err

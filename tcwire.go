@@ -19,6 +19,11 @@
 // differs from what Attach leaves; Probe tells whether the kernel can wire
 // at all; ReadRedirects reads the redirects in place.
 //
+// Options.Mode chooses another way to the VM: a passthru macvtap on DEV
+// whose /dev/tapN the VMM opens (ModeMacvtap), or a bridge holding DEV and
+// the tap (ModeBridge); Options.Mirror gives the tap a copy of DEV's
+// traffic instead of the traffic itself.
+//
 // The packages under it are the protocol layers: nl (netlink framing), tc
 // (qdiscs, u32, mirred), link (rtnetlink links) and tuntap (/dev/net/tun).
 // Everything needs CAP_NET_ADMIN in the namespace, and CAP_SYS_ADMIN to
