@@ -110,16 +110,18 @@ type cniVersionResult struct {
 //	                    no address generation, no link-local address; DEL
 //	                    restores them. Its IPv4 addresses stay.
 type cniNetConf struct {
-	CNIVersion string          `json:"cniVersion"`
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	TapName    string          `json:"tapName"`
-	TapUID     *int64          `json:"tapUID"`
-	TapGID     *int64          `json:"tapGID"`
-	Queues     *int64          `json:"queues"`
-	MTU        *int64          `json:"mtu"`
-	DevGenMode string          `json:"devAddrGenMode"`
-	RawPrev    json.RawMessage `json:"prevResult"`
+	CNIVersion string `json:"cniVersion"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	TapName    string `json:"tapName"`
+	TapUID     *int64 `json:"tapUID"`
+	TapGID     *int64 `json:"tapGID"`
+	Queues     *int64 `json:"queues"`
+	MTU        *int64 `json:"mtu"`
+	DevGenMode string `json:"devAddrGenMode"`
+	// Mode is tcwire's --mode; a CNI plugin wires with tc only.
+	Mode    *string         `json:"mode"`
+	RawPrev json.RawMessage `json:"prevResult"`
 
 	// PrevResult is RawPrev decoded, nil when absent or null.
 	PrevResult *cniResult `json:"-"`
@@ -191,6 +193,11 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 	}
 	if conf.DevGenMode != "" && conf.DevGenMode != "none" {
 		return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "devAddrGenMode" is %q: want "none" (or leave it out)`, conf.DevGenMode)
+	}
+	if conf.Mode != nil && *conf.Mode != string(tcwire.ModeTC) {
+		// The runtime hands its VMM a tap by name (tc-redirect-tap's
+		// contract): a macvtap's /dev/tapN or a bridge would not fit it.
+		return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "mode" is %q: the CNI plugin wires with tc only (want "tc" or no "mode")`, *conf.Mode)
 	}
 	if len(conf.RawPrev) > 0 && string(conf.RawPrev) != "null" {
 		prev, cerr := parseResult(conf.RawPrev, "prevResult.")
