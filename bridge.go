@@ -134,11 +134,15 @@ func tapPort(tap tc.Dev) nl.Request {
 }
 
 // bridgeSetup is what the new bridge gets once it exists, in one batch:
-// the record, the group_fwd_mask, up.
+// the record, the group_fwd_mask, IPv6 address generation off (a bridge
+// that goes up gets an fe80:: address, and the host's stack then sends
+// router solicitations and MLD reports out of every port, into the VM),
+// up.
 func bridgeSetup(br tc.Dev, r bridgeRecord) []nl.Request {
 	return []nl.Request{
 		link.SetAliasRequest(br.Index, br.Name, r.alias()),
 		link.SetGroupFwdMaskRequest(br.Index, br.Name, GroupFwdMask),
+		link.SetAddrGenModeRequest(br.Index, br.Name, link.AddrGenModeNone),
 		link.SetUpRequest(br.Index, br.Name),
 	}
 }

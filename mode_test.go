@@ -232,7 +232,7 @@ func TestDecideBridgeAttach(t *testing.T) {
 		{name: "new", r: bridgeRead{dev: eth0, devHook: tc.Hook{Dev: d}},
 			want: "ip link add br-vm0 type bridge\n" +
 				"ip link set dev br-vm0 alias 'tcwire:bridge dev=eth0 tap=vm0 mtu=1500 up=1'\n" +
-				"ip link set dev br-vm0 type bridge group_fwd_mask 0xfff8\nip link set dev br-vm0 up\n" +
+				"ip link set dev br-vm0 type bridge group_fwd_mask 0xfff8\nip link set dev br-vm0 addrgenmode none\nip link set dev br-vm0 up\n" +
 				"ip tuntap add dev vm0 mode tap vnet_hdr user " + euid + "   # open /dev/net/tun, TUNSETIFF(vm0, IFF_TAP|IFF_NO_PI|IFF_VNET_HDR|IFF_TUN_EXCL), TUNSETOWNER(" + euid + ")\n" +
 				"ip link set dev vm0 alias tcwire\nip link set dev vm0 mtu 1500\nip link set dev vm0 addrgenmode none\ntc qdisc add dev vm0 root noqueue\n" +
 				"ioctl(TUNSETPERSIST, 1) on vm0's first queue file, then close the files: the tap outlives tcwire\nip link set dev vm0 up\n" +

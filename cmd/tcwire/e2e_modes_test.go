@@ -56,6 +56,7 @@ func TestModes(t *testing.T) {
 			{"ip", "link", "add", "br-vm0", "type", "bridge"},
 			{"ip", "link", "set", "dev", "br-vm0", "alias", "tcwire:bridge dev=eth0 tap=vm0 mtu=1500 up=1"},
 			{"ip", "link", "set", "dev", "br-vm0", "type", "bridge", "group_fwd_mask", "0xfff8"},
+			{"ip", "link", "set", "dev", "br-vm0", "addrgenmode", "none"},
 			{"ip", "link", "set", "dev", "br-vm0", "up"},
 			{"ip", "tuntap", "add", "dev", "vm0", "mode", "tap", "vnet_hdr", "user", "0"},
 			{"ip", "link", "set", "dev", "vm0", "alias", "tcwire"},
