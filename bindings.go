@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
 )
 
 // Binding is a VM's device of the macvtap or bridge mode found in place: a
@@ -23,23 +24,25 @@ type Binding struct {
 
 // ReadBindings reads the macvtaps and the bridges of bridge mode in netns
 // ("" for the caller's): those on, holding or being the devices named, or
-// all when none is.
+// all when none is. With devices named its cost follows them, not the
+// namespace: they, their masters and the namespace's macvtaps (a dump the
+// kernel filters by kind) are all it reads.
 func ReadBindings(ctx context.Context, ns string, devs ...string) ([]Binding, error) {
-	c, links, err := listLinks(ns, devs)
+	var c *nl.Conn
+	var links []*link.Link
+	var err error
+	if len(devs) == 0 {
+		c, links, err = listLinks(ns, devs)
+	} else {
+		c, links, err = namedLinks(ns, devs)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	byIndex := map[int32]*link.Link{}
-	names := map[string]bool{}
 	for _, l := range links {
 		byIndex[l.Index] = l
-		names[l.Name] = true
-	}
-	for _, d := range devs {
-		if !names[d] {
-			return nil, &notFoundError{name: d}
-		}
 	}
 	rows := []Binding{}
 	for _, l := range links {
@@ -47,7 +50,13 @@ func ReadBindings(ctx context.Context, ns string, devs ...string) ([]Binding, er
 		switch {
 		case l.Kind == link.KindMacvtap:
 			b = Binding{Mode: ModeMacvtap, Tap: l.Name, DevNode: link.MacvtapDevPath(l.Index), Owned: l.Owned()}
-			if lower, ok := byIndex[l.ParentIndex]; ok && l.NetNSID < 0 {
+			lower, ok := byIndex[l.ParentIndex]
+			if !ok && l.NetNSID < 0 && len(devs) > 0 {
+				if lower, err = link.LookupIndex(c, l.ParentIndex); err == nil {
+					ok = true
+				}
+			}
+			if ok && l.NetNSID < 0 {
 				b.Dev = lower.Name
 			}
 		case l.Kind == link.KindBridge:
@@ -63,5 +72,54 @@ func ReadBindings(ctx context.Context, ns string, devs ...string) ([]Binding, er
 			rows = append(rows, b)
 		}
 	}
-	return rows, nil
+	return rows, ctx.Err()
+}
+
+// namedLinks is what ReadBindings reads for the devices named: those
+// devices (one sendmsg), the masters of those that have one, and every
+// macvtap (the kernel's filtered dump), without duplicates.
+func namedLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
+	c, err := dialRead(ns, devs)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*nl.Conn, []*link.Link, error) {
+		c.Close()
+		return nil, nil, err
+	}
+	ls, errs := link.LookupNames(c, devs...)
+	seen := map[int32]bool{}
+	var out []*link.Link
+	add := func(l *link.Link) {
+		if !seen[l.Index] {
+			seen[l.Index] = true
+			out = append(out, l)
+		}
+	}
+	for i, l := range ls {
+		if errs[i] != nil {
+			if link.IsNotFound(errs[i]) {
+				return fail(&notFoundError{name: devs[i], err: errs[i]})
+			}
+			return fail(errs[i])
+		}
+		add(l)
+	}
+	for _, l := range ls {
+		if l.Master != 0 && !seen[l.Master] {
+			m, err := link.LookupIndex(c, l.Master)
+			if err != nil {
+				return fail(err)
+			}
+			add(m)
+		}
+	}
+	mvs, err := link.ListKind(c, link.KindMacvtap)
+	if err != nil {
+		return fail(err)
+	}
+	for _, l := range mvs {
+		add(l)
+	}
+	return c, out, nil
 }

@@ -101,10 +101,37 @@ func upVethNS(t *testing.T) *nstest.NS {
 
 func TestMacvtapMode(t *testing.T) {
 	ns := upVethNS(t)
+	var err error
 	a := converges(t, ns, Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap, Group: new(100)})
 	mac := strings.TrimSpace(ns.Run("cat", "/sys/class/net/eth0/address"))
 	if a.MAC.String() != mac || !strings.HasPrefix(a.DevNode, "/dev/tap") {
 		t.Errorf("Attachment %+v: want eth0's MAC %s and a /dev/tapN", a, mac)
+	}
+	o := Options{NetNS: ns.Name, Dev: "eth0", Tap: "mvt0", Mode: ModeMacvtap}
+	if a, err = Attach(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	readsBinding(t, ns, Binding{Mode: ModeMacvtap, Dev: "eth0", Tap: "mvt0", DevNode: a.DevNode, Owned: true}, "eth0", "mvt0")
+	if err := Detach(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readsBinding: ReadBindings finds want whether asked for every device or
+// for each of names alone (then reading only those, their masters and the
+// macvtaps).
+func readsBinding(t *testing.T, ns *nstest.NS, want Binding, names ...string) {
+	t.Helper()
+	for _, ask := range append([][]string{nil}, func() (out [][]string) {
+		for _, n := range names {
+			out = append(out, []string{n})
+		}
+		return out
+	}()...) {
+		got, err := ReadBindings(context.Background(), ns.Name, ask...)
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Errorf("ReadBindings(%v) = %+v, %v; want %+v", ask, got, err, want)
+		}
 	}
 }
 
@@ -114,6 +141,14 @@ func TestBridgeMode(t *testing.T) {
 	a := converges(t, ns, Options{NetNS: ns.Name, Dev: "eth0", Tap: "vm0", Mode: ModeBridge})
 	if a.Bridge != "br-vm0" || a.MTU != 1400 {
 		t.Errorf("Attachment %+v: want bridge br-vm0, MTU 1400", a)
+	}
+	o := Options{NetNS: ns.Name, Dev: "eth0", Tap: "vm0", Mode: ModeBridge}
+	if _, err := Attach(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	readsBinding(t, ns, Binding{Mode: ModeBridge, Dev: "eth0", Tap: "vm0", Bridge: "br-vm0", Owned: true}, "eth0", "vm0", "br-vm0")
+	if err := Detach(context.Background(), o); err != nil {
+		t.Fatal(err)
 	}
 }
 
