@@ -36,7 +36,7 @@
 // AddVeth …) resolve names to indexes, send the requests and wrap failures
 // with the device's name, keeping the kernel's errno for errors.Is.
 //
-// Schema explains link, neighbour and address messages to nl.Annotate.
+// Schema explains link, neighbour and address messages to annotate.Lines.
 //
 // Constants keep the kernel's names (IFLA_*, NDA_*, MACVLAN_MODE_* …). Those
 // golang.org/x/sys/unix has are used from there; the others are defined here

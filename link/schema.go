@@ -7,24 +7,24 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // Schema explains RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK,
 // RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH and RTM_NEWADDR, RTM_DELADDR,
-// RTM_GETADDR messages to nl.Annotate: the ifinfomsg, ndmsg or ifaddrmsg
+// RTM_GETADDR messages to annotate.Lines: the ifinfomsg, ndmsg or ifaddrmsg
 // fields, the IFLA_*, NDA_* and IFA_* names, and IFLA_LINKINFO's
 // IFLA_INFO_DATA chosen by IFLA_INFO_KIND (veth, bridge, macvlan, macvtap,
 // tun).
 //
-// Limits of the nl.Schema model, shown as raw bytes rather than guessed:
+// Limits of the annotate.Schema model, shown as raw bytes rather than guessed:
 // VETH_INFO_PEER's ifinfomsg is annotated but the attributes after it are
 // not; IFLA_INFO_SLAVE_DATA and IFLA_PROTINFO are read as bridge port
 // attributes (IFLA_BRPORT_*), which is what they hold for a bridge port, the
 // only kind of port tcwire makes; IFLA_STATS* and the VF attributes are
 // shown raw, and of IFLA_AF_SPEC only AF_INET6's flags,
 // token and address generation mode are named.
-var Schema = nl.Schema{
+var Schema = annotate.Schema{
 	unix.RTM_NEWLINK:  {Name: "RTM_NEWLINK", Header: ifinfomsgStruct, Attrs: ifla},
 	unix.RTM_DELLINK:  {Name: "RTM_DELLINK", Header: ifinfomsgStruct, Attrs: ifla},
 	unix.RTM_GETLINK:  {Name: "RTM_GETLINK", Header: ifinfomsgStruct, Attrs: ifla},
@@ -37,42 +37,52 @@ var Schema = nl.Schema{
 	unix.RTM_GETADDR:  {Name: "RTM_GETADDR", Header: ifaddrmsgStruct, Attrs: ifa},
 }
 
-var ifinfomsgStruct = &nl.Struct{Name: "ifinfomsg", Fields: []nl.Field{
+var ifinfomsgStruct = &annotate.Struct{Name: "ifinfomsg", Fields: []annotate.Field{
 	{Name: "ifi_family", Size: 1, Format: fmtFamily},
 	{Name: "__ifi_pad", Size: 1},
 	{Name: "ifi_type", Size: 2, Format: fmtARPHRD},
-	{Name: "ifi_index", Size: 4, Format: nl.FmtInt},
+	{Name: "ifi_index", Size: 4, Format: annotate.FmtInt},
 	{Name: "ifi_flags", Size: 4, Format: fmtIFF},
 	{Name: "ifi_change", Size: 4, Format: fmtIFF},
 }}
 
-var ndmsgStruct = &nl.Struct{Name: "ndmsg", Fields: []nl.Field{
+var ndmsgStruct = &annotate.Struct{Name: "ndmsg", Fields: []annotate.Field{
 	{Name: "ndm_family", Size: 1, Format: fmtFamily},
 	{Name: "ndm_pad1", Size: 1},
 	{Name: "ndm_pad2", Size: 2},
-	{Name: "ndm_ifindex", Size: 4, Format: nl.FmtInt},
+	{Name: "ndm_ifindex", Size: 4, Format: annotate.FmtInt},
 	{Name: "ndm_state", Size: 2, Format: fmtNUD},
 	{Name: "ndm_flags", Size: 1, Format: fmtNTF},
 	{Name: "ndm_type", Size: 1},
 }}
 
-var ifaddrmsgStruct = &nl.Struct{Name: "ifaddrmsg", Fields: []nl.Field{
+var ifaddrmsgStruct = &annotate.Struct{Name: "ifaddrmsg", Fields: []annotate.Field{
 	{Name: "ifa_family", Size: 1, Format: fmtFamily},
 	{Name: "ifa_prefixlen", Size: 1},
 	{Name: "ifa_flags", Size: 1, Format: fmtIFA},
 	{Name: "ifa_scope", Size: 1, Format: fmtScope},
-	{Name: "ifa_index", Size: 4, Format: nl.FmtInt},
+	{Name: "ifa_index", Size: 4, Format: annotate.FmtInt},
 }}
 
-func str(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtString} }
-func u(name string) *nl.AttrSpec      { return &nl.AttrSpec{Name: name, Format: nl.FmtUint} }
-func s32(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtInt} }
-func hex(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtHex} }
-func octets(name string) *nl.AttrSpec { return &nl.AttrSpec{Name: name, Format: nl.FmtBytes} }
-func raw(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name} }
+func str(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtString}
+}
+func u(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtUint}
+}
+func s32(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtInt}
+}
+func hex(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtHex}
+}
+func octets(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtBytes}
+}
+func raw(name string) *annotate.AttrSpec { return &annotate.AttrSpec{Name: name} }
 
 // brport is the IFLA_BRPORT_* nest (<linux/if_link.h>).
-var brport = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var brport = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_BRPORT_STATE:                 u("IFLA_BRPORT_STATE"),
 	unix.IFLA_BRPORT_PRIORITY:              u("IFLA_BRPORT_PRIORITY"),
 	unix.IFLA_BRPORT_COST:                  u("IFLA_BRPORT_COST"),
@@ -120,7 +130,7 @@ var brport = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // bridgeData is a bridge's IFLA_INFO_DATA (IFLA_BR_*).
-var bridgeData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var bridgeData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_BR_FORWARD_DELAY:              u("IFLA_BR_FORWARD_DELAY"),
 	unix.IFLA_BR_HELLO_TIME:                 u("IFLA_BR_HELLO_TIME"),
 	unix.IFLA_BR_MAX_AGE:                    u("IFLA_BR_MAX_AGE"),
@@ -128,7 +138,7 @@ var bridgeData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 	unix.IFLA_BR_STP_STATE:                  u("IFLA_BR_STP_STATE"),
 	unix.IFLA_BR_PRIORITY:                   u("IFLA_BR_PRIORITY"),
 	unix.IFLA_BR_VLAN_FILTERING:             u("IFLA_BR_VLAN_FILTERING"),
-	unix.IFLA_BR_VLAN_PROTOCOL:              {Name: "IFLA_BR_VLAN_PROTOCOL", Format: nl.FmtBE},
+	unix.IFLA_BR_VLAN_PROTOCOL:              {Name: "IFLA_BR_VLAN_PROTOCOL", Format: annotate.FmtBE},
 	unix.IFLA_BR_GROUP_FWD_MASK:             hex("IFLA_BR_GROUP_FWD_MASK"),
 	unix.IFLA_BR_ROOT_ID:                    octets("IFLA_BR_ROOT_ID"),
 	unix.IFLA_BR_BRIDGE_ID:                  octets("IFLA_BR_BRIDGE_ID"),
@@ -173,7 +183,7 @@ var bridgeData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // macvlanData is a macvlan's or macvtap's IFLA_INFO_DATA (IFLA_MACVLAN_*).
-var macvlanData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var macvlanData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_MACVLAN_MODE:              {Name: "IFLA_MACVLAN_MODE", Format: fmtMacvlanMode},
 	unix.IFLA_MACVLAN_FLAGS:             hex("IFLA_MACVLAN_FLAGS"),
 	unix.IFLA_MACVLAN_MACADDR_MODE:      u("IFLA_MACVLAN_MACADDR_MODE"),
@@ -186,15 +196,15 @@ var macvlanData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // vethData is a veth's IFLA_INFO_DATA. The peer is a struct ifinfomsg
-// followed by IFLA_* attributes; nl.AttrSpec can describe the struct but not
+// followed by IFLA_* attributes; annotate.AttrSpec can describe the struct but not
 // the attributes after it, which show as extra bytes.
-var vethData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var vethData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	VETH_INFO_PEER: {Name: "VETH_INFO_PEER", Struct: ifinfomsgStruct},
 }}
 
-var linkInfo = &nl.Nest{Kind: unix.IFLA_INFO_KIND, Attrs: map[uint16]*nl.AttrSpec{
+var linkInfo = &annotate.Nest{Kind: unix.IFLA_INFO_KIND, Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_INFO_KIND: str("IFLA_INFO_KIND"),
-	unix.IFLA_INFO_DATA: {Name: "IFLA_INFO_DATA", Options: map[string]*nl.Nest{
+	unix.IFLA_INFO_DATA: {Name: "IFLA_INFO_DATA", Options: map[string]*annotate.Nest{
 		KindVeth:    vethData,
 		KindBridge:  bridgeData,
 		KindMacvlan: macvlanData,
@@ -203,17 +213,17 @@ var linkInfo = &nl.Nest{Kind: unix.IFLA_INFO_KIND, Attrs: map[uint16]*nl.AttrSpe
 	}},
 	unix.IFLA_INFO_XSTATS:     raw("IFLA_INFO_XSTATS"),
 	unix.IFLA_INFO_SLAVE_KIND: str("IFLA_INFO_SLAVE_KIND"),
-	// Read as a bridge port's: nl.Nest selects options by one kind
+	// Read as a bridge port's: annotate.Nest selects options by one kind
 	// attribute only (IFLA_INFO_KIND here), not by IFLA_INFO_SLAVE_KIND.
 	unix.IFLA_INFO_SLAVE_DATA: {Name: "IFLA_INFO_SLAVE_DATA", Nest: brport},
 }}
 
-var propList = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var propList = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_ALT_IFNAME: str("IFLA_ALT_IFNAME"),
 }}
 
 // ifla is the top level of a link message (IFLA_*).
-var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var ifla = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_ADDRESS:               octets("IFLA_ADDRESS"),
 	unix.IFLA_BROADCAST:             octets("IFLA_BROADCAST"),
 	unix.IFLA_IFNAME:                str("IFLA_IFNAME"),
@@ -287,7 +297,7 @@ var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 
 // afSpec is IFLA_AF_SPEC: one nest per address family, its type the AF_*
 // number.
-var afSpec = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var afSpec = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.AF_INET:   raw("AF_INET"),
 	unix.AF_INET6:  {Name: "AF_INET6", Nest: inet6},
 	unix.AF_BRIDGE: raw("AF_BRIDGE"),
@@ -296,7 +306,7 @@ var afSpec = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // inet6 is IFLA_AF_SPEC's AF_INET6 nest (IFLA_INET6_*, <linux/if_link.h>).
-var inet6 = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var inet6 = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_INET6_FLAGS:         hex("IFLA_INET6_FLAGS"),
 	unix.IFLA_INET6_CONF:          raw("IFLA_INET6_CONF"),
 	unix.IFLA_INET6_STATS:         raw("IFLA_INET6_STATS"),
@@ -309,13 +319,13 @@ var inet6 = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // nda is the top level of a neighbour message (NDA_*).
-var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var nda = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.NDA_DST:          octets("NDA_DST"),
 	unix.NDA_LLADDR:       octets("NDA_LLADDR"),
 	unix.NDA_CACHEINFO:    raw("NDA_CACHEINFO"),
 	unix.NDA_PROBES:       u("NDA_PROBES"),
 	unix.NDA_VLAN:         u("NDA_VLAN"),
-	unix.NDA_PORT:         {Name: "NDA_PORT", Format: nl.FmtBE},
+	unix.NDA_PORT:         {Name: "NDA_PORT", Format: annotate.FmtBE},
 	unix.NDA_VNI:          u("NDA_VNI"),
 	unix.NDA_IFINDEX:      s32("NDA_IFINDEX"),
 	unix.NDA_MASTER:       s32("NDA_MASTER"),
@@ -330,7 +340,7 @@ var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // ifa is the top level of an address message (IFA_*, <linux/if_addr.h>).
-var ifa = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var ifa = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFA_ADDRESS:   {Name: "IFA_ADDRESS", Format: fmtIP},
 	unix.IFA_LOCAL:     {Name: "IFA_LOCAL", Format: fmtIP},
 	unix.IFA_LABEL:     str("IFA_LABEL"),
@@ -345,7 +355,7 @@ var ifa = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // ifaCacheinfo is struct ifa_cacheinfo (<linux/if_addr.h>).
-var ifaCacheinfo = &nl.Struct{Name: "ifa_cacheinfo", Fields: []nl.Field{
+var ifaCacheinfo = &annotate.Struct{Name: "ifa_cacheinfo", Fields: []annotate.Field{
 	{Name: "ifa_prefered", Size: 4},
 	{Name: "ifa_valid", Size: 4},
 	{Name: "cstamp", Size: 4},
@@ -353,7 +363,7 @@ var ifaCacheinfo = &nl.Struct{Name: "ifa_cacheinfo", Fields: []nl.Field{
 }}
 
 // specName returns the name Schema gives attribute t of nest n, or "".
-func specName(n *nl.Nest, t uint16) string {
+func specName(n *annotate.Nest, t uint16) string {
 	if s, ok := n.Attrs[t]; ok {
 		return s.Name
 	}
@@ -370,9 +380,9 @@ type bitName struct {
 // fmtBits renders a host-order integer as NAME|NAME (0x…), with unnamed
 // bits in hex.
 func fmtBits(b []byte, names []bitName) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if !ok {
-		return nl.FmtBytes(b)
+		return annotate.FmtBytes(b)
 	}
 	if v == 0 {
 		return "0"
@@ -435,7 +445,7 @@ func fmtNTF(b []byte) string     { return fmtBits(b, ntfNames) }
 func fmtExtMask(b []byte) string { return fmtBits(b, extMaskNames) }
 
 func fmtFamily(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
 	case unix.AF_UNSPEC:
 		return "AF_UNSPEC (0)"
@@ -448,11 +458,11 @@ func fmtFamily(b []byte) string {
 	case unix.AF_PACKET:
 		return "AF_PACKET (17)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }
 
 func fmtARPHRD(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
 	case unix.ARPHRD_ETHER:
 		return "ARPHRD_ETHER (1)"
@@ -461,30 +471,30 @@ func fmtARPHRD(b []byte) string {
 	case unix.ARPHRD_NONE:
 		return "ARPHRD_NONE (65534)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }
 
 func fmtOperState(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if !ok || v > IF_OPER_UP {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("IF_OPER_%s (%d)", OperState(v), v)
 }
 
 func fmtMacvlanMode(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if _, known := macvlanModeNames[MacvlanMode(v)]; !ok || !known {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("MACVLAN_MODE_%s (%d)", strings.ToUpper(MacvlanMode(v).String()), v)
 }
 
 func fmtAddrGenMode(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	names := []string{"EUI64", "NONE", "STABLE_PRIVACY", "RANDOM"}
 	if !ok || v >= uint64(len(names)) {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("IN6_ADDR_GEN_MODE_%s (%d)", names[v], v)
 }
@@ -494,11 +504,11 @@ func fmtIP(b []byte) string {
 	if a, ok := netip.AddrFromSlice(b); ok {
 		return a.String()
 	}
-	return nl.FmtBytes(b)
+	return annotate.FmtBytes(b)
 }
 
 func fmtScope(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
 	case unix.RT_SCOPE_UNIVERSE:
 		return "RT_SCOPE_UNIVERSE (0)"
@@ -511,5 +521,5 @@ func fmtScope(b []byte) string {
 	case unix.RT_SCOPE_NOWHERE:
 		return "RT_SCOPE_NOWHERE (255)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }

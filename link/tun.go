@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // KindTun is the IFLA_INFO_KIND of tun and tap devices: the tun driver
@@ -92,7 +93,7 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 }
 
 // tunData is a tun device's IFLA_INFO_DATA (IFLA_TUN_*) for Schema.
-var tunData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var tunData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	unix.IFLA_TUN_OWNER:               u("IFLA_TUN_OWNER"),
 	unix.IFLA_TUN_GROUP:               u("IFLA_TUN_GROUP"),
 	unix.IFLA_TUN_TYPE:                u("IFLA_TUN_TYPE"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // tunReply returns the RTM_NEWLINK of tap0 from the link dump tc sends first
@@ -141,7 +142,7 @@ func TestSchemaTun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := nl.Dump(b, Schema)
+	out := annotate.Dump(b, Schema)
 	for _, name := range []string{"IFLA_TUN_TYPE", "IFLA_TUN_PI", "IFLA_TUN_VNET_HDR", "IFLA_TUN_PERSIST", "IFLA_TUN_MULTI_QUEUE"} {
 		if !strings.Contains(out, name) {
 			t.Errorf("annotation lacks %s:\n%s", name, out)

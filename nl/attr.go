@@ -15,8 +15,8 @@ const (
 	NLA_TYPE_MASK       = ^uint16(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
 )
 
-// nlaHdrLen is sizeof(struct nlattr): nla_len u16, nla_type u16.
-const nlaHdrLen = 4
+// NlaHdrLen is sizeof(struct nlattr): nla_len u16, nla_type u16.
+const NlaHdrLen = 4
 
 // Align rounds n up to the 4-byte netlink alignment (NLA_ALIGN, NLMSG_ALIGN).
 func Align(n int) int { return (n + 3) &^ 3 }
@@ -107,13 +107,13 @@ var ErrTruncated = errors.New("truncated")
 // kernel's nla_for_each_attr does.
 func ParseAttrs(b []byte) ([]Attr, error) {
 	var attrs []Attr
-	for off := 0; len(b)-off >= nlaHdrLen; {
+	for off := 0; len(b)-off >= NlaHdrLen; {
 		l := int(Host.Uint16(b[off:]))
 		t := Host.Uint16(b[off+2:])
-		if l < nlaHdrLen || off+l > len(b) {
+		if l < NlaHdrLen || off+l > len(b) {
 			return attrs, fmt.Errorf("nl: attribute type %d at offset %d: length %d: %w", t&NLA_TYPE_MASK, off, l, ErrTruncated)
 		}
-		attrs = append(attrs, Attr{Type: t & NLA_TYPE_MASK, Nested: t&NLA_F_NESTED != 0, Data: b[off+nlaHdrLen : off+l]})
+		attrs = append(attrs, Attr{Type: t & NLA_TYPE_MASK, Nested: t&NLA_F_NESTED != 0, Data: b[off+NlaHdrLen : off+l]})
 		off += Align(l)
 	}
 	return attrs, nil

@@ -158,8 +158,9 @@ func messages(b []byte) func(yield func(netlink.Message, error) bool) {
 
 // NLMSGERR_ATTR_* from <linux/netlink.h>: the extended acknowledgement.
 const (
-	NLMSGERR_ATTR_MSG  = 1
-	NLMSGERR_ATTR_OFFS = 2
+	NLMSGERR_ATTR_MSG    = 1
+	NLMSGERR_ATTR_OFFS   = 2
+	NLMSGERR_ATTR_COOKIE = 3
 )
 
 // kernelError decodes the errno of an NLMSG_ERROR (struct nlmsgerr) or of

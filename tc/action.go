@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // Action attributes, from <linux/pkt_cls.h> (enum TCA_ACT_*).
@@ -144,7 +145,7 @@ func (a Action) spec() string {
 		s += " " + a.Mirred.spec()
 	}
 	if len(a.Cookie) > 0 {
-		s += " cookie " + strings.ReplaceAll(nl.FmtBytes(a.Cookie), ":", "")
+		s += " cookie " + strings.ReplaceAll(annotate.FmtBytes(a.Cookie), ":", "")
 	}
 	return s
 }

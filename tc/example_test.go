@@ -3,7 +3,7 @@ package tc_test
 import (
 	"fmt"
 
-	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 	"github.com/tcwire/tcwire/tc"
 )
 
@@ -51,7 +51,7 @@ func ExampleSchema() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Print(nl.Dump(b, tc.Schema))
+	fmt.Print(annotate.Dump(b, tc.Schema))
 	// Output:
 	// 0000  30 00 00 00                                      nlmsg_len  48
 	// 0004  24 00                                            nlmsg_type  RTM_NEWQDISC (36)

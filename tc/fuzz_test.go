@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // Fuzz targets for every decoder, seeded with what tc sent and the kernel
@@ -136,7 +137,7 @@ func FuzzFilterUnmarshal(f *testing.F) {
 		}
 		var back Filter
 		if err := back.UnmarshalBinary(r.Data); err != nil {
-			t.Fatalf("re-encoded filter does not decode: %v\n%s", err, nl.Dump(r.Data, nil))
+			t.Fatalf("re-encoded filter does not decode: %v\n%s", err, annotate.Dump(r.Data, nil))
 		}
 		if back.Ifindex != fl.Ifindex || back.Parent != fl.Parent || back.Pref != fl.Pref ||
 			back.Protocol != fl.Protocol || back.Handle != fl.Handle || back.Kind != KindU32 ||
@@ -282,8 +283,8 @@ func FuzzDumpSchema(f *testing.F) {
 	}
 	f.Add(all)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = nl.Dump(b, Schema)
-		for _, l := range nl.Annotate(b, Schema) {
+		_ = annotate.Dump(b, Schema)
+		for _, l := range annotate.Lines(b, Schema) {
 			if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) || !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
 				t.Fatalf("row %+v does not match the input at its offset", l)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // tcRequestTypes are the messages tc sends that tcwire encodes; tc's other
@@ -200,7 +201,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, reqs[0]) {
-				t.Errorf("bytes differ from %q:\n%s", f.Cmd, nl.SideBySide("tc", reqs[0], "tcwire", got, Schema))
+				t.Errorf("bytes differ from %q:\n%s", f.Cmd, annotate.SideBySide("tc", reqs[0], "tcwire", got, Schema))
 			}
 			want := c.cmd
 			if want == "" {

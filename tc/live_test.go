@@ -13,6 +13,7 @@ import (
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/internal/nstest"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // The bidirectional setup as tc commands, in the order tcwire sends it.
@@ -78,7 +79,7 @@ func TestRecapture(t *testing.T) {
 		got := requestBytes(t, p.Requests[i])
 		if !bytes.Equal(got, reqs[0]) {
 			t.Errorf("%s: installed %s sends other bytes than tcwire:\n%s", cmd, strings.TrimSpace(version),
-				nl.SideBySide("tc (installed)", reqs[0], "tcwire", got, Schema))
+				annotate.SideBySide("tc (installed)", reqs[0], "tcwire", got, Schema))
 		}
 	}
 	// The commands worked: the namespace is wired.

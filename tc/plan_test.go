@@ -10,6 +10,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // PlanWire and PlanUnwire are pure: these tests hand them hooks built the
@@ -72,7 +73,7 @@ func checkAgainst(t *testing.T, r nl.Request, name string) {
 		t.Fatalf("%s: %d tc requests", name, len(want))
 	}
 	if got := requestBytes(t, r); !bytes.Equal(got, want[0]) {
-		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, nl.SideBySide("tc", want[0], "tcwire", got, Schema))
+		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, annotate.SideBySide("tc", want[0], "tcwire", got, Schema))
 	}
 }
 

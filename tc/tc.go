@@ -5,7 +5,7 @@
 //
 // Every request is built by a pure function returning an nl.Request, so it
 // can be sent (nl.Conn), compared with a golden capture, or explained
-// (nl.Dump with Schema) without a socket. The Redirect type is the
+// (annotate.Dump with Schema) without a socket. The Redirect type is the
 // high-level API: wire device A to device B both ways, list and remove.
 package tc
 

@@ -1,7 +1,9 @@
-package nl_test
+package annotate_test
 
 import (
 	"fmt"
+
+	"github.com/tcwire/tcwire/nl/annotate"
 
 	"github.com/tcwire/tcwire/nl"
 	"golang.org/x/sys/unix"
@@ -10,19 +12,19 @@ import (
 // Build `tc qdisc add dev eth0 ingress` by hand (eth0 at ifindex 2) and
 // explain its bytes with a two-line schema.
 func ExampleDump() {
-	schema := nl.Schema{
+	schema := annotate.Schema{
 		unix.RTM_NEWQDISC: {
 			Name: "RTM_NEWQDISC",
-			Header: &nl.Struct{Name: "tcmsg", Fields: []nl.Field{
+			Header: &annotate.Struct{Name: "tcmsg", Fields: []annotate.Field{
 				{Name: "tcm_family", Size: 1},
 				{Name: "tcm__pad", Size: 3},
-				{Name: "tcm_ifindex", Size: 4, Format: nl.FmtInt},
-				{Name: "tcm_handle", Size: 4, Format: nl.FmtHex},
-				{Name: "tcm_parent", Size: 4, Format: nl.FmtHex},
+				{Name: "tcm_ifindex", Size: 4, Format: annotate.FmtInt},
+				{Name: "tcm_handle", Size: 4, Format: annotate.FmtHex},
+				{Name: "tcm_parent", Size: 4, Format: annotate.FmtHex},
 				{Name: "tcm_info", Size: 4},
 			}},
-			Attrs: &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-				unix.TCA_KIND: {Name: "TCA_KIND", Format: nl.FmtString},
+			Attrs: &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+				unix.TCA_KIND: {Name: "TCA_KIND", Format: annotate.FmtString},
 			}},
 		},
 	}
@@ -39,7 +41,7 @@ func ExampleDump() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Print(nl.Dump(b, schema))
+	fmt.Print(annotate.Dump(b, schema))
 	// Output:
 	// 0000  30 00 00 00                                      nlmsg_len  48
 	// 0004  24 00                                            nlmsg_type  RTM_NEWQDISC (36)
