@@ -3,9 +3,11 @@ package link
 import (
 	"fmt"
 	"net/netip"
+	"syscall"
+
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -93,9 +95,9 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 	}
 	var width int
 	switch ifa.Family {
-	case unix.AF_INET:
+	case uapi.AF_INET:
 		width = 4
-	case unix.AF_INET6:
+	case uapi.AF_INET6:
 		width = 16
 	default:
 		return fail("ifa_family", fmt.Errorf("family %d is neither AF_INET nor AF_INET6", ifa.Family))
@@ -117,13 +119,13 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 	}
 	for _, at := range attrs {
 		switch at.Type {
-		case unix.IFA_ADDRESS:
+		case uapi.IFA_ADDRESS:
 			address, err = ip("IFA_ADDRESS", at.Data)
-		case unix.IFA_LOCAL:
+		case uapi.IFA_LOCAL:
 			local, err = ip("IFA_LOCAL", at.Data)
-		case unix.IFA_LABEL:
+		case uapi.IFA_LABEL:
 			a.Label = at.String()
-		case unix.IFA_FLAGS:
+		case uapi.IFA_FLAGS:
 			if a.Flags, err = at.Uint32(); err != nil {
 				err = fail("IFA_FLAGS", err)
 			}
@@ -131,7 +133,7 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 			if a.Proto, err = uint8Attr(at); err != nil {
 				err = fail("IFA_PROTO", err)
 			}
-		case unix.IFA_CACHEINFO:
+		case uapi.IFA_CACHEINFO:
 			// struct ifa_cacheinfo: ifa_prefered, ifa_valid, cstamp, tstamp.
 			if len(at.Data) < 8 {
 				err = fail("IFA_CACHEINFO", fmt.Errorf("%d bytes: %w", len(at.Data), nl.ErrTruncated))
@@ -158,7 +160,7 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 
 // ParseAddr decodes an RTM_NEWADDR message.
 func ParseAddr(m netlink.Message) (*Addr, error) {
-	if m.Header.Type != unix.RTM_NEWADDR {
+	if m.Header.Type != uapi.RTM_NEWADDR {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWADDR", m.Header.Type)
 	}
 	a := new(Addr)
@@ -171,17 +173,17 @@ func ParseAddr(m netlink.Message) (*Addr, error) {
 // familyOf is the AF_* of an address.
 func familyOf(a netip.Addr) uint8 {
 	if a.Is4() {
-		return unix.AF_INET
+		return uapi.AF_INET
 	}
-	return unix.AF_INET6
+	return uapi.AF_INET6
 }
 
 // familyFlag is ip's option for a family.
 func familyFlag(family uint8) string {
 	switch family {
-	case unix.AF_INET:
+	case uapi.AF_INET:
 		return "-4 "
-	case unix.AF_INET6:
+	case uapi.AF_INET6:
 		return "-6 "
 	}
 	return ""
@@ -193,7 +195,7 @@ func familyFlag(family uint8) string {
 // the family and ifa_index. The kernel (strict checking, which iproute2
 // turns on) filters the dump by ifa_index.
 func ListAddrRequest(ifindex int32, name string, family uint8) nl.Request {
-	return nl.Request{Type: unix.RTM_GETADDR, Flags: nl.FlagsDump,
+	return nl.Request{Type: uapi.RTM_GETADDR, Flags: nl.FlagsDump,
 		Data: Ifaddrmsg{Family: family, Index: ifindex}.Append(nil),
 		Cmd:  fmt.Sprintf("ip %saddr show dev %s", familyFlag(family), name)}
 }
@@ -202,8 +204,8 @@ func ListAddrRequest(ifindex int32, name string, family uint8) nl.Request {
 // ifindex}, then IFA_LOCAL and IFA_ADDRESS, both the address.
 func addrRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, ifindex int32, p netip.Prefix, cmd string) nl.Request {
 	e := nl.NewEncoder(Ifaddrmsg{Family: familyOf(p.Addr()), PrefixLen: uint8(p.Bits()), Index: ifindex}.Append(nil))
-	e.Attr(unix.IFA_LOCAL, p.Addr().AsSlice())
-	e.Attr(unix.IFA_ADDRESS, p.Addr().AsSlice())
+	e.Attr(uapi.IFA_LOCAL, p.Addr().AsSlice())
+	e.Attr(uapi.IFA_ADDRESS, p.Addr().AsSlice())
 	return nl.Request{Type: typ, Flags: flags, Data: e.Bytes(), Cmd: cmd}
 }
 
@@ -214,14 +216,14 @@ func addrRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, ifindex int3
 // an IPv6 address goes through duplicate address detection (tentative)
 // first. p must be valid.
 func AddAddrRequest(ifindex int32, name string, p netip.Prefix) nl.Request {
-	return addrRequest(unix.RTM_NEWADDR, nl.FlagsCreate, ifindex, p, fmt.Sprintf("ip addr add %s dev %s", p, name))
+	return addrRequest(uapi.RTM_NEWADDR, nl.FlagsCreate, ifindex, p, fmt.Sprintf("ip addr add %s dev %s", p, name))
 }
 
 // DelAddrRequest deletes the address p from the device ifindex, as
 // `ip addr del P dev NAME`: RTM_DELADDR with NLM_F_REQUEST|NLM_F_ACK. A
 // missing address gives EADDRNOTAVAIL. p must be valid.
 func DelAddrRequest(ifindex int32, name string, p netip.Prefix) nl.Request {
-	return addrRequest(unix.RTM_DELADDR, nl.FlagsAck, ifindex, p, fmt.Sprintf("ip addr del %s dev %s", p, name))
+	return addrRequest(uapi.RTM_DELADDR, nl.FlagsAck, ifindex, p, fmt.Sprintf("ip addr del %s dev %s", p, name))
 }
 
 // ListAddrs returns the addresses of family (AF_INET6, AF_INET or
@@ -243,7 +245,7 @@ func AddrsOf(c *nl.Conn, l *Link, family uint8) ([]*Addr, error) {
 	}
 	var out []*Addr
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWADDR {
+		if m.Header.Type != uapi.RTM_NEWADDR {
 			continue
 		}
 		a, err := ParseAddr(m)
@@ -260,7 +262,7 @@ func AddrsOf(c *nl.Conn, l *Link, family uint8) ([]*Addr, error) {
 // validPrefix rejects what AddAddrRequest and DelAddrRequest cannot encode.
 func validPrefix(name string, p netip.Prefix) error {
 	if !p.IsValid() {
-		return fmt.Errorf("link %s: invalid address prefix %q: %w", name, p, unix.EINVAL)
+		return fmt.Errorf("link %s: invalid address prefix %q: %w", name, p, syscall.EINVAL)
 	}
 	return nil
 }

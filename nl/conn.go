@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-
-	"github.com/tcwire/tcwire/internal/netns"
 )
 
 // Config configures Dial.
@@ -58,46 +56,6 @@ func newConn(nc *netlink.Conn, t transport, retry Retry) *Conn {
 // defaultRcvbuf is the kernel's default socket receive buffer
 // (net.core.rmem_default), as SO_RCVBUF reports it.
 const defaultRcvbuf = 212992
-
-// Dial opens a NETLINK_ROUTE socket, inside cfg.NetNS when it is set. A nil
-// cfg means the caller's namespace.
-func Dial(cfg *Config) (*Conn, error) {
-	var nc netlink.Config
-	// Strict turns on NETLINK_EXT_ACK (the kernel's error text) and
-	// NETLINK_GET_STRICT_CHK where the kernel has them.
-	nc.Strict = true
-	if cfg != nil && cfg.NetNS != "" {
-		f, err := netns.Open(cfg.NetNS)
-		if err != nil {
-			return nil, errDialf("%w", err)
-		}
-		defer f.Close()
-		nc.NetNS = int(f.Fd())
-	}
-	c, err := netlink.Dial(unix.NETLINK_ROUTE, &nc)
-	var t *fdTransport
-	if err == nil {
-		if t, err = newFDTransport(c); err != nil {
-			c.Close()
-		}
-	}
-	if err != nil {
-		where := ""
-		if cfg != nil && cfg.NetNS != "" {
-			// setns fails with a bare EINVAL or EPERM: say which namespace.
-			where = fmt.Sprintf("network namespace %q: ", cfg.NetNS)
-		}
-		if errors.Is(err, unix.EPERM) {
-			return nil, errDialf("%s%w%s", where, err, netns.PermissionHint)
-		}
-		return nil, errDialf("%s%w", where, err)
-	}
-	var retry Retry
-	if cfg != nil {
-		retry = cfg.Retry
-	}
-	return newConn(c, t, retry), nil
-}
 
 // Close closes the socket.
 func (c *Conn) Close() error { return c.nc.Close() }
@@ -153,7 +111,7 @@ func (c *Conn) do(reqs []Request, answers bool) ([][]netlink.Message, []error) {
 			// Without NLM_F_ACK a success has no reply to wait for: send
 			// nothing rather than wait forever.
 			for j, r := range reqs {
-				errs[j] = &Error{Cmd: r.Cmd, Err: unix.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
+				errs[j] = &Error{Cmd: r.Cmd, Err: syscall.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
 			}
 			return replies, errs
 		}
@@ -266,7 +224,7 @@ func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, 
 	for b.left > 0 {
 		d, err := c.t.recv()
 		switch {
-		case errors.Is(err, unix.ENOBUFS):
+		case errors.Is(err, syscall.ENOBUFS):
 			// The receive buffer overflowed and the kernel dropped
 			// acknowledgements. Those still queued tell their requests'
 			// outcome; the others' is unknown.
@@ -336,7 +294,7 @@ func (c *Conn) drain() {
 	for c.b.left > 0 {
 		d, err := c.t.recv()
 		switch {
-		case errors.Is(err, unix.ENOBUFS):
+		case errors.Is(err, syscall.ENOBUFS):
 			continue
 		case err != nil:
 			return // the queue is empty (deadline), or the socket failed

@@ -26,4 +26,7 @@
 // and a dump interrupted by a concurrent change, are tried again (Retry,
 // DefaultRetry); a request is never sent twice unless the kernel said it
 // had refused it.
+//
+// All of it but Dial is pure and builds on any GOOS, so tools anywhere can
+// encode, decode and explain messages; Dial needs Linux and fails elsewhere.
 package nl

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -60,7 +61,7 @@ func (f Filter) modify(flags netlink.HeaderFlags, verb string) (nl.Request, erro
 	if err := f.validate(); err != nil {
 		return nl.Request{}, err
 	}
-	return newRequest(unix.RTM_NEWTFILTER, flags, f.tcmsg(), func(e *nl.Encoder) {
+	return newRequest(uapi.RTM_NEWTFILTER, flags, f.tcmsg(), func(e *nl.Encoder) {
 		e.String(TCA_KIND, KindU32)
 		if f.Chain != nil {
 			e.Uint32(TCA_CHAIN, *f.Chain)
@@ -96,7 +97,7 @@ func DelFilterRequest(f Filter) nl.Request {
 	if kind != "" {
 		cmd += " " + kind
 	}
-	return newRequest(unix.RTM_DELTFILTER, nl.FlagsAck, f.tcmsg(), func(e *nl.Encoder) {
+	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, f.tcmsg(), func(e *nl.Encoder) {
 		if kind != "" {
 			e.String(TCA_KIND, kind)
 		}
@@ -110,7 +111,7 @@ func DelFilterRequest(f Filter) nl.Request {
 // (pref 0, no kind) removes every filter of the hook.
 func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
-	return newRequest(unix.RTM_DELTFILTER, nl.FlagsAck, m, nil,
+	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, m, nil,
 		fmt.Sprintf("tc filter del dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
 
@@ -118,7 +119,7 @@ func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 // RTM_GETTFILTER dump.
 func ListFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
-	return newRequest(unix.RTM_GETTFILTER, nl.FlagsDump, m, nil,
+	return newRequest(uapi.RTM_GETTFILTER, nl.FlagsDump, m, nil,
 		fmt.Sprintf("tc filter show dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
 
@@ -260,7 +261,7 @@ func Filters(c *nl.Conn, ifindex int32, parent Handle) ([]Filter, error) {
 	}
 	out := make([]Filter, 0, len(msgs))
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWTFILTER {
+		if m.Header.Type != uapi.RTM_NEWTFILTER {
 			continue
 		}
 		var f Filter

@@ -3,9 +3,11 @@ package tc
 import (
 	"errors"
 	"fmt"
+	"syscall"
+
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -23,13 +25,13 @@ type Qdisc struct {
 // NLM_F_EXCL|NLM_F_CREATE. Qdiscs without parameters (ingress, clsact,
 // noqueue) carry no TCA_OPTIONS.
 func AddQdiscRequest(q Qdisc) nl.Request {
-	return q.request(unix.RTM_NEWQDISC, nl.FlagsCreate, "add")
+	return q.request(uapi.RTM_NEWQDISC, nl.FlagsCreate, "add")
 }
 
 // DelQdiscRequest is `tc qdisc del dev DEV …`: the same tcmsg and kind as
 // the add, as RTM_DELQDISC.
 func DelQdiscRequest(q Qdisc) nl.Request {
-	return q.request(unix.RTM_DELQDISC, nl.FlagsAck, "del")
+	return q.request(uapi.RTM_DELQDISC, nl.FlagsAck, "del")
 }
 
 func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb string) nl.Request {
@@ -62,7 +64,7 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 	if ifindex != 0 {
 		cmd += " dev " + devName(dev, ifindex)
 	}
-	return newRequest(unix.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
 }
 
 // ProbeIngressRequest asks which qdisc holds a device's ingress hook,
@@ -74,7 +76,7 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 // report). See testdata/tc/README.md. Being no dump, the probes of many
 // devices go in one sendmsg (nl.Conn.Query).
 func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
-	return newRequest(unix.RTM_GETQDISC, nl.FlagsEcho, nl.Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsEcho, nl.Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
 		"tc qdisc show dev "+devName(dev, ifindex)+" ingress")
 }
 
@@ -83,7 +85,7 @@ func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
 // none (ENOENT, or an ack alone). err is the request's error from
 // nl.Conn.Query.
 func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, error) {
-	if errors.Is(err, unix.ENOENT) {
+	if errors.Is(err, syscall.ENOENT) {
 		return "", nil
 	}
 	if err != nil {
@@ -91,7 +93,7 @@ func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, err
 	}
 	kind := ""
 	for _, m := range replies {
-		if m.Header.Type != unix.RTM_NEWQDISC {
+		if m.Header.Type != uapi.RTM_NEWQDISC {
 			continue
 		}
 		var q Qdisc
@@ -134,7 +136,7 @@ func Qdiscs(c *nl.Conn, ifindex int32) ([]Qdisc, error) {
 	}
 	var out []Qdisc
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWQDISC {
+		if m.Header.Type != uapi.RTM_NEWQDISC {
 			continue
 		}
 		var q Qdisc

@@ -3,8 +3,9 @@ package tc
 import (
 	"fmt"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/nl/annotate"
@@ -18,12 +19,12 @@ func init() {
 	Schema = annotate.Schema{}
 	qdisc, filter := tcmsgStruct(fmtHandle), tcmsgStruct(fmtFilterHandle)
 	for t, spec := range map[netlink.HeaderType]annotate.MessageSpec{
-		unix.RTM_NEWQDISC:   {Name: "RTM_NEWQDISC", Header: qdisc},
-		unix.RTM_DELQDISC:   {Name: "RTM_DELQDISC", Header: qdisc},
-		unix.RTM_GETQDISC:   {Name: "RTM_GETQDISC", Header: qdisc},
-		unix.RTM_NEWTFILTER: {Name: "RTM_NEWTFILTER", Header: filter},
-		unix.RTM_DELTFILTER: {Name: "RTM_DELTFILTER", Header: filter},
-		unix.RTM_GETTFILTER: {Name: "RTM_GETTFILTER", Header: filter},
+		uapi.RTM_NEWQDISC:   {Name: "RTM_NEWQDISC", Header: qdisc},
+		uapi.RTM_DELQDISC:   {Name: "RTM_DELQDISC", Header: qdisc},
+		uapi.RTM_GETQDISC:   {Name: "RTM_GETQDISC", Header: qdisc},
+		uapi.RTM_NEWTFILTER: {Name: "RTM_NEWTFILTER", Header: filter},
+		uapi.RTM_DELTFILTER: {Name: "RTM_DELTFILTER", Header: filter},
+		uapi.RTM_GETTFILTER: {Name: "RTM_GETTFILTER", Header: filter},
 	} {
 		spec.Attrs = tcaNest
 		Schema[t] = &spec
