@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -67,7 +66,7 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 		tds = append(tds, devOf(l))
 	}
 	if len(devs) == 0 {
-		err := c.DumpEach(link.ListRequest(), func(m netlink.Message) error {
+		err := c.DumpEach(link.ListRequest(), func(m nl.Message) error {
 			l, err := link.ParseLink(m)
 			if err == nil {
 				add(l)

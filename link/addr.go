@@ -7,8 +7,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -39,7 +37,7 @@ func (m Ifaddrmsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ifaddrmsg) Append(b []byte) []byte {
 	b = append(b, m.Family, m.PrefixLen, m.Flags, m.Scope)
-	return nl.Host.AppendUint32(b, uint32(m.Index))
+	return nl.AppendUint32(b, uint32(m.Index))
 }
 
 // UnmarshalBinary decodes the first IfaddrmsgLen bytes of b.
@@ -47,7 +45,7 @@ func (m *Ifaddrmsg) UnmarshalBinary(b []byte) error {
 	if len(b) < IfaddrmsgLen {
 		return fmt.Errorf("link: ifaddrmsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
-	*m = Ifaddrmsg{Family: b[0], PrefixLen: b[1], Flags: b[2], Scope: b[3], Index: int32(nl.Host.Uint32(b[4:]))}
+	*m = Ifaddrmsg{Family: b[0], PrefixLen: b[1], Flags: b[2], Scope: b[3], Index: int32(nl.Uint32(b[4:]))}
 	return nil
 }
 
@@ -139,7 +137,7 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 				err = fail("IFA_CACHEINFO", fmt.Errorf("%d bytes: %w", len(at.Data), nl.ErrTruncated))
 				break
 			}
-			a.PreferredLft, a.ValidLft = nl.Host.Uint32(at.Data), nl.Host.Uint32(at.Data[4:])
+			a.PreferredLft, a.ValidLft = nl.Uint32(at.Data), nl.Uint32(at.Data[4:])
 		}
 		if err != nil {
 			return err
@@ -159,7 +157,7 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 }
 
 // ParseAddr decodes an RTM_NEWADDR message.
-func ParseAddr(m netlink.Message) (*Addr, error) {
+func ParseAddr(m nl.Message) (*Addr, error) {
 	if m.Header.Type != uapi.RTM_NEWADDR {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWADDR", m.Header.Type)
 	}
@@ -202,7 +200,7 @@ func ListAddrRequest(ifindex int32, name string, family uint8) nl.Request {
 
 // addrRequest is ip addr add/del's message: ifaddrmsg {family, prefixlen,
 // ifindex}, then IFA_LOCAL and IFA_ADDRESS, both the address.
-func addrRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, ifindex int32, p netip.Prefix, cmd string) nl.Request {
+func addrRequest(typ nl.HeaderType, flags nl.HeaderFlags, ifindex int32, p netip.Prefix, cmd string) nl.Request {
 	e := nl.NewEncoder(Ifaddrmsg{Family: familyOf(p.Addr()), PrefixLen: uint8(p.Bits()), Index: ifindex}.Append(nil))
 	e.Attr(uapi.IFA_LOCAL, p.Addr().AsSlice())
 	e.Attr(uapi.IFA_ADDRESS, p.Addr().AsSlice())

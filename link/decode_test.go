@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
@@ -18,16 +17,16 @@ import (
 )
 
 // replies returns the fixture's received messages of type typ, decoded as
-// netlink.Message (header and body).
-func replies(t testing.TB, name string, typ uint16) []netlink.Message {
+// nl.Message (header and body).
+func replies(t testing.TB, name string, typ uint16) []nl.Message {
 	t.Helper()
 	f := loadFixture(t, name)
-	var out []netlink.Message
+	var out []nl.Message
 	for _, b := range received(t, f) {
 		if msgType(b) != typ {
 			continue
 		}
-		var m netlink.Message
+		var m nl.Message
 		if err := m.UnmarshalBinary(b); err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +309,7 @@ func TestDecodeFixtures(t *testing.T) {
 		for name, want := range map[string]unix.Errno{"link-show-missing": unix.ENODEV, "del-missing": unix.ENODEV, "addr-del-missing": unix.EADDRNOTAVAIL} {
 			msgs := replies(t, name, unix.NLMSG_ERROR)
 			m := msgs[len(msgs)-1]
-			errno := -int32(nl.Host.Uint32(m.Data))
+			errno := -int32(nl.Uint32(m.Data))
 			if unix.Errno(errno) != want {
 				t.Errorf("%s: kernel answered %v, want %v", name, unix.Errno(errno), want)
 			}
@@ -339,7 +338,7 @@ func TestNdmsgRoundTrip(t *testing.T) {
 	if err != nil || len(b) != NdmsgLen {
 		t.Fatalf("MarshalBinary: %d bytes, %v", len(b), err)
 	}
-	if want := []byte{7, 0, 0, 0, 7, 0, 0, 0, 0x42, 0, 4, 1}; nl.Host.Uint16([]byte{1, 0}) == 1 && !bytes.Equal(b, want) {
+	if want := []byte{7, 0, 0, 0, 7, 0, 0, 0, 0x42, 0, 4, 1}; nl.Uint16([]byte{1, 0}) == 1 && !bytes.Equal(b, want) {
 		t.Errorf("encoding % x, want % x", b, want)
 	}
 	var got Ndmsg
@@ -381,7 +380,7 @@ func TestLinkUnknownAttributes(t *testing.T) {
 	if !errors.Is(err, nl.ErrTruncated) || !strings.Contains(err.Error(), "IFLA_MTU") || !strings.Contains(err.Error(), "x0") {
 		t.Errorf("short IFLA_MTU: %v", err)
 	}
-	if _, err := ParseLink(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWNEIGH}, Data: e.Bytes()}); err == nil {
+	if _, err := ParseLink(nl.Message{Header: nl.Header{Type: unix.RTM_NEWNEIGH}, Data: e.Bytes()}); err == nil {
 		t.Error("ParseLink accepted an RTM_NEWNEIGH")
 	}
 }

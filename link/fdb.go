@@ -6,8 +6,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -41,8 +39,8 @@ func (m Ndmsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ndmsg) Append(b []byte) []byte {
 	b = append(b, m.Family, 0, 0, 0)
-	b = nl.Host.AppendUint32(b, uint32(m.Ifindex))
-	b = nl.Host.AppendUint16(b, m.State)
+	b = nl.AppendUint32(b, uint32(m.Ifindex))
+	b = nl.AppendUint16(b, m.State)
 	return append(b, m.Flags, m.Type)
 }
 
@@ -53,8 +51,8 @@ func (m *Ndmsg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("link: ndmsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
 	m.Family = b[0]
-	m.Ifindex = int32(nl.Host.Uint32(b[4:]))
-	m.State = nl.Host.Uint16(b[8:])
+	m.Ifindex = int32(nl.Uint32(b[4:]))
+	m.State = nl.Uint16(b[8:])
 	m.Flags = b[10]
 	m.Type = b[11]
 	return nil
@@ -82,7 +80,7 @@ func AddFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request 
 
 // fdbReplaceFlags is what `bridge fdb replace` sends:
 // NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x0505).
-const fdbReplaceFlags = netlink.Request | netlink.Acknowledge | netlink.Replace | netlink.Create
+const fdbReplaceFlags = nl.NLM_F_REQUEST | nl.NLM_F_ACK | nl.NLM_F_REPLACE | nl.NLM_F_CREATE
 
 // ReplaceFDBRequest makes mac a static FDB entry on the bridge port
 // ifindex, creating it or moving it from wherever it is, as
@@ -103,7 +101,7 @@ func DelFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request 
 		mac, fmt.Sprintf("bridge fdb del %s dev %s master", mac, name))
 }
 
-func fdbRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, nd Ndmsg, mac net.HardwareAddr, cmd string) nl.Request {
+func fdbRequest(typ nl.HeaderType, flags nl.HeaderFlags, nd Ndmsg, mac net.HardwareAddr, cmd string) nl.Request {
 	e := nl.NewEncoder(nd.Append(nil))
 	e.Attr(uapi.NDA_LLADDR, mac)
 	return nl.Request{Type: typ, Flags: flags, Data: e.Bytes(), Cmd: cmd}
@@ -163,7 +161,7 @@ func (f *FDBEntry) UnmarshalBinary(b []byte) error {
 }
 
 // ParseFDBEntry decodes an RTM_NEWNEIGH message of family AF_BRIDGE.
-func ParseFDBEntry(m netlink.Message) (*FDBEntry, error) {
+func ParseFDBEntry(m nl.Message) (*FDBEntry, error) {
 	if m.Header.Type != uapi.RTM_NEWNEIGH {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWNEIGH", m.Header.Type)
 	}

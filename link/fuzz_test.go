@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -44,7 +43,7 @@ func FuzzParseLink(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := bytes.Clone(in) // scribbled on below
-		l, err := ParseLink(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: b})
+		l, err := ParseLink(nl.Message{Header: nl.Header{Type: unix.RTM_NEWLINK}, Data: b})
 		if err != nil {
 			return
 		}
@@ -139,7 +138,7 @@ func FuzzFDBEntry(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := ParseFDBEntry(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWNEIGH}, Data: b})
+		e, err := ParseFDBEntry(nl.Message{Header: nl.Header{Type: unix.RTM_NEWNEIGH}, Data: b})
 		if err != nil {
 			return
 		}
@@ -165,7 +164,7 @@ func FuzzParseAddr(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := bytes.Clone(in)
-		a, err := ParseAddr(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWADDR}, Data: b})
+		a, err := ParseAddr(nl.Message{Header: nl.Header{Type: unix.RTM_NEWADDR}, Data: b})
 		if err != nil {
 			return
 		}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -38,7 +36,7 @@ func GetRequest(name string) nl.Request {
 	e := nl.NewEncoder(Ifinfomsg{}.Append(nil))
 	e.Uint32(uapi.IFLA_EXT_MASK, getExtMask)
 	e.String(nameAttr(name), name)
-	return nl.Request{Type: uapi.RTM_GETLINK, Flags: netlink.Request, Data: e.Bytes(), Cmd: "ip link show dev " + name}
+	return nl.Request{Type: uapi.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes(), Cmd: "ip link show dev " + name}
 }
 
 // GetIndexRequest asks for one device by index: ifi_index set and
@@ -49,7 +47,7 @@ func GetRequest(name string) nl.Request {
 func GetIndexRequest(ifindex int32) nl.Request {
 	e := nl.NewEncoder(Ifinfomsg{Index: ifindex}.Append(nil))
 	e.Uint32(uapi.IFLA_EXT_MASK, getExtMask)
-	return nl.Request{Type: uapi.RTM_GETLINK, Flags: netlink.Request, Data: e.Bytes(), Cmd: fmt.Sprintf("ip link show dev if%d", ifindex)}
+	return nl.Request{Type: uapi.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes(), Cmd: fmt.Sprintf("ip link show dev if%d", ifindex)}
 }
 
 // ListRequest dumps every device of the namespace, as `ip link show` does:
@@ -83,7 +81,7 @@ func LookupNames(c *nl.Conn, names ...string) (links []*Link, errs []error) {
 	reqs := make([]nl.Request, len(names))
 	for i, n := range names {
 		reqs[i] = GetRequest(n)
-		reqs[i].Flags |= netlink.Acknowledge
+		reqs[i].Flags |= nl.NLM_F_ACK
 	}
 	replies, errs := c.Query(reqs...)
 	links = make([]*Link, len(names))

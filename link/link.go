@@ -7,8 +7,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -43,10 +41,10 @@ func (m Ifinfomsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ifinfomsg) Append(b []byte) []byte {
 	b = append(b, m.Family, 0)
-	b = nl.Host.AppendUint16(b, m.Type)
-	b = nl.Host.AppendUint32(b, uint32(m.Index))
-	b = nl.Host.AppendUint32(b, m.Flags)
-	return nl.Host.AppendUint32(b, m.Change)
+	b = nl.AppendUint16(b, m.Type)
+	b = nl.AppendUint32(b, uint32(m.Index))
+	b = nl.AppendUint32(b, m.Flags)
+	return nl.AppendUint32(b, m.Change)
 }
 
 // UnmarshalBinary decodes the first IfinfomsgLen bytes of b; the pad byte is
@@ -56,10 +54,10 @@ func (m *Ifinfomsg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("link: ifinfomsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
 	m.Family = b[0]
-	m.Type = nl.Host.Uint16(b[2:])
-	m.Index = int32(nl.Host.Uint32(b[4:]))
-	m.Flags = nl.Host.Uint32(b[8:])
-	m.Change = nl.Host.Uint32(b[12:])
+	m.Type = nl.Uint16(b[2:])
+	m.Index = int32(nl.Uint32(b[4:]))
+	m.Flags = nl.Uint32(b[8:])
+	m.Change = nl.Uint32(b[12:])
 	return nil
 }
 
@@ -155,7 +153,7 @@ func (l *Link) Up() bool { return l.Flags&uapi.IFF_UP != 0 }
 
 // ParseLink decodes an RTM_NEWLINK message, as received for a GETLINK
 // request or a dump.
-func ParseLink(m netlink.Message) (*Link, error) {
+func ParseLink(m nl.Message) (*Link, error) {
 	if m.Header.Type != uapi.RTM_NEWLINK {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWLINK", m.Header.Type)
 	}
@@ -350,7 +348,7 @@ func uint16Attr(a nl.Attr) (uint16, error) {
 	if len(a.Data) < 2 {
 		return 0, fmt.Errorf("u16 in %d bytes: %w", len(a.Data), nl.ErrTruncated)
 	}
-	return nl.Host.Uint16(a.Data), nil
+	return nl.Uint16(a.Data), nil
 }
 
 // errNotLink reports a reply that is not what a GETLINK returns.

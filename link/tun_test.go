@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -18,7 +17,7 @@ import (
 // in the tc fixtures, whose namespace holds a tap made by
 // `ip tuntap add tap0 mode tap` (persistent, no packet information, no
 // owner or group, single queue).
-func tunReply(t testing.TB) netlink.Message {
+func tunReply(t testing.TB) nl.Message {
 	t.Helper()
 	f, err := fixture.Load(filepath.Join("..", "testdata", "tc", "qdisc-add-ingress.fixture"))
 	if err != nil {
@@ -32,7 +31,7 @@ func tunReply(t testing.TB) netlink.Message {
 		if m.Type != unix.RTM_NEWLINK {
 			continue
 		}
-		var nm netlink.Message
+		var nm nl.Message
 		if err := nm.UnmarshalBinary(m.Raw); err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +44,7 @@ func tunReply(t testing.TB) netlink.Message {
 		}
 	}
 	t.Fatal("no RTM_NEWLINK for tap0 in qdisc-add-ingress")
-	return netlink.Message{}
+	return nl.Message{}
 }
 
 func TestDecodeTunFixture(t *testing.T) {

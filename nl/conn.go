@@ -93,21 +93,21 @@ func (c *Conn) Do(reqs ...Request) []error {
 // per request, those messages (nil for a request refused). Like Do, it
 // sends them all in one sendmsg, and sends again the requests the kernel
 // refused with a transient error. It is not for dumps.
-func (c *Conn) Query(reqs ...Request) (replies [][]netlink.Message, errs []error) {
+func (c *Conn) Query(reqs ...Request) (replies [][]Message, errs []error) {
 	return c.do(reqs, true)
 }
 
-func (c *Conn) do(reqs []Request, answers bool) ([][]netlink.Message, []error) {
+func (c *Conn) do(reqs []Request, answers bool) ([][]Message, []error) {
 	errs := make([]error, len(reqs))
-	var replies [][]netlink.Message
+	var replies [][]Message
 	if answers {
-		replies = make([][]netlink.Message, len(reqs))
+		replies = make([][]Message, len(reqs))
 	}
 	if len(reqs) == 0 {
 		return replies, errs
 	}
 	for i, r := range reqs {
-		if r.Flags&netlink.Acknowledge == 0 {
+		if r.Flags&NLM_F_ACK == 0 {
 			// Without NLM_F_ACK a success has no reply to wait for: send
 			// nothing rather than wait forever.
 			for j, r := range reqs {
@@ -194,13 +194,13 @@ type batch struct {
 	left    int
 	errs    []error
 	refused []bool
-	replies [][]netlink.Message // nil: answers are not kept
+	replies [][]Message // nil: answers are not kept
 }
 
 // round sends the requests of chunk in one sendmsg and reads their
 // acknowledgements, filling errs and refused (an error the kernel sent,
 // as opposed to one of the socket), and replies when it is not nil.
-func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, replies [][]netlink.Message) {
+func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, replies [][]Message) {
 	b := &c.b
 	*b = batch{reqs: reqs, chunk: chunk, first: c.seq + 1, pending: b.pending[:0], left: len(chunk), errs: errs, refused: refused, replies: replies}
 	c.sbuf = c.sbuf[:0]
@@ -264,7 +264,7 @@ func (b *batch) settle(d []byte) {
 			continue
 		}
 		i := b.chunk[k]
-		if m.Header.Type != netlink.Error {
+		if m.Header.Type != NLMSG_ERROR {
 			if b.replies != nil {
 				m.Data = bytes.Clone(m.Data)
 				b.replies[i] = append(b.replies[i], m)
@@ -313,9 +313,9 @@ func (c *Conn) Exec(r Request) error { return c.Do(r)[0] }
 // changed while it ran, so it may hold an object twice or miss one), is
 // run again as the Retry policy says; an interrupted dump that is not
 // gives an error wrapping ErrDumpInterrupted rather than partial data.
-func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
-	var msgs []netlink.Message
-	err := c.dump(r, true, func(m netlink.Message) error {
+func (c *Conn) Dump(r Request) ([]Message, error) {
+	var msgs []Message
+	err := c.dump(r, true, func(m Message) error {
 		msgs = append(msgs, m)
 		return nil
 	}, func() { msgs = msgs[:0] })
@@ -332,7 +332,7 @@ func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
 // gives an error wrapping ErrDumpInterrupted. An error from fn ends the
 // walk (the rest of the dump is read and dropped, so the socket can dump
 // again) and is returned.
-func (c *Conn) DumpEach(r Request, fn func(m netlink.Message) error) error {
+func (c *Conn) DumpEach(r Request, fn func(m Message) error) error {
 	return c.dump(r, false, fn, nil)
 }
 
@@ -341,7 +341,7 @@ func (c *Conn) DumpEach(r Request, fn func(m netlink.Message) error) error {
 // outlive the datagram; restart (if not nil) is called before a retry. A
 // dump whose messages did not outlive their datagram is retried only if
 // each saw none.
-func (c *Conn) dump(r Request, keep bool, each func(netlink.Message) error, restart func()) error {
+func (c *Conn) dump(r Request, keep bool, each func(Message) error, restart func()) error {
 	for tries := 1; ; tries++ {
 		c.mu.Lock()
 		delivered, refused, err := c.dumpOnce(r, keep, each)
@@ -364,7 +364,7 @@ func (c *Conn) dump(r Request, keep bool, each func(netlink.Message) error, rest
 // that proves the dump produced nothing usable and may be run again: the
 // kernel's refusal, or an interrupted dump. delivered says whether each
 // was called.
-func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) (delivered, refused bool, err error) {
+func (c *Conn) dumpOnce(r Request, keep bool, each func(Message) error) (delivered, refused bool, err error) {
 	c.seq++
 	seq := c.seq
 	c.sbuf = appendMessage(c.sbuf[:0], r, seq)
@@ -381,7 +381,7 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) 
 		}
 		// A datagram holds the answer of one request. Others are late
 		// answers to earlier requests.
-		if len(d) < NlmsgHdrLen || Host.Uint32(d[8:]) != seq {
+		if len(d) < NlmsgHdrLen || host.Uint32(d[8:]) != seq {
 			continue
 		}
 		if keep {
@@ -394,13 +394,13 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) 
 				return delivered, false, &Error{Cmd: r.Cmd, Err: err}
 			case m.Header.Sequence != seq:
 				continue
-			case m.Header.Type == netlink.Error:
+			case m.Header.Type == NLMSG_ERROR:
 				// A refusal (a dump has no acknowledgement).
 				if err := kernelError(r.Cmd, m); err != nil {
 					return delivered, true, err
 				}
 				continue
-			case m.Header.Type == netlink.Done:
+			case m.Header.Type == NLMSG_DONE:
 				if err := kernelError(r.Cmd, m); err != nil {
 					return delivered, true, err
 				}
@@ -412,10 +412,10 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) 
 				}
 				return delivered, false, nil
 			}
-			if m.Header.Flags&netlink.DumpInterrupted != 0 {
+			if m.Header.Flags&NLM_F_DUMP_INTR != 0 {
 				interrupted = true
 			}
-			more = m.Header.Flags&netlink.Multi != 0
+			more = m.Header.Flags&NLM_F_MULTI != 0
 			if failed == nil {
 				delivered = true
 				failed = each(m)

@@ -37,7 +37,7 @@ func (t *socketTransport) send(b []byte) error {
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, m)
+		msgs = append(msgs, netlink.Message{Header: netlink.Header{Length: m.Header.Length, Type: netlink.HeaderType(m.Header.Type), Flags: netlink.HeaderFlags(m.Header.Flags), Sequence: m.Header.Sequence, PID: m.Header.PID}, Data: m.Data})
 	}
 	return t.s.SendMessages(msgs)
 }
@@ -50,11 +50,11 @@ func (t *socketTransport) recv() ([]byte, error) {
 	t.buf = t.buf[:0]
 	for _, m := range msgs {
 		// As the kernel writes it: nlmsg_len unaligned, then padding.
-		t.buf = Host.AppendUint32(t.buf, uint32(NlmsgHdrLen+len(m.Data)))
-		t.buf = Host.AppendUint16(t.buf, uint16(m.Header.Type))
-		t.buf = Host.AppendUint16(t.buf, uint16(m.Header.Flags))
-		t.buf = Host.AppendUint32(t.buf, m.Header.Sequence)
-		t.buf = Host.AppendUint32(t.buf, m.Header.PID)
+		t.buf = host.AppendUint32(t.buf, uint32(NlmsgHdrLen+len(m.Data)))
+		t.buf = host.AppendUint16(t.buf, uint16(m.Header.Type))
+		t.buf = host.AppendUint16(t.buf, uint16(m.Header.Flags))
+		t.buf = host.AppendUint32(t.buf, m.Header.Sequence)
+		t.buf = host.AppendUint32(t.buf, m.Header.PID)
 		t.buf = append(t.buf, m.Data...)
 		for len(t.buf)%4 != 0 {
 			t.buf = append(t.buf, 0)

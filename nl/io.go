@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"syscall"
 	"time"
-
-	"github.com/mdlayher/netlink"
 )
 
 // transport moves netlink datagrams for a Conn: the socket's own file
@@ -23,11 +21,11 @@ type transport interface {
 // as iproute2 sends it: nlmsg_len aligned, Data zero-padded to 4 bytes.
 func appendMessage(b []byte, r Request, seq uint32) []byte {
 	n := Align(NlmsgHdrLen + len(r.Data))
-	b = Host.AppendUint32(b, uint32(n))
-	b = Host.AppendUint16(b, uint16(r.Type))
-	b = Host.AppendUint16(b, uint16(r.Flags))
-	b = Host.AppendUint32(b, seq)
-	b = Host.AppendUint32(b, 0)
+	b = host.AppendUint32(b, uint32(n))
+	b = host.AppendUint16(b, uint16(r.Type))
+	b = host.AppendUint16(b, uint16(r.Flags))
+	b = host.AppendUint32(b, seq)
+	b = host.AppendUint32(b, 0)
 	b = append(b, r.Data...)
 	for i := NlmsgHdrLen + len(r.Data); i < n; i++ {
 		b = append(b, 0)
@@ -40,21 +38,21 @@ var errMalformed = errors.New("malformed netlink message")
 
 // messages iterates over the netlink messages of one datagram. Data
 // aliases b.
-func messages(b []byte) func(yield func(netlink.Message, error) bool) {
-	return func(yield func(netlink.Message, error) bool) {
+func messages(b []byte) func(yield func(Message, error) bool) {
+	return func(yield func(Message, error) bool) {
 		for len(b) >= NlmsgHdrLen {
-			l := int(Host.Uint32(b))
+			l := int(host.Uint32(b))
 			if l < NlmsgHdrLen || l > len(b) {
-				yield(netlink.Message{}, fmt.Errorf("nl: nlmsg_len %d in %d bytes: %w", l, len(b), errMalformed))
+				yield(Message{}, fmt.Errorf("nl: nlmsg_len %d in %d bytes: %w", l, len(b), errMalformed))
 				return
 			}
-			m := netlink.Message{
-				Header: netlink.Header{
+			m := Message{
+				Header: Header{
 					Length:   uint32(l),
-					Type:     netlink.HeaderType(Host.Uint16(b[4:])),
-					Flags:    netlink.HeaderFlags(Host.Uint16(b[6:])),
-					Sequence: Host.Uint32(b[8:]),
-					PID:      Host.Uint32(b[12:]),
+					Type:     HeaderType(host.Uint16(b[4:])),
+					Flags:    HeaderFlags(host.Uint16(b[6:])),
+					Sequence: host.Uint32(b[8:]),
+					PID:      host.Uint32(b[12:]),
 				},
 				Data: b[NlmsgHdrLen:l:l],
 			}
@@ -78,26 +76,26 @@ const (
 // after the echoed request (its header alone with NLM_F_CAPPED) for
 // NLMSG_ERROR, straight after the errno for NLMSG_DONE. It returns nil
 // for an acknowledgement (errno 0).
-func kernelError(cmd string, m netlink.Message) error {
+func kernelError(cmd string, m Message) error {
 	if len(m.Data) < 4 {
 		return &Error{Cmd: cmd, Err: fmt.Errorf("%w: %d-byte error message", errMalformed, len(m.Data))}
 	}
-	errno := -int32(Host.Uint32(m.Data))
+	errno := -int32(host.Uint32(m.Data))
 	if errno == 0 {
 		return nil
 	}
 	e := &Error{Cmd: cmd, Err: syscall.Errno(errno)}
-	if m.Header.Flags&netlink.AcknowledgeTLVs == 0 {
+	if m.Header.Flags&NLM_F_ACK_TLVS == 0 {
 		return e
 	}
 	off := 4
-	if m.Header.Type == netlink.Error {
+	if m.Header.Type == NLMSG_ERROR {
 		if len(m.Data) < 4+NlmsgHdrLen {
 			return e
 		}
 		off += NlmsgHdrLen
-		if m.Header.Flags&netlink.Capped == 0 {
-			off = 4 + Align(int(Host.Uint32(m.Data[4:])))
+		if m.Header.Flags&NLM_F_CAPPED == 0 {
+			off = 4 + Align(int(host.Uint32(m.Data[4:])))
 		}
 	}
 	if off > len(m.Data) {

@@ -226,8 +226,8 @@ func (a *Action) decodeStats(b []byte) error {
 			if len(at.Data) < 12 {
 				return fmt.Errorf("tc: gnet_stats_basic in %d bytes: %w", len(at.Data), nl.ErrTruncated)
 			}
-			a.Bytes = nl.Host.Uint64(at.Data)
-			a.Packets = uint64(nl.Host.Uint32(at.Data[8:]))
+			a.Bytes = nl.Uint64(at.Data)
+			a.Packets = uint64(nl.Uint32(at.Data[8:]))
 		case TCA_STATS_PKT64:
 			v, err := at.Uint64()
 			if err != nil {
@@ -238,8 +238,8 @@ func (a *Action) decodeStats(b []byte) error {
 			if len(at.Data) < gnetStatsQueueLen {
 				return fmt.Errorf("tc: gnet_stats_queue in %d bytes: %w", len(at.Data), nl.ErrTruncated)
 			}
-			a.Drops = uint64(nl.Host.Uint32(at.Data[8:]))
-			a.Overlimits = uint64(nl.Host.Uint32(at.Data[16:]))
+			a.Drops = uint64(nl.Uint32(at.Data[8:]))
+			a.Overlimits = uint64(nl.Uint32(at.Data[16:]))
 		}
 	}
 	if pkt64 != nil {

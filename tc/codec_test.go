@@ -136,8 +136,8 @@ func TestU32SelLayout(t *testing.T) {
 		}
 		return out
 	}
-	le16 := func(v uint16) []byte { return nl.Host.AppendUint16(nil, v) }
-	le32 := func(v uint32) []byte { return nl.Host.AppendUint32(nil, v) }
+	le16 := func(v uint16) []byte { return nl.AppendUint16(nil, v) }
+	le32 := func(v uint32) []byte { return nl.AppendUint32(nil, v) }
 	want := bytes.Join([][]byte{
 		{0x03, 6, 1, 0}, h("0f00"), le16(0x0102), le16(0xfffe), le16(0x0304), h("0000ff00"),
 		h("ffff0000"), h("08000000"), le32(12), le32(0xffffffff),
@@ -204,7 +204,7 @@ func TestMirredRoundTrip(t *testing.T) {
 		if len(b) != tcMirredLen {
 			t.Errorf("tc_mirred is %d bytes, want 28", len(b))
 		}
-		if nl.Host.Uint32(b[8:]) != uint32(m.Action) || nl.Host.Uint32(b[20:]) != uint32(m.Eaction) || nl.Host.Uint32(b[24:]) != m.Ifindex {
+		if nl.Uint32(b[8:]) != uint32(m.Action) || nl.Uint32(b[20:]) != uint32(m.Eaction) || nl.Uint32(b[24:]) != m.Ifindex {
 			t.Errorf("field offsets wrong: %x", b)
 		}
 		// The options nest as the kernel reports it: a timestamp first,

@@ -139,11 +139,11 @@ func TestActionStats(t *testing.T) {
 		e := nl.NewEncoder(nil)
 		e.String(TCA_ACT_KIND, KindMirred)
 		e.Nest(TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
-			basic := nl.Host.AppendUint64(nil, 1500)
-			basic = nl.Host.AppendUint32(basic, 7)
+			basic := nl.AppendUint64(nil, 1500)
+			basic = nl.AppendUint32(basic, 7)
 			e.Attr(TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
 			if pkt64 {
-				e.Attr(TCA_STATS_PKT64, nl.Host.AppendUint64(nil, 1<<33))
+				e.Attr(TCA_STATS_PKT64, nl.AppendUint64(nil, 1<<33))
 			}
 			e.Attr(TCA_STATS_QUEUE, queue)
 		})
@@ -151,7 +151,7 @@ func TestActionStats(t *testing.T) {
 	}
 	var q []byte
 	for _, v := range []uint32{1, 2, 3, 4, 5} { // qlen backlog drops requeues overlimits
-		q = nl.Host.AppendUint32(q, v)
+		q = nl.AppendUint32(q, v)
 	}
 	var a Action
 	if err := a.UnmarshalBinary(stats(false, q)); err != nil || a.Bytes != 1500 || a.Packets != 7 || a.Drops != 3 || a.Overlimits != 5 {

@@ -7,8 +7,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -36,8 +34,8 @@ func (f Filter) kind() string {
 	return f.Kind
 }
 
-func (f Filter) tcmsg() nl.Tcmsg {
-	return nl.Tcmsg{
+func (f Filter) tcmsg() Tcmsg {
+	return Tcmsg{
 		Ifindex: f.Ifindex,
 		Handle:  f.Handle,
 		Parent:  uint32(f.Parent),
@@ -57,7 +55,7 @@ func ReplaceFilterRequest(f Filter) (nl.Request, error) {
 	return f.modify(nl.FlagsReplace, "replace")
 }
 
-func (f Filter) modify(flags netlink.HeaderFlags, verb string) (nl.Request, error) {
+func (f Filter) modify(flags nl.HeaderFlags, verb string) (nl.Request, error) {
 	if err := f.validate(); err != nil {
 		return nl.Request{}, err
 	}
@@ -110,7 +108,7 @@ func DelFilterRequest(f Filter) nl.Request {
 // FlushFiltersRequest is `tc filter del dev DEV parent P`: a bare tcmsg
 // (pref 0, no kind) removes every filter of the hook.
 func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
-	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
+	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
 	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, m, nil,
 		fmt.Sprintf("tc filter del dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
@@ -118,7 +116,7 @@ func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 // ListFiltersRequest is `tc filter show dev DEV parent P`: an
 // RTM_GETTFILTER dump.
 func ListFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
-	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
+	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
 	return newRequest(uapi.RTM_GETTFILTER, nl.FlagsDump, m, nil,
 		fmt.Sprintf("tc filter show dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
@@ -214,11 +212,11 @@ func ParseProtocol(s string) (uint16, error) {
 // UnmarshalBinary decodes an RTM_NEWTFILTER message body as dumps return
 // it. Unknown attributes are skipped; options are decoded for u32 only.
 func (f *Filter) UnmarshalBinary(b []byte) error {
-	var m nl.Tcmsg
+	var m Tcmsg
 	if err := m.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("tc: filter: %w", err)
 	}
-	attrs, err := nl.ParseAttrs(b[nl.TcmsgLen:])
+	attrs, err := nl.ParseAttrs(b[TcmsgLen:])
 	if err != nil {
 		return fmt.Errorf("tc: filter: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -64,10 +63,10 @@ func fixtureSeeds(t testing.TB) *seeds {
 
 // filterParts collects the selectors, actions and mirred options of a filter.
 func (s *seeds) filterParts(b []byte) {
-	if len(b) < nl.TcmsgLen {
+	if len(b) < TcmsgLen {
 		return
 	}
-	top, _ := nl.ParseAttrs(b[nl.TcmsgLen:])
+	top, _ := nl.ParseAttrs(b[TcmsgLen:])
 	for _, a := range top {
 		if a.Type != TCA_OPTIONS {
 			continue
@@ -178,8 +177,8 @@ func FuzzQdiscUnmarshal(f *testing.F) {
 func FuzzProbeKind(f *testing.F) {
 	addSeeds(f, fixtureSeeds(f).qdiscs)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m := netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: b}
-		kind, err := ProbeKind(3, []netlink.Message{m}, nil)
+		m := nl.Message{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: b}
+		kind, err := ProbeKind(3, []nl.Message{m}, nil)
 		if err != nil || kind == "" {
 			return
 		}

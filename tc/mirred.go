@@ -81,7 +81,7 @@ func (m *Mirred) MarshalBinary() ([]byte, error) { return m.append(nil), nil }
 
 func (m *Mirred) append(b []byte) []byte {
 	for _, v := range [...]uint32{m.Index, m.Capab, uint32(m.Action), uint32(m.Refcnt), uint32(m.Bindcnt), uint32(m.Eaction), m.Ifindex} {
-		b = nl.Host.AppendUint32(b, v)
+		b = nl.AppendUint32(b, v)
 	}
 	return b
 }
@@ -108,13 +108,13 @@ func (m *Mirred) UnmarshalBinary(b []byte) error {
 		}
 		d := a.Data
 		*m = Mirred{
-			Index:   nl.Host.Uint32(d[0:]),
-			Capab:   nl.Host.Uint32(d[4:]),
-			Action:  int32(nl.Host.Uint32(d[8:])),
-			Refcnt:  int32(nl.Host.Uint32(d[12:])),
-			Bindcnt: int32(nl.Host.Uint32(d[16:])),
-			Eaction: int32(nl.Host.Uint32(d[20:])),
-			Ifindex: nl.Host.Uint32(d[24:]),
+			Index:   nl.Uint32(d[0:]),
+			Capab:   nl.Uint32(d[4:]),
+			Action:  int32(nl.Uint32(d[8:])),
+			Refcnt:  int32(nl.Uint32(d[12:])),
+			Bindcnt: int32(nl.Uint32(d[16:])),
+			Eaction: int32(nl.Uint32(d[20:])),
+			Ifindex: nl.Uint32(d[24:]),
 		}
 		return nil
 	}

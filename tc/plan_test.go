@@ -310,7 +310,7 @@ func TestPlanUnwireUndoesPlanWire(t *testing.T) {
 		// Apply the plan to the hooks by hand, as the kernel would.
 		after := [2]Hook{{Dev: eth0, Qdisc: qa}, {Dev: tap0}}
 		for _, r := range p.Requests {
-			var m nl.Tcmsg
+			var m Tcmsg
 			if err := m.UnmarshalBinary(r.Data); err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
@@ -32,28 +31,28 @@ func TestProbeIngressRequest(t *testing.T) {
 
 // TestProbeKind decodes the answers the kernel gives a probe.
 func TestProbeKind(t *testing.T) {
-	qdisc := func(ifindex int32, parent Handle, kind string) netlink.Message {
-		e := nl.NewEncoder(nl.Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: uint32(parent)}.Append(nil))
+	qdisc := func(ifindex int32, parent Handle, kind string) nl.Message {
+		e := nl.NewEncoder(Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: uint32(parent)}.Append(nil))
 		e.String(TCA_KIND, kind)
-		return netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: e.Bytes()}
+		return nl.Message{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: e.Bytes()}
 	}
 	enoent := &nl.Error{Err: unix.ENOENT}
 	for _, tt := range []struct {
 		name    string
-		replies []netlink.Message
+		replies []nl.Message
 		err     error
 		want    string
 		wantErr bool
 	}{
-		{"ingress", []netlink.Message{qdisc(3, TC_H_INGRESS, KindIngress)}, nil, KindIngress, false},
-		{"clsact", []netlink.Message{qdisc(3, TC_H_INGRESS, KindClsact)}, nil, KindClsact, false},
+		{"ingress", []nl.Message{qdisc(3, TC_H_INGRESS, KindIngress)}, nil, KindIngress, false},
+		{"clsact", []nl.Message{qdisc(3, TC_H_INGRESS, KindClsact)}, nil, KindClsact, false},
 		{"never had one: ENOENT", nil, enoent, "", false},
 		{"deleted: a bare ack", nil, nil, "", false},
 		{"device gone", nil, &nl.Error{Err: unix.ENODEV}, "", true},
-		{"another device's", []netlink.Message{qdisc(4, TC_H_INGRESS, KindIngress)}, nil, "", true},
-		{"another parent", []netlink.Message{qdisc(3, TC_H_ROOT, "noqueue")}, nil, "", true},
-		{"two answers", []netlink.Message{qdisc(3, TC_H_INGRESS, KindIngress), qdisc(3, TC_H_INGRESS, KindClsact)}, nil, "", true},
-		{"truncated", []netlink.Message{{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: []byte{0, 0}}}, nil, "", true},
+		{"another device's", []nl.Message{qdisc(4, TC_H_INGRESS, KindIngress)}, nil, "", true},
+		{"another parent", []nl.Message{qdisc(3, TC_H_ROOT, "noqueue")}, nil, "", true},
+		{"two answers", []nl.Message{qdisc(3, TC_H_INGRESS, KindIngress), qdisc(3, TC_H_INGRESS, KindClsact)}, nil, "", true},
+		{"truncated", []nl.Message{{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: []byte{0, 0}}}, nil, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ProbeKind(3, tt.replies, tt.err)

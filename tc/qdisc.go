@@ -7,8 +7,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -34,8 +32,8 @@ func DelQdiscRequest(q Qdisc) nl.Request {
 	return q.request(uapi.RTM_DELQDISC, nl.FlagsAck, "del")
 }
 
-func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb string) nl.Request {
-	m := nl.Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
+func (q Qdisc) request(typ nl.HeaderType, flags nl.HeaderFlags, verb string) nl.Request {
+	m := Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
 	return newRequest(typ, flags, m, func(e *nl.Encoder) {
 		e.String(TCA_KIND, q.Kind)
 	}, "tc qdisc "+verb+" dev "+devName(q.Dev, q.Ifindex)+" "+q.spec())
@@ -64,7 +62,7 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 	if ifindex != 0 {
 		cmd += " dev " + devName(dev, ifindex)
 	}
-	return newRequest(uapi.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsDump, Tcmsg{Ifindex: ifindex}, nil, cmd)
 }
 
 // ProbeIngressRequest asks which qdisc holds a device's ingress hook,
@@ -76,7 +74,7 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 // report). See testdata/tc/README.md. Being no dump, the probes of many
 // devices go in one sendmsg (nl.Conn.Query).
 func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
-	return newRequest(uapi.RTM_GETQDISC, nl.FlagsEcho, nl.Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsEcho, Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
 		"tc qdisc show dev "+devName(dev, ifindex)+" ingress")
 }
 
@@ -84,7 +82,7 @@ func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
 // the qdisc on the hook (KindIngress or KindClsact), or "" when there is
 // none (ENOENT, or an ack alone). err is the request's error from
 // nl.Conn.Query.
-func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, error) {
+func ProbeKind(ifindex int32, replies []nl.Message, err error) (string, error) {
 	if errors.Is(err, syscall.ENOENT) {
 		return "", nil
 	}
@@ -111,11 +109,11 @@ func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, err
 // UnmarshalBinary decodes an RTM_NEWQDISC message body (tcmsg and
 // attributes). Attributes other than TCA_KIND are ignored.
 func (q *Qdisc) UnmarshalBinary(b []byte) error {
-	var m nl.Tcmsg
+	var m Tcmsg
 	if err := m.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("tc: qdisc: %w", err)
 	}
-	attrs, err := nl.ParseAttrs(b[nl.TcmsgLen:])
+	attrs, err := nl.ParseAttrs(b[TcmsgLen:])
 	if err != nil {
 		return fmt.Errorf("tc: qdisc: %w", err)
 	}

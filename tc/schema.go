@@ -5,8 +5,6 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/mdlayher/netlink"
-
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/nl/annotate"
 )
@@ -18,7 +16,7 @@ var Schema annotate.Schema
 func init() {
 	Schema = annotate.Schema{}
 	qdisc, filter := tcmsgStruct(fmtHandle), tcmsgStruct(fmtFilterHandle)
-	for t, spec := range map[netlink.HeaderType]annotate.MessageSpec{
+	for t, spec := range map[nl.HeaderType]annotate.MessageSpec{
 		uapi.RTM_NEWQDISC:   {Name: "RTM_NEWQDISC", Header: qdisc},
 		uapi.RTM_DELQDISC:   {Name: "RTM_DELQDISC", Header: qdisc},
 		uapi.RTM_GETQDISC:   {Name: "RTM_GETQDISC", Header: qdisc},
@@ -35,7 +33,7 @@ func fmtHandle(b []byte) string {
 	if len(b) != 4 {
 		return annotate.FmtBytes(b)
 	}
-	return Handle(nl.Host.Uint32(b)).String()
+	return Handle(nl.Uint32(b)).String()
 }
 
 // fmtInfo explains tcm_info: a filter's pref and network-order protocol.
@@ -43,7 +41,7 @@ func fmtInfo(b []byte) string {
 	if len(b) != 4 {
 		return annotate.FmtBytes(b)
 	}
-	v := nl.Host.Uint32(b)
+	v := nl.Uint32(b)
 	if v == 0 {
 		return "0"
 	}
@@ -72,7 +70,7 @@ func fmtFilterHandle(b []byte) string {
 	if len(b) != 4 {
 		return annotate.FmtBytes(b)
 	}
-	v := nl.Host.Uint32(b)
+	v := nl.Uint32(b)
 	if v == 0 {
 		return "0 (the classifier chooses)"
 	}
@@ -186,13 +184,13 @@ var tcMirredStruct = &annotate.Struct{Name: "tc_mirred", Fields: []annotate.Fiel
 	{Name: "index", Size: 4},
 	{Name: "capab", Size: 4},
 	{Name: "action", Size: 4, Format: func(b []byte) string {
-		v := int32(nl.Host.Uint32(b))
+		v := int32(nl.Uint32(b))
 		return fmt.Sprintf("%d (%s)", v, actConst[v])
 	}},
 	{Name: "refcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "bindcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "eaction", Size: 4, Format: func(b []byte) string {
-		v := int32(nl.Host.Uint32(b))
+		v := int32(nl.Uint32(b))
 		return fmt.Sprintf("%d (%s)", v, eactionConst[v])
 	}},
 	{Name: "ifindex", Size: 4},

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -135,12 +134,12 @@ func ParseHandle(s string) (Handle, error) {
 func htons(v uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], v)
-	return nl.Host.Uint16(b[:])
+	return nl.Uint16(b[:])
 }
 
 // newRequest builds a tc message: the tcmsg, then the attributes attrs
 // writes (attrs may be nil).
-func newRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, m nl.Tcmsg, attrs func(*nl.Encoder), cmd string) nl.Request {
+func newRequest(typ nl.HeaderType, flags nl.HeaderFlags, m Tcmsg, attrs func(*nl.Encoder), cmd string) nl.Request {
 	e := nl.NewEncoder(m.Append(make([]byte, 0, 128)))
 	if attrs != nil {
 		attrs(e)

@@ -92,15 +92,15 @@ func (s *U32Sel) MarshalBinary() ([]byte, error) {
 func (s *U32Sel) append(b []byte) []byte {
 	b = append(b, s.Flags, s.Offshift, uint8(len(s.Keys)), 0)
 	b = binary.BigEndian.AppendUint16(b, s.Offmask)
-	b = nl.Host.AppendUint16(b, s.Off)
-	b = nl.Host.AppendUint16(b, uint16(s.Offoff))
-	b = nl.Host.AppendUint16(b, uint16(s.Hoff))
+	b = nl.AppendUint16(b, s.Off)
+	b = nl.AppendUint16(b, uint16(s.Offoff))
+	b = nl.AppendUint16(b, uint16(s.Hoff))
 	b = binary.BigEndian.AppendUint32(b, s.Hmask)
 	for _, k := range s.Keys {
 		b = binary.BigEndian.AppendUint32(b, k.Mask)
 		b = binary.BigEndian.AppendUint32(b, k.Val)
-		b = nl.Host.AppendUint32(b, uint32(k.Off))
-		b = nl.Host.AppendUint32(b, uint32(k.Offmask))
+		b = nl.AppendUint32(b, uint32(k.Off))
+		b = nl.AppendUint32(b, uint32(k.Offmask))
 	}
 	return b
 }
@@ -118,9 +118,9 @@ func (s *U32Sel) UnmarshalBinary(b []byte) error {
 		Flags:    b[0],
 		Offshift: b[1],
 		Offmask:  binary.BigEndian.Uint16(b[4:]),
-		Off:      nl.Host.Uint16(b[6:]),
-		Offoff:   int16(nl.Host.Uint16(b[8:])),
-		Hoff:     int16(nl.Host.Uint16(b[10:])),
+		Off:      nl.Uint16(b[6:]),
+		Offoff:   int16(nl.Uint16(b[8:])),
+		Hoff:     int16(nl.Uint16(b[10:])),
 		Hmask:    binary.BigEndian.Uint32(b[12:]),
 	}
 	if n > 0 {
@@ -131,8 +131,8 @@ func (s *U32Sel) UnmarshalBinary(b []byte) error {
 		s.Keys[i] = U32Key{
 			Mask:    binary.BigEndian.Uint32(k[0:]),
 			Val:     binary.BigEndian.Uint32(k[4:]),
-			Off:     int32(nl.Host.Uint32(k[8:])),
-			Offmask: int32(nl.Host.Uint32(k[12:])),
+			Off:     int32(nl.Uint32(k[8:])),
+			Offmask: int32(nl.Uint32(k[12:])),
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -59,9 +58,9 @@ func (a *annotator) message(rest []byte, off, depth int) int {
 		a.add(off, rest, depth, "(trailing bytes)", "")
 		return 0
 	}
-	length := int(nl.Host.Uint32(rest))
-	typ := netlink.HeaderType(nl.Host.Uint16(rest[4:]))
-	flags := netlink.HeaderFlags(nl.Host.Uint16(rest[6:]))
+	length := int(nl.Uint32(rest))
+	typ := nl.HeaderType(nl.Uint16(rest[4:]))
+	flags := nl.HeaderFlags(nl.Uint16(rest[6:]))
 	spec := a.schema[typ]
 	a.add(off, rest[0:4], depth, "nlmsg_len", fmt.Sprint(length))
 	a.add(off+4, rest[4:6], depth, "nlmsg_type", typeName(typ, spec))
@@ -76,9 +75,9 @@ func (a *annotator) message(rest []byte, off, depth int) int {
 	body := rest[nl.NlmsgHdrLen:end]
 	boff := off + nl.NlmsgHdrLen
 	switch {
-	case typ == netlink.Error:
+	case typ == nl.NLMSG_ERROR:
 		a.errorBody(body, boff, depth, flags)
-	case typ == netlink.Done:
+	case typ == nl.NLMSG_DONE:
 		if len(body) >= 4 {
 			a.add(boff, body[:4], depth, "error", errnoName(body[:4]))
 		}
@@ -98,7 +97,7 @@ func (a *annotator) message(rest []byte, off, depth int) int {
 }
 
 // errorBody annotates struct nlmsgerr and the extended-ack TLVs after it.
-func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlags) {
+func (a *annotator) errorBody(b []byte, off, depth int, flags nl.HeaderFlags) {
 	if len(b) < 4 {
 		a.add(off, b, depth, "(truncated nlmsgerr)", "")
 		return
@@ -110,11 +109,11 @@ func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlag
 		a.add(off+4, inner, depth+1, "(truncated)", "")
 		return
 	}
-	n := int(nl.Host.Uint32(inner))
-	if flags&netlink.Capped != 0 || n > len(inner) {
+	n := int(nl.Uint32(inner))
+	if flags&nl.NLM_F_CAPPED != 0 || n > len(inner) {
 		n = nl.NlmsgHdrLen // only the request's header is echoed
 		a.add(off+4, inner[:4], depth+1, "nlmsg_len", FmtUint(inner[:4]))
-		a.add(off+8, inner[4:6], depth+1, "nlmsg_type", typeName(netlink.HeaderType(nl.Host.Uint16(inner[4:])), a.schema[netlink.HeaderType(nl.Host.Uint16(inner[4:]))]))
+		a.add(off+8, inner[4:6], depth+1, "nlmsg_type", typeName(nl.HeaderType(nl.Uint16(inner[4:])), a.schema[nl.HeaderType(nl.Uint16(inner[4:]))]))
 		a.add(off+10, inner[6:8], depth+1, "nlmsg_flags", FmtHex(inner[6:8]))
 		a.add(off+12, inner[8:16], depth+1, "nlmsg_seq, nlmsg_pid", "")
 	} else {
@@ -122,7 +121,7 @@ func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlag
 	}
 	// An echoed nlmsg_len that is not a multiple of 4 may point past the
 	// end once aligned: then there is no room left for TLVs.
-	if flags&netlink.AcknowledgeTLVs != 0 && nl.Align(n) <= len(inner) {
+	if flags&nl.NLM_F_ACK_TLVS != 0 && nl.Align(n) <= len(inner) {
 		tlv := inner[nl.Align(n):]
 		a.nest(tlv, off+4+nl.Align(n), depth, extAckNest)
 	}
@@ -172,8 +171,8 @@ func (a *annotator) nest(b []byte, off, depth int, n *Nest) {
 	}
 	pos := 0
 	for _, at := range attrs {
-		raw := nl.Host.Uint16(b[pos:])
-		typ := nl.Host.Uint16(b[pos+2:])
+		raw := nl.Uint16(b[pos:])
+		typ := nl.Uint16(b[pos+2:])
 		spec := n.lookup(at.Type)
 		name := fmt.Sprintf("type %d", at.Type)
 		if spec != nil && spec.Name != "" {
@@ -242,28 +241,28 @@ func (a *annotator) payload(b []byte, off, depth int, spec *AttrSpec, kind strin
 	}
 }
 
-func typeName(t netlink.HeaderType, spec *MessageSpec) string {
+func typeName(t nl.HeaderType, spec *MessageSpec) string {
 	switch {
 	case spec != nil:
 		return fmt.Sprintf("%s (%d)", spec.Name, t)
-	case t == netlink.Error:
+	case t == nl.NLMSG_ERROR:
 		return "NLMSG_ERROR (2)"
-	case t == netlink.Done:
+	case t == nl.NLMSG_DONE:
 		return "NLMSG_DONE (3)"
-	case t == netlink.Noop:
+	case t == nl.NLMSG_NOOP:
 		return "NLMSG_NOOP (1)"
 	}
-	return fmt.Sprint(t)
+	return fmt.Sprintf("unknown(%d)", t)
 }
 
 // flagNames spells nlmsg_flags the way <linux/netlink.h> names them; bits
 // 0x100-0x800 mean different things for GET requests, NEW/DEL requests and
 // acks.
-func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) string {
+func flagNames(f nl.HeaderFlags, t nl.HeaderType, spec *MessageSpec) string {
 	names := []string{"REQUEST", "MULTI", "ACK", "ECHO", "DUMP_INTR", "DUMP_FILTERED"}
 	var high []string
 	switch {
-	case t == netlink.Error:
+	case t == nl.NLMSG_ERROR:
 		high = []string{"CAPPED", "ACK_TLVS"}
 	case spec != nil && strings.HasPrefix(spec.Name, "RTM_GET"):
 		high = []string{"ROOT", "MATCH", "ATOMIC"}
@@ -283,7 +282,7 @@ func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) s
 			parts = append(parts, n)
 		}
 	}
-	known := netlink.HeaderFlags(1<<len(names)-1) | netlink.HeaderFlags((1<<len(high)-1)<<8)
+	known := nl.HeaderFlags(1<<len(names)-1) | nl.HeaderFlags((1<<len(high)-1)<<8)
 	if rest := f &^ known; rest != 0 {
 		parts = append(parts, fmt.Sprintf("0x%x", uint16(rest)))
 	}
@@ -294,7 +293,7 @@ func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) s
 }
 
 func errnoName(b []byte) string {
-	e := int32(nl.Host.Uint32(b))
+	e := int32(nl.Uint32(b))
 	if e == 0 {
 		return "0 (success)"
 	}

@@ -238,9 +238,9 @@ func TestAnnotateLongPayload(t *testing.T) {
 // withHeader prepends an nlmsghdr (seq 0, pid 0) to data.
 func withHeader(typ, flags uint16, data []byte) []byte {
 	b := make([]byte, 16, 16+len(data))
-	nl.Host.PutUint32(b[0:], uint32(16+len(data)))
-	nl.Host.PutUint16(b[4:], typ)
-	nl.Host.PutUint16(b[6:], flags)
+	nl.PutUint32(b[0:], uint32(16+len(data)))
+	nl.PutUint16(b[4:], typ)
+	nl.PutUint16(b[6:], flags)
 	return append(b, data...)
 }
 
@@ -358,7 +358,7 @@ func TestAnnotateErrorUncapped(t *testing.T) {
 	// the schema; the TLVs (an offset here) follow it.
 	req := fakeMsg[:0x28:0x28] // header, fakemsg, KIND
 	req = append([]byte(nil), req...)
-	nl.Host.PutUint32(req, 0x28)
+	nl.PutUint32(req, 0x28)
 	body := append([]byte{0xea, 0xff, 0xff, 0xff}, req...) // -22
 	body = append(body, 0x08, 0x00, 0x02, 0x00, 0x1c, 0x00, 0x00, 0x00)
 	b := withHeader(unix.NLMSG_ERROR, 0x0200, body)
@@ -529,9 +529,9 @@ func FuzzAnnotate(f *testing.F) {
 	// A tcmsg (ifindex 2, parent ffff:, info 0x300) with a mirred action,
 	// shaped as tc writes one.
 	hdr := make([]byte, 20)
-	nl.Host.PutUint32(hdr[4:], 2)
-	nl.Host.PutUint32(hdr[12:], 0xffff0000)
-	nl.Host.PutUint32(hdr[16:], 0x300)
+	nl.PutUint32(hdr[4:], 2)
+	nl.PutUint32(hdr[12:], 0xffff0000)
+	nl.PutUint32(hdr[16:], 0x300)
 	e := nl.NewEncoder(hdr)
 	e.String(1, "fake")
 	e.Nest(2, func(e *nl.Encoder) {

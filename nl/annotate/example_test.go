@@ -29,7 +29,9 @@ func ExampleDump() {
 		},
 	}
 
-	e := nl.NewEncoder(nl.Tcmsg{Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1}.Append(nil))
+	// struct tcmsg: family 0, ifindex 2, handle ffff:0, parent ffff:fff1, info 0.
+	tcmsg := []byte{0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xf1, 0xff, 0xff, 0xff, 0, 0, 0, 0}
+	e := nl.NewEncoder(tcmsg)
 	e.String(unix.TCA_KIND, "ingress")
 	req := nl.Request{
 		Type:  unix.RTM_NEWQDISC,
