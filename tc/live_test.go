@@ -565,3 +565,56 @@ func TestExecuteRollback(t *testing.T) {
 		waitMirredActions(t, ns, 0)
 	})
 }
+
+// TestRemoveGone: Remove takes what the kernel answers for "already gone"
+// as success, and no other refusal. The plan is made while the wire is up
+// and sent after the objects changed.
+func TestRemoveGone(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.RequireTool(t, "tc")
+	wiredPlan := func(t *testing.T) (*nstest.NS, *nl.Conn, *Plan) {
+		ns := newWireNS(t)
+		c := dial(t, ns)
+		eth0, tap0 := dev(t, ns, "eth0"), dev(t, ns, "tap0")
+		if err := Wire(c, eth0, tap0, WireOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		hs, err := ReadHooks(c, []Dev{eth0, tap0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns, c, PlanUnwire(hs[0], hs[1])
+	}
+
+	t.Run("already unwired", func(t *testing.T) {
+		// The filter deletes meet "Parent Qdisc doesn't exists", the
+		// qdisc deletes "Invalid handle": both EINVAL, both gone.
+		ns, c, p := wiredPlan(t)
+		before := tcState(t, ns, "eth0", "tap0")
+		if err := Unwire(c, dev(t, ns, "eth0"), dev(t, ns, "tap0")); err != nil {
+			t.Fatal(err)
+		}
+		if after := tcState(t, ns, "eth0", "tap0"); after == before {
+			t.Fatal("Unwire changed nothing")
+		}
+		if err := p.Remove(c); err != nil {
+			t.Fatalf("Remove after Unwire = %v, want nil", err)
+		}
+	})
+
+	t.Run("ingress replaced by clsact", func(t *testing.T) {
+		// eth0's ingress qdisc gives way to a clsact: its filter is gone
+		// (ENOENT), but the ingress delete meets the clsact, an EINVAL
+		// that is not "gone" and must be reported.
+		ns, c, p := wiredPlan(t)
+		tcRun(t, ns, "tc qdisc del dev eth0 ingress")
+		tcRun(t, ns, "tc qdisc add dev eth0 clsact")
+		err := p.Remove(c)
+		if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "tc qdisc del dev eth0 ingress") {
+			t.Fatalf("Remove = %v, want EINVAL from eth0's qdisc delete", err)
+		}
+		if strings.Contains(err.Error(), "tap0") {
+			t.Errorf("Remove = %v: tap0's deletes succeeded", err)
+		}
+	})
+}
