@@ -126,7 +126,7 @@ func describe(r tc.Redirect, dev, target end, found bool) Redirect {
 	}
 	row := Redirect{
 		Dev: dev.name, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
-		Control: tc.ControlName(r.Action), Parent: r.Parent.String(), Pref: r.Pref,
+		Control: r.Action.String(), Parent: r.Parent.String(), Pref: r.Pref,
 		Handle: tc.U32HandleString(r.Handle), Wire: r.IsWire(), Packets: r.Packets, Bytes: r.Bytes,
 		Undelivered: r.Overlimits + r.Drops,
 		DevState:    dev.state, DevCarrier: dev.carrier,

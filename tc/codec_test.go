@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -210,8 +212,8 @@ func TestMirredRoundTrip(t *testing.T) {
 		// The options nest as the kernel reports it: a timestamp first,
 		// then the parameters.
 		e := nl.NewEncoder(nil)
-		e.Attr(TCA_MIRRED_TM, make([]byte, 32))
-		e.Attr(TCA_MIRRED_PARMS, b)
+		e.Attr(uapi.TCA_MIRRED_TM, make([]byte, 32))
+		e.Attr(uapi.TCA_MIRRED_PARMS, b)
 		var got Mirred
 		if err := got.UnmarshalBinary(e.Bytes()); err != nil {
 			t.Fatal(err)
@@ -235,12 +237,12 @@ func TestMirredRoundTrip(t *testing.T) {
 
 	var m Mirred
 	e := nl.NewEncoder(nil)
-	e.Attr(TCA_MIRRED_PARMS, make([]byte, 27))
+	e.Attr(uapi.TCA_MIRRED_PARMS, make([]byte, 27))
 	if err := m.UnmarshalBinary(e.Bytes()); !errors.Is(err, nl.ErrTruncated) {
 		t.Errorf("27-byte tc_mirred: %v, want ErrTruncated", err)
 	}
 	e = nl.NewEncoder(nil)
-	e.Attr(TCA_MIRRED_TM, make([]byte, 32))
+	e.Attr(uapi.TCA_MIRRED_TM, make([]byte, 32))
 	if err := m.UnmarshalBinary(e.Bytes()); err == nil || !strings.Contains(err.Error(), "TCA_MIRRED_PARMS") {
 		t.Errorf("no parms: %v", err)
 	}
@@ -289,15 +291,15 @@ func TestActionRoundTrip(t *testing.T) {
 		}
 		inner, _ := nl.ParseAttrs(a.Data)
 		for _, in := range inner {
-			if in.Type == TCA_ACT_OPTIONS && !in.Nested {
+			if in.Type == uapi.TCA_ACT_OPTIONS && !in.Nested {
 				t.Errorf("entry %d: TCA_ACT_OPTIONS without NLA_F_NESTED", i)
 			}
 		}
 	}
 	// A mirred entry without options decodes without parameters.
 	e = nl.NewEncoder(nil)
-	e.String(TCA_ACT_KIND, KindMirred)
-	e.Uint32(TCA_ACT_INDEX, 5)
+	e.String(uapi.TCA_ACT_KIND, KindMirred)
+	e.Uint32(uapi.TCA_ACT_INDEX, 5)
 	var a Action
 	if err := a.UnmarshalBinary(e.Bytes()); err != nil || a.Kind != KindMirred || a.Mirred != nil || a.Index != 5 {
 		t.Errorf("mirred without options: %+v, %v", a, err)

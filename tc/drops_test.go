@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/nstest"
@@ -137,15 +139,15 @@ func qdiscDrops(t *testing.T, ns *nstest.NS, dev string) uint64 {
 func TestActionStats(t *testing.T) {
 	stats := func(pkt64 bool, queue []byte) []byte {
 		e := nl.NewEncoder(nil)
-		e.String(TCA_ACT_KIND, KindMirred)
-		e.Nest(TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
+		e.String(uapi.TCA_ACT_KIND, KindMirred)
+		e.Nest(uapi.TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
 			basic := nl.AppendUint64(nil, 1500)
 			basic = nl.AppendUint32(basic, 7)
-			e.Attr(TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
+			e.Attr(uapi.TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
 			if pkt64 {
-				e.Attr(TCA_STATS_PKT64, nl.AppendUint64(nil, 1<<33))
+				e.Attr(uapi.TCA_STATS_PKT64, nl.AppendUint64(nil, 1<<33))
 			}
-			e.Attr(TCA_STATS_QUEUE, queue)
+			e.Attr(uapi.TCA_STATS_QUEUE, queue)
 		})
 		return e.Bytes()
 	}

@@ -17,9 +17,9 @@ type Filter struct {
 	Dev      string // device name, for command lines only
 	Ifindex  int32
 	Parent   Handle
-	Pref     uint16 // 0 lets the kernel choose (49152, then 49151 …)
-	Protocol uint16 // ETH_P_*, host order; tc's "all" is ETH_P_ALL
-	Handle   uint32 // 0 lets the classifier choose (u32: 800::800 …)
+	Pref     uint16   // 0 lets the kernel choose (49152, then 49151 …)
+	Protocol Protocol // ETH_P_*; tc's "all" is ETH_P_ALL
+	Handle   uint32   // 0 lets the classifier choose (u32: 800::800 …)
 	Chain    *uint32
 	// Kind is the classifier (TCA_KIND). Requests take it from U32 when
 	// empty; dumps set it for every filter.
@@ -39,7 +39,7 @@ func (f Filter) tcmsg() Tcmsg {
 		Ifindex: f.Ifindex,
 		Handle:  f.Handle,
 		Parent:  uint32(f.Parent),
-		Info:    uint32(f.Pref)<<16 | uint32(htons(f.Protocol)),
+		Info:    uint32(f.Pref)<<16 | uint32(htons(uint16(f.Protocol))),
 	}
 }
 
@@ -60,11 +60,11 @@ func (f Filter) modify(flags nl.HeaderFlags, verb string) (nl.Request, error) {
 		return nl.Request{}, err
 	}
 	return newRequest(uapi.RTM_NEWTFILTER, flags, f.tcmsg(), func(e *nl.Encoder) {
-		e.String(TCA_KIND, KindU32)
+		e.String(uapi.TCA_KIND, KindU32)
 		if f.Chain != nil {
-			e.Uint32(TCA_CHAIN, *f.Chain)
+			e.Uint32(uapi.TCA_CHAIN, *f.Chain)
 		}
-		e.Nest(TCA_OPTIONS, f.U32.encode)
+		e.Nest(uapi.TCA_OPTIONS, f.U32.encode)
 	}, f.cmd(verb)+" "+f.U32.spec()), nil
 }
 
@@ -97,10 +97,10 @@ func DelFilterRequest(f Filter) nl.Request {
 	}
 	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, f.tcmsg(), func(e *nl.Encoder) {
 		if kind != "" {
-			e.String(TCA_KIND, kind)
+			e.String(uapi.TCA_KIND, kind)
 		}
 		if f.Chain != nil {
-			e.Uint32(TCA_CHAIN, *f.Chain)
+			e.Uint32(uapi.TCA_CHAIN, *f.Chain)
 		}
 	}, cmd)
 }
@@ -141,7 +141,7 @@ func (f Filter) cmd(verb string) string {
 		b = strconv.AppendUint(append(b, " chain "...), uint64(*f.Chain), 10)
 	}
 	if f.Protocol != 0 {
-		b = append(append(b, " protocol "...), ProtocolName(f.Protocol)...)
+		b = append(append(b, " protocol "...), f.Protocol.String()...)
 	}
 	return string(b)
 }
@@ -179,7 +179,7 @@ func U32HandleString(h uint32) string {
 	return s
 }
 
-var protocolNames = map[uint16]string{
+var protocolNames = map[Protocol]string{
 	ETH_P_ALL:   "all",
 	ETH_P_IP:    "ip",
 	ETH_P_ARP:   "arp",
@@ -187,16 +187,16 @@ var protocolNames = map[uint16]string{
 	ETH_P_IPV6:  "ipv6",
 }
 
-// ProtocolName is tc's name for a filter protocol ("all", "ip" …, else hex).
-func ProtocolName(p uint16) string {
+// String is tc's name for the protocol ("all", "ip" …, else hex).
+func (p Protocol) String() string {
 	if s, ok := protocolNames[p]; ok {
 		return s
 	}
-	return fmt.Sprintf("0x%04x", p)
+	return fmt.Sprintf("0x%04x", uint16(p))
 }
 
 // ParseProtocol reads a filter protocol as tc takes it: a name or a number.
-func ParseProtocol(s string) (uint16, error) {
+func ParseProtocol(s string) (Protocol, error) {
 	for p, n := range protocolNames {
 		if n == s {
 			return p, nil
@@ -206,7 +206,7 @@ func ParseProtocol(s string) (uint16, error) {
 	if _, err := fmt.Sscan(s, &v); err != nil || v == 0 {
 		return 0, fmt.Errorf("tc: unknown protocol %q", s)
 	}
-	return v, nil
+	return Protocol(v), nil
 }
 
 // UnmarshalBinary decodes an RTM_NEWTFILTER message body as dumps return
@@ -225,20 +225,20 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 		Parent:   Handle(m.Parent),
 		Handle:   m.Handle,
 		Pref:     uint16(m.Info >> 16),
-		Protocol: htons(uint16(m.Info)), // ntohs
+		Protocol: Protocol(htons(uint16(m.Info))), // ntohs
 	}
 	var opts []byte
 	for _, a := range attrs {
 		switch a.Type {
-		case TCA_KIND:
+		case uapi.TCA_KIND:
 			f.Kind = a.String()
-		case TCA_CHAIN:
+		case uapi.TCA_CHAIN:
 			c, err := a.Uint32()
 			if err != nil {
 				return fmt.Errorf("tc: filter: TCA_CHAIN: %w", err)
 			}
 			f.Chain = &c
-		case TCA_OPTIONS:
+		case uapi.TCA_OPTIONS:
 			opts = a.Data
 		}
 	}

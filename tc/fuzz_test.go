@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -68,21 +70,21 @@ func (s *seeds) filterParts(b []byte) {
 	}
 	top, _ := nl.ParseAttrs(b[TcmsgLen:])
 	for _, a := range top {
-		if a.Type != TCA_OPTIONS {
+		if a.Type != uapi.TCA_OPTIONS {
 			continue
 		}
 		opts, _ := nl.ParseAttrs(a.Data)
 		for _, o := range opts {
 			switch o.Type {
-			case TCA_U32_SEL:
+			case uapi.TCA_U32_SEL:
 				s.sels = append(s.sels, o.Data)
-			case TCA_U32_ACT:
+			case uapi.TCA_U32_ACT:
 				entries, _ := nl.ParseAttrs(o.Data)
 				for _, e := range entries {
 					s.actions = append(s.actions, e.Data)
 					inner, _ := nl.ParseAttrs(e.Data)
 					for _, in := range inner {
-						if in.Type == TCA_ACT_OPTIONS {
+						if in.Type == uapi.TCA_ACT_OPTIONS {
 							s.mirreds = append(s.mirreds, in.Data)
 						}
 					}
@@ -250,7 +252,7 @@ func FuzzMirred(f *testing.F) {
 		attrs, _ := nl.ParseAttrs(b)
 		var parms []byte
 		for _, a := range attrs {
-			if a.Type == TCA_MIRRED_PARMS {
+			if a.Type == uapi.TCA_MIRRED_PARMS {
 				parms = a.Data[:tcMirredLen]
 				break
 			}
@@ -310,13 +312,13 @@ func FuzzParseText(f *testing.F) {
 			if p == 0 {
 				t.Fatalf("ParseProtocol(%q) = 0, which the kernel refuses", s)
 			}
-			if back, err := ParseProtocol(ProtocolName(p)); err != nil || back != p {
-				t.Fatalf("ParseProtocol(%q) = %#x, printed %q, read back %#x, %v", s, p, ProtocolName(p), back, err)
+			if back, err := ParseProtocol(p.String()); err != nil || back != p {
+				t.Fatalf("ParseProtocol(%q) = %#x, printed %q, read back %#x, %v", s, p, p.String(), back, err)
 			}
 		}
 		if c, err := ParseControl(s); err == nil {
-			if back, err := ParseControl(ControlName(c)); err != nil || back != c {
-				t.Fatalf("ParseControl(%q) = %d, printed %q, read back %d, %v", s, c, ControlName(c), back, err)
+			if back, err := ParseControl(c.String()); err != nil || back != c {
+				t.Fatalf("ParseControl(%q) = %d, printed %q, read back %d, %v", s, c, c.String(), back, err)
 			}
 		}
 	})

@@ -40,7 +40,7 @@ func tcRequests(t testing.TB, f *fixture.Fixture) [][]byte {
 	return out
 }
 
-func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto uint16, sel *U32) Filter {
+func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto Protocol, sel *U32) Filter {
 	return Filter{Dev: dev, Ifindex: int32(f.Ifindex[dev]), Parent: parent, Protocol: proto, U32: sel}
 }
 

@@ -26,7 +26,7 @@ func fixtureDevs(t *testing.T) (f *fixture.Fixture, eth0, tap0, peer0 Dev) {
 // dumped returns the entries a dump shows for one u32 filter at pref: the
 // classifier (handle 0), its hash table (htid:) and the key node, each with
 // chain 0 and the kind set, as Filter.UnmarshalBinary decodes them.
-func dumped(from Dev, parent Handle, pref uint16, htid uint32, proto uint16, u *U32, index uint32) []Filter {
+func dumped(from Dev, parent Handle, pref uint16, htid uint32, proto Protocol, u *U32, index uint32) []Filter {
 	zero := uint32(0)
 	base := Filter{Ifindex: from.Index, Parent: parent, Pref: pref, Protocol: proto, Chain: &zero, Kind: KindU32}
 	cls, ht, node := base, base, base

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
@@ -33,7 +35,7 @@ func TestProbeIngressRequest(t *testing.T) {
 func TestProbeKind(t *testing.T) {
 	qdisc := func(ifindex int32, parent Handle, kind string) nl.Message {
 		e := nl.NewEncoder(Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: uint32(parent)}.Append(nil))
-		e.String(TCA_KIND, kind)
+		e.String(uapi.TCA_KIND, kind)
 		return nl.Message{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: e.Bytes()}
 	}
 	enoent := &nl.Error{Err: unix.ENOENT}

@@ -35,7 +35,7 @@ func DelQdiscRequest(q Qdisc) nl.Request {
 func (q Qdisc) request(typ nl.HeaderType, flags nl.HeaderFlags, verb string) nl.Request {
 	m := Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
 	return newRequest(typ, flags, m, func(e *nl.Encoder) {
-		e.String(TCA_KIND, q.Kind)
+		e.String(uapi.TCA_KIND, q.Kind)
 	}, "tc qdisc "+verb+" dev "+devName(q.Dev, q.Ifindex)+" "+q.spec())
 }
 
@@ -119,7 +119,7 @@ func (q *Qdisc) UnmarshalBinary(b []byte) error {
 	}
 	*q = Qdisc{Ifindex: m.Ifindex, Handle: Handle(m.Handle), Parent: Handle(m.Parent)}
 	for _, a := range attrs {
-		if a.Type == TCA_KIND {
+		if a.Type == uapi.TCA_KIND {
 			q.Kind = a.String()
 		}
 	}

@@ -24,10 +24,10 @@ type Redirect struct {
 	Parent        Handle // ffff: on an ingress qdisc, ffff:fff2 on clsact
 	Pref          uint16
 	Handle        uint32
-	Protocol      uint16
-	Eaction       int32 // TCA_EGRESS_REDIR …
-	Action        int32 // TC_ACT_STOLEN …
-	CatchAll      bool  // the u32 filter matches every frame
+	Protocol      Protocol
+	Eaction       Eaction // TCA_EGRESS_REDIR …
+	Action        Control // TC_ACT_STOLEN …
+	CatchAll      bool    // the u32 filter matches every frame
 	Index         uint32
 	Packets       uint64
 	Bytes         uint64
@@ -199,8 +199,8 @@ func (e *RedirectedError) Unwrap() error {
 // WireOptions tunes the filters Wire adds. The zero value is the seeds'
 // setup, byte-identical to the tc commands.
 type WireOptions struct {
-	Pref     uint16 // 0: the kernel's choice, as tc without pref
-	Protocol uint16 // 0 means ETH_P_ALL
+	Pref     uint16   // 0: the kernel's choice, as tc without pref
+	Protocol Protocol // 0 means ETH_P_ALL
 }
 
 // WireFilter is the filter that sends every frame arriving on from out of

@@ -49,7 +49,7 @@ func fmtInfo(b []byte) string {
 	if v>>16 == 0 {
 		pref = "0 (the kernel chooses)"
 	}
-	return fmt.Sprintf("pref %s, protocol %s", pref, ProtocolName(htons(uint16(v))))
+	return fmt.Sprintf("pref %s, protocol %s", pref, Protocol(htons(uint16(v))))
 }
 
 // tcmsgStruct is struct tcmsg; a qdisc's handle reads as MAJ:MIN, a
@@ -78,30 +78,30 @@ func fmtFilterHandle(b []byte) string {
 }
 
 var tcaNest = &annotate.Nest{
-	Kind: TCA_KIND,
+	Kind: uapi.TCA_KIND,
 	Attrs: map[uint16]*annotate.AttrSpec{
-		TCA_KIND:           {Name: "TCA_KIND", Format: annotate.FmtString},
-		TCA_OPTIONS:        {Name: "TCA_OPTIONS", Options: map[string]*annotate.Nest{KindU32: u32Nest}},
-		TCA_STATS:          {Name: "TCA_STATS"},
-		TCA_XSTATS:         {Name: "TCA_XSTATS"},
-		TCA_STATS2:         {Name: "TCA_STATS2", Nest: statsNest},
-		TCA_CHAIN:          {Name: "TCA_CHAIN", Format: annotate.FmtUint},
-		TCA_HW_OFFLOAD:     {Name: "TCA_HW_OFFLOAD", Format: annotate.FmtUint},
-		TCA_INGRESS_BLOCK:  {Name: "TCA_INGRESS_BLOCK", Format: annotate.FmtUint},
-		TCA_EGRESS_BLOCK:   {Name: "TCA_EGRESS_BLOCK", Format: annotate.FmtUint},
-		TCA_DUMP_INVISIBLE: {Name: "TCA_DUMP_INVISIBLE"},
+		uapi.TCA_KIND:           {Name: "TCA_KIND", Format: annotate.FmtString},
+		uapi.TCA_OPTIONS:        {Name: "TCA_OPTIONS", Options: map[string]*annotate.Nest{KindU32: u32Nest}},
+		uapi.TCA_STATS:          {Name: "TCA_STATS"},
+		uapi.TCA_XSTATS:         {Name: "TCA_XSTATS"},
+		uapi.TCA_STATS2:         {Name: "TCA_STATS2", Nest: statsNest},
+		uapi.TCA_CHAIN:          {Name: "TCA_CHAIN", Format: annotate.FmtUint},
+		uapi.TCA_HW_OFFLOAD:     {Name: "TCA_HW_OFFLOAD", Format: annotate.FmtUint},
+		uapi.TCA_INGRESS_BLOCK:  {Name: "TCA_INGRESS_BLOCK", Format: annotate.FmtUint},
+		uapi.TCA_EGRESS_BLOCK:   {Name: "TCA_EGRESS_BLOCK", Format: annotate.FmtUint},
+		uapi.TCA_DUMP_INVISIBLE: {Name: "TCA_DUMP_INVISIBLE"},
 	},
 }
 
 var statsNest = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	TCA_STATS_BASIC:      {Name: "TCA_STATS_BASIC", Struct: gnetStatsBasic},
-	TCA_STATS_BASIC_HW:   {Name: "TCA_STATS_BASIC_HW", Struct: gnetStatsBasic},
-	TCA_STATS_QUEUE:      {Name: "TCA_STATS_QUEUE", Struct: gnetStatsQueue},
-	TCA_STATS_RATE_EST:   {Name: "TCA_STATS_RATE_EST"},
-	TCA_STATS_RATE_EST64: {Name: "TCA_STATS_RATE_EST64"},
-	TCA_STATS_APP:        {Name: "TCA_STATS_APP"},
-	TCA_STATS_PAD:        {Name: "TCA_STATS_PAD"},
-	TCA_STATS_PKT64:      {Name: "TCA_STATS_PKT64", Format: annotate.FmtUint},
+	uapi.TCA_STATS_BASIC:      {Name: "TCA_STATS_BASIC", Struct: gnetStatsBasic},
+	uapi.TCA_STATS_BASIC_HW:   {Name: "TCA_STATS_BASIC_HW", Struct: gnetStatsBasic},
+	uapi.TCA_STATS_QUEUE:      {Name: "TCA_STATS_QUEUE", Struct: gnetStatsQueue},
+	uapi.TCA_STATS_RATE_EST:   {Name: "TCA_STATS_RATE_EST"},
+	uapi.TCA_STATS_RATE_EST64: {Name: "TCA_STATS_RATE_EST64"},
+	uapi.TCA_STATS_APP:        {Name: "TCA_STATS_APP"},
+	uapi.TCA_STATS_PAD:        {Name: "TCA_STATS_PAD"},
+	uapi.TCA_STATS_PKT64:      {Name: "TCA_STATS_PKT64", Format: annotate.FmtUint},
 }}
 
 // struct gnet_stats_basic and gnet_stats_queue, <linux/gen_stats.h>.
@@ -115,17 +115,17 @@ var gnetStatsQueue = &annotate.Struct{Name: "gnet_stats_queue", Fields: []annota
 }}
 
 var u32Nest = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	TCA_U32_CLASSID: {Name: "TCA_U32_CLASSID", Format: fmtHandle},
-	TCA_U32_HASH:    {Name: "TCA_U32_HASH", Format: annotate.FmtHex},
-	TCA_U32_LINK:    {Name: "TCA_U32_LINK", Format: annotate.FmtHex},
-	TCA_U32_DIVISOR: {Name: "TCA_U32_DIVISOR", Format: annotate.FmtUint},
-	TCA_U32_SEL:     {Name: "TCA_U32_SEL", Struct: u32SelStruct, Repeat: u32KeyStruct},
-	TCA_U32_ACT:     {Name: "TCA_U32_ACT", Nest: actTableNest},
-	TCA_U32_INDEV:   {Name: "TCA_U32_INDEV", Format: annotate.FmtString},
-	TCA_U32_PCNT:    {Name: "TCA_U32_PCNT"},
-	TCA_U32_MARK:    {Name: "TCA_U32_MARK"},
-	TCA_U32_FLAGS:   {Name: "TCA_U32_FLAGS", Format: annotate.FmtHex},
-	TCA_U32_PAD:     {Name: "TCA_U32_PAD"},
+	uapi.TCA_U32_CLASSID: {Name: "TCA_U32_CLASSID", Format: fmtHandle},
+	uapi.TCA_U32_HASH:    {Name: "TCA_U32_HASH", Format: annotate.FmtHex},
+	uapi.TCA_U32_LINK:    {Name: "TCA_U32_LINK", Format: annotate.FmtHex},
+	uapi.TCA_U32_DIVISOR: {Name: "TCA_U32_DIVISOR", Format: annotate.FmtUint},
+	uapi.TCA_U32_SEL:     {Name: "TCA_U32_SEL", Struct: u32SelStruct, Repeat: u32KeyStruct},
+	uapi.TCA_U32_ACT:     {Name: "TCA_U32_ACT", Nest: actTableNest},
+	uapi.TCA_U32_INDEV:   {Name: "TCA_U32_INDEV", Format: annotate.FmtString},
+	uapi.TCA_U32_PCNT:    {Name: "TCA_U32_PCNT"},
+	uapi.TCA_U32_MARK:    {Name: "TCA_U32_MARK"},
+	uapi.TCA_U32_FLAGS:   {Name: "TCA_U32_FLAGS", Format: annotate.FmtHex},
+	uapi.TCA_U32_PAD:     {Name: "TCA_U32_PAD"},
 }}
 
 var u32SelStruct = &annotate.Struct{Name: "tc_u32_sel", Fields: []annotate.Field{
@@ -158,26 +158,26 @@ func fmtSelFlags(b []byte) string {
 var actTableNest = &annotate.Nest{Each: &annotate.AttrSpec{Name: "action (type = order)", Nest: actNest}}
 
 var actNest = &annotate.Nest{
-	Kind: TCA_ACT_KIND,
+	Kind: uapi.TCA_ACT_KIND,
 	Attrs: map[uint16]*annotate.AttrSpec{
-		TCA_ACT_KIND:          {Name: "TCA_ACT_KIND", Format: annotate.FmtString},
-		TCA_ACT_OPTIONS:       {Name: "TCA_ACT_OPTIONS", Options: map[string]*annotate.Nest{KindMirred: mirredNest}},
-		TCA_ACT_INDEX:         {Name: "TCA_ACT_INDEX", Format: annotate.FmtUint},
-		TCA_ACT_STATS:         {Name: "TCA_ACT_STATS", Nest: statsNest},
-		TCA_ACT_PAD:           {Name: "TCA_ACT_PAD"},
-		TCA_ACT_COOKIE:        {Name: "TCA_ACT_COOKIE", Format: annotate.FmtBytes},
-		TCA_ACT_FLAGS:         {Name: "TCA_ACT_FLAGS"},
-		TCA_ACT_HW_STATS:      {Name: "TCA_ACT_HW_STATS"},
-		TCA_ACT_USED_HW_STATS: {Name: "TCA_ACT_USED_HW_STATS"},
-		TCA_ACT_IN_HW_COUNT:   {Name: "TCA_ACT_IN_HW_COUNT", Format: annotate.FmtUint},
+		uapi.TCA_ACT_KIND:          {Name: "TCA_ACT_KIND", Format: annotate.FmtString},
+		uapi.TCA_ACT_OPTIONS:       {Name: "TCA_ACT_OPTIONS", Options: map[string]*annotate.Nest{KindMirred: mirredNest}},
+		uapi.TCA_ACT_INDEX:         {Name: "TCA_ACT_INDEX", Format: annotate.FmtUint},
+		uapi.TCA_ACT_STATS:         {Name: "TCA_ACT_STATS", Nest: statsNest},
+		uapi.TCA_ACT_PAD:           {Name: "TCA_ACT_PAD"},
+		uapi.TCA_ACT_COOKIE:        {Name: "TCA_ACT_COOKIE", Format: annotate.FmtBytes},
+		uapi.TCA_ACT_FLAGS:         {Name: "TCA_ACT_FLAGS"},
+		uapi.TCA_ACT_HW_STATS:      {Name: "TCA_ACT_HW_STATS"},
+		uapi.TCA_ACT_USED_HW_STATS: {Name: "TCA_ACT_USED_HW_STATS"},
+		uapi.TCA_ACT_IN_HW_COUNT:   {Name: "TCA_ACT_IN_HW_COUNT", Format: annotate.FmtUint},
 	},
 }
 
 var mirredNest = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	TCA_MIRRED_TM:      {Name: "TCA_MIRRED_TM", Struct: tcfT},
-	TCA_MIRRED_PARMS:   {Name: "TCA_MIRRED_PARMS", Struct: tcMirredStruct},
-	TCA_MIRRED_PAD:     {Name: "TCA_MIRRED_PAD"},
-	TCA_MIRRED_BLOCKID: {Name: "TCA_MIRRED_BLOCKID", Format: annotate.FmtUint},
+	uapi.TCA_MIRRED_TM:      {Name: "TCA_MIRRED_TM", Struct: tcfT},
+	uapi.TCA_MIRRED_PARMS:   {Name: "TCA_MIRRED_PARMS", Struct: tcMirredStruct},
+	uapi.TCA_MIRRED_PAD:     {Name: "TCA_MIRRED_PAD"},
+	uapi.TCA_MIRRED_BLOCKID: {Name: "TCA_MIRRED_BLOCKID", Format: annotate.FmtUint},
 }}
 
 var tcMirredStruct = &annotate.Struct{Name: "tc_mirred", Fields: []annotate.Field{
@@ -185,25 +185,25 @@ var tcMirredStruct = &annotate.Struct{Name: "tc_mirred", Fields: []annotate.Fiel
 	{Name: "capab", Size: 4},
 	{Name: "action", Size: 4, Format: func(b []byte) string {
 		v := int32(nl.Uint32(b))
-		return fmt.Sprintf("%d (%s)", v, actConst[v])
+		return fmt.Sprintf("%d (%s)", v, actConst[Control(v)])
 	}},
 	{Name: "refcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "bindcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "eaction", Size: 4, Format: func(b []byte) string {
 		v := int32(nl.Uint32(b))
-		return fmt.Sprintf("%d (%s)", v, eactionConst[v])
+		return fmt.Sprintf("%d (%s)", v, eactionConst[Eaction(v)])
 	}},
 	{Name: "ifindex", Size: 4},
 }}
 
-var eactionConst = map[int32]string{
+var eactionConst = map[Eaction]string{
 	TCA_EGRESS_REDIR:   "TCA_EGRESS_REDIR",
 	TCA_EGRESS_MIRROR:  "TCA_EGRESS_MIRROR",
 	TCA_INGRESS_REDIR:  "TCA_INGRESS_REDIR",
 	TCA_INGRESS_MIRROR: "TCA_INGRESS_MIRROR",
 }
 
-var actConst = map[int32]string{
+var actConst = map[Control]string{
 	TC_ACT_UNSPEC: "TC_ACT_UNSPEC", TC_ACT_OK: "TC_ACT_OK", TC_ACT_RECLASSIFY: "TC_ACT_RECLASSIFY",
 	TC_ACT_SHOT: "TC_ACT_SHOT", TC_ACT_PIPE: "TC_ACT_PIPE", TC_ACT_STOLEN: "TC_ACT_STOLEN",
 	TC_ACT_QUEUED: "TC_ACT_QUEUED", TC_ACT_REPEAT: "TC_ACT_REPEAT", TC_ACT_REDIRECT: "TC_ACT_REDIRECT",

@@ -18,44 +18,10 @@ import (
 	"github.com/tcwire/tcwire/nl"
 )
 
-// Top-level tc attributes, from <linux/rtnetlink.h> (enum TCA_*).
-const (
-	TCA_UNSPEC         = 0
-	TCA_KIND           = 1
-	TCA_OPTIONS        = 2
-	TCA_STATS          = 3
-	TCA_XSTATS         = 4
-	TCA_RATE           = 5
-	TCA_FCNT           = 6
-	TCA_STATS2         = 7
-	TCA_STAB           = 8
-	TCA_PAD            = 9
-	TCA_DUMP_INVISIBLE = 10
-	TCA_CHAIN          = 11
-	TCA_HW_OFFLOAD     = 12
-	TCA_INGRESS_BLOCK  = 13
-	TCA_EGRESS_BLOCK   = 14
-)
-
-// Statistics attributes inside TCA_STATS2 and TCA_ACT_STATS, from
-// <linux/gen_stats.h>.
-const (
-	TCA_STATS_BASIC      = 1
-	TCA_STATS_RATE_EST   = 2
-	TCA_STATS_QUEUE      = 3
-	TCA_STATS_APP        = 4
-	TCA_STATS_RATE_EST64 = 5
-	TCA_STATS_PAD        = 6
-	TCA_STATS_BASIC_HW   = 7
-	TCA_STATS_PKT64      = 8
-)
-
 // Handles, from <linux/pkt_sched.h>: a handle is major:minor, 16 bits each.
 const (
-	TC_H_MAJ_MASK = 0xffff0000
-	TC_H_MIN_MASK = 0x0000ffff
-	TC_H_UNSPEC   = 0
-	TC_H_ROOT     = 0xffffffff
+	TC_H_UNSPEC = 0
+	TC_H_ROOT   = 0xffffffff
 	// TC_H_INGRESS is the parent of the ingress and clsact qdiscs.
 	TC_H_INGRESS = 0xfffffff1
 	// TC_H_CLSACT is the same value as TC_H_INGRESS: the kernel tells the
@@ -67,13 +33,17 @@ const (
 	TC_H_MIN_EGRESS  = 0xfff3
 )
 
+// Protocol is a filter's protocol, an Ethernet protocol number (ETH_P_*),
+// host order; tcm_info carries it in network order.
+type Protocol uint16
+
 // Ethernet protocols used as filter protocols, from <linux/if_ether.h>.
 const (
-	ETH_P_ALL   = 0x0003
-	ETH_P_IP    = 0x0800
-	ETH_P_ARP   = 0x0806
-	ETH_P_8021Q = 0x8100
-	ETH_P_IPV6  = 0x86dd
+	ETH_P_ALL   Protocol = 0x0003
+	ETH_P_IP             = 0x0800
+	ETH_P_ARP            = 0x0806
+	ETH_P_8021Q          = 0x8100
+	ETH_P_IPV6           = 0x86dd
 )
 
 // Handle is a tc handle, major:minor.
