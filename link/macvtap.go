@@ -185,7 +185,7 @@ var ErrAmbiguousMacvtap = errors.New("macvtaps with this name and index exist in
 // …/net/NAME/macvtap/tapIFINDEX; the major is the "macvtap" line of
 // /proc/devices. A macvtap that is not there gives an error satisfying
 // errors.Is(err, unix.ENODEV).
-func MacvtapDevNum(name string, ifindex int32) (major, minor uint32, err error) {
+func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) {
 	major, err = macvtapMajor()
 	if err != nil {
 		return 0, 0, err

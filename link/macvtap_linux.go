@@ -20,8 +20,8 @@ import (
 // macvtap with the same index (in another namespace) or is stale; it is
 // left alone and reported as an error satisfying errors.Is(err,
 // unix.EEXIST).
-func MakeMacvtapDev(name string, ifindex int32) (string, error) {
-	major, minor, err := MacvtapDevNum(name, ifindex)
+func MakeMacvtapDev(ifindex int32, name string) (string, error) {
+	major, minor, err := MacvtapDevNum(ifindex, name)
 	if err != nil {
 		return "", err
 	}

@@ -478,7 +478,7 @@ func TestDecodeQdiscDump(t *testing.T) {
 				// The ingress qdiscs are what Ingress builds, and a hook
 				// reading them sees an ingress qdisc.
 				if q.Kind == KindIngress {
-					want := Ingress("", q.Ifindex)
+					want := Ingress(q.Ifindex, "")
 					if q != want {
 						t.Errorf("%s: %+v, want %+v", ctx, q, want)
 					}

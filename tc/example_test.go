@@ -47,7 +47,7 @@ func ExamplePlanWire() {
 // Schema explains a request field by field: here `tc qdisc add dev eth0
 // ingress` (the bytes shown are a little-endian host's).
 func ExampleSchema() {
-	b, err := tc.AddQdiscRequest(tc.Ingress("eth0", 3)).MarshalBinary()
+	b, err := tc.AddQdiscRequest(tc.Ingress(3, "eth0")).MarshalBinary()
 	if err != nil {
 		panic(err)
 	}

@@ -107,7 +107,7 @@ func DelFilterRequest(f Filter) nl.Request {
 
 // FlushFiltersRequest is `tc filter del dev DEV parent P`: a bare tcmsg
 // (pref 0, no kind) removes every filter of the hook.
-func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
+func FlushFiltersRequest(ifindex int32, dev string, parent Handle) nl.Request {
 	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
 	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, m, nil,
 		fmt.Sprintf("tc filter del dev %s %s", devName(dev, ifindex), parentSpec(parent)))
@@ -115,7 +115,7 @@ func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
 
 // ListFiltersRequest is `tc filter show dev DEV parent P`: an
 // RTM_GETTFILTER dump.
-func ListFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
+func ListFiltersRequest(ifindex int32, dev string, parent Handle) nl.Request {
 	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
 	return newRequest(uapi.RTM_GETTFILTER, nl.FlagsDump, m, nil,
 		fmt.Sprintf("tc filter show dev %s %s", devName(dev, ifindex), parentSpec(parent)))
@@ -253,7 +253,7 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 
 // Filters lists the filters of one hook of a device.
 func Filters(c *nl.Conn, ifindex int32, parent Handle) ([]Filter, error) {
-	msgs, err := c.Dump(ListFiltersRequest("", ifindex, parent))
+	msgs, err := c.Dump(ListFiltersRequest(ifindex, "", parent))
 	if err != nil {
 		return nil, err
 	}

@@ -54,13 +54,13 @@ type Mirred struct {
 // EgressRedirect is `mirred egress redirect dev DEV`: the frame leaves DEV and
 // nothing else sees it (TC_ACT_STOLEN). Any other control would clone it
 // and let the original go on up the stack.
-func EgressRedirect(dev string, ifindex int32) *Mirred {
+func EgressRedirect(ifindex int32, dev string) *Mirred {
 	return &Mirred{Action: TC_ACT_STOLEN, Eaction: TCA_EGRESS_REDIR, Ifindex: uint32(ifindex), Dev: dev}
 }
 
 // EgressMirror is `mirred egress mirror dev DEV`: a copy leaves DEV and the
 // original goes on (TC_ACT_PIPE).
-func EgressMirror(dev string, ifindex int32) *Mirred {
+func EgressMirror(ifindex int32, dev string) *Mirred {
 	return &Mirred{Action: TC_ACT_PIPE, Eaction: TCA_EGRESS_MIRROR, Ifindex: uint32(ifindex), Dev: dev}
 }
 

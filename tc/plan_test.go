@@ -161,7 +161,7 @@ func TestPlanWireIdempotent(t *testing.T) {
 // mirroring is an ingress hook with a foreign filter: a mirror of every
 // frame to another device, which takes nothing away.
 func mirroring(from, to Dev) Hook {
-	u := CatchAll(Action{Kind: KindMirred, Mirred: EgressMirror(to.Name, to.Index)})
+	u := CatchAll(Action{Kind: KindMirred, Mirred: EgressMirror(to.Index, to.Name)})
 	return Hook{Dev: from, Qdisc: KindIngress, Filters: dumped(from, IngressHandle, 5, 0x800, ETH_P_ALL, u, 7)}
 }
 

@@ -16,7 +16,7 @@ import (
 // TestProbeIngressRequest pins the probe's bytes, as testdata/tc/README.md
 // gives them.
 func TestProbeIngressRequest(t *testing.T) {
-	r := ProbeIngressRequest("eth0", 3)
+	r := ProbeIngressRequest(3, "eth0")
 	got, err := r.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestProbeIngress(t *testing.T) {
 	devs := []Dev{eth0, tap0, eth1, peer0}
 	reqs := make([]nl.Request, len(devs))
 	for i, d := range devs {
-		reqs[i] = ProbeIngressRequest(d.Name, d.Index)
+		reqs[i] = ProbeIngressRequest(d.Index, d.Name)
 	}
 	before := c.Sendmsgs()
 	replies, errs := c.Query(reqs...)
@@ -116,7 +116,7 @@ func TestProbeIngress(t *testing.T) {
 	}
 
 	// Without NLM_F_ECHO: the ack alone, for the device with ingress too.
-	plain := ProbeIngressRequest(eth0.Name, eth0.Index)
+	plain := ProbeIngressRequest(eth0.Index, eth0.Name)
 	plain.Flags = nl.FlagsAck
 	rs, es := c.Query(plain)
 	if es[0] != nil || len(rs[0]) != 0 {

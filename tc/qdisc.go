@@ -57,7 +57,7 @@ func (q Qdisc) spec() string {
 
 // ListQdiscsRequest is `tc qdisc show [dev DEV]`: an RTM_GETQDISC dump. An
 // ifindex of 0 lists every device's qdiscs.
-func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
+func ListQdiscsRequest(ifindex int32, dev string) nl.Request {
 	cmd := "tc qdisc show"
 	if ifindex != 0 {
 		cmd += " dev " + devName(dev, ifindex)
@@ -73,7 +73,7 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 // hook then holds the builtin noop qdisc, which the kernel does not
 // report). See testdata/tc/README.md. Being no dump, the probes of many
 // devices go in one sendmsg (nl.Conn.Query).
-func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
+func ProbeIngressRequest(ifindex int32, dev string) nl.Request {
 	return newRequest(uapi.RTM_GETQDISC, nl.FlagsEcho, Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
 		"tc qdisc show dev "+devName(dev, ifindex)+" ingress")
 }
@@ -128,7 +128,7 @@ func (q *Qdisc) UnmarshalBinary(b []byte) error {
 
 // Qdiscs lists the qdiscs of one device (ifindex 0: all devices).
 func Qdiscs(c *nl.Conn, ifindex int32) ([]Qdisc, error) {
-	msgs, err := c.Dump(ListQdiscsRequest("", ifindex))
+	msgs, err := c.Dump(ListQdiscsRequest(ifindex, ""))
 	if err != nil {
 		return nil, err
 	}

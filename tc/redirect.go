@@ -79,7 +79,7 @@ func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
 func ReadHooks(c *nl.Conn, devs []Dev) ([]Hook, error) {
 	reqs := make([]nl.Request, len(devs))
 	for i, d := range devs {
-		reqs[i] = ProbeIngressRequest(d.Name, d.Index)
+		reqs[i] = ProbeIngressRequest(d.Index, d.Name)
 	}
 	replies, errs := c.Query(reqs...)
 	hs := make([]Hook, len(devs))
@@ -211,7 +211,7 @@ func WireFilter(from, to Dev, parent Handle, o WireOptions) Filter {
 	if proto == 0 {
 		proto = ETH_P_ALL
 	}
-	act := Action{Kind: KindMirred, Mirred: EgressRedirect(to.Name, to.Index)}
+	act := Action{Kind: KindMirred, Mirred: EgressRedirect(to.Index, to.Name)}
 	return Filter{Dev: from.Name, Ifindex: from.Index, Parent: parent, Pref: o.Pref, Protocol: proto, U32: CatchAll(act)}
 }
 
@@ -251,7 +251,7 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 			continue
 		}
 		if from.Qdisc == "" {
-			q := Ingress(from.Dev.Name, from.Dev.Index)
+			q := Ingress(from.Dev.Index, from.Dev.Name)
 			p.add(AddQdiscRequest(q), func(c *nl.Conn) error { return c.Exec(DelQdiscRequest(q)) })
 		}
 		f := WireFilter(from.Dev, to, from.Parent(), o)
@@ -353,7 +353,7 @@ func PlanUnwire(ha, hb Hook) *Plan {
 		}
 		if from.Qdisc == KindIngress && kept == 0 {
 			// Deleting the qdisc takes its filters with it.
-			p.add(DelQdiscRequest(Ingress(from.Dev.Name, from.Dev.Index)), nil)
+			p.add(DelQdiscRequest(Ingress(from.Dev.Index, from.Dev.Name)), nil)
 			continue
 		}
 		for _, f := range wires {

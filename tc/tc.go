@@ -5,8 +5,17 @@
 //
 // Every request is built by a pure function returning an nl.Request, so it
 // can be sent (nl.Conn), compared with a golden capture, or explained
-// (annotate.Dump with Schema) without a socket. The Redirect type is the
-// high-level API: wire device A to device B both ways, list and remove.
+// (annotate.Dump with Schema) without a socket.
+//
+// Wire and Unwire are the API: they read both devices' ingress hooks
+// (ReadHooks), decide what to send (PlanWire, PlanUnwire) and send it in
+// one batch, undoing a half-done Wire. A Redirect is a read-only record of
+// one mirred redirect found on a hook (Hook.Redirects).
+//
+// Builders take a device as (ifindex, name), as package link's do: the
+// index is what the kernel reads, the name only labels the command line
+// and errors. link's builders, three times as many, already had that
+// order, so tc's were changed to match.
 package tc
 
 import (
