@@ -10,8 +10,9 @@ import (
 	"github.com/tcwire/tcwire/nl/annotate"
 )
 
-// tcRequestTypes are the messages tc sends that tcwire encodes; tc's other
-// messages (its RTM_GETLINK name lookups) are not compared.
+// isTCRequest reports the messages tc sends that tcwire encodes (RTM_NEWQDISC
+// … RTM_GETTFILTER); tc's other messages (its RTM_GETLINK name lookups) are
+// not compared.
 func isTCRequest(t uint16) bool { return t >= 36 && t <= 46 } // RTM_NEWQDISC … RTM_GETTFILTER
 
 // loadFixture reads testdata/tc/NAME.fixture.
@@ -40,14 +41,17 @@ func tcRequests(t testing.TB, f *fixture.Fixture) [][]byte {
 	return out
 }
 
+// u32Filter is a u32 filter on the fixture's device dev.
 func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto Protocol, sel *U32) Filter {
 	return Filter{Dev: dev, Ifindex: int32(f.Ifindex[dev]), Parent: parent, Protocol: proto, U32: sel}
 }
 
+// redirectTo is `action mirred egress redirect dev DEV` to the fixture's dev.
 func redirectTo(f *fixture.Fixture, dev string) Action {
 	return Action{Kind: KindMirred, Mirred: EgressRedirect(int32(f.Ifindex[dev]), dev)}
 }
 
+// mustMatch is a u32 selector with the keys fn adds and no others.
 func mustMatch(t *testing.T, fn func(*U32Sel) error) *U32 {
 	u := CatchAll()
 	u.Sel.Keys = nil

@@ -169,7 +169,8 @@ var ErrRedirected = errors.New("already redirected to another device")
 
 // ErrTargetGone is the ErrRedirected of a redirect whose target was deleted:
 // the kernel then reports the target as ifindex 0, and the redirect drops
-// every frame until it is removed (Unwire with a Hook of index 0 does).
+// every frame until it is removed: PlanUnwire with, as the other hook, one
+// whose Dev has index 0 plans its removal.
 var ErrTargetGone = fmt.Errorf("%w, one that no longer exists", ErrRedirected)
 
 // RedirectedError is the refusal of PlanWire to wire a device that already
@@ -196,8 +197,9 @@ func (e *RedirectedError) Unwrap() error {
 	return ErrRedirected
 }
 
-// WireOptions tunes the filters Wire adds. The zero value is the seeds'
-// setup, byte-identical to the tc commands.
+// WireOptions tunes the filters Wire adds. The zero value gives the filters
+// of `tc filter add … protocol all u32 match u8 0 0 action mirred egress
+// redirect dev …` with no pref, byte-identical to what tc sends.
 type WireOptions struct {
 	Pref     uint16   // 0: the kernel's choice, as tc without pref
 	Protocol Protocol // 0 means ETH_P_ALL
