@@ -392,7 +392,7 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 		a.Queues = int(p.tap.NumTxQueues)
 	}
 	if o.Files {
-		t, err := tuntap.Open(p.tap.Name, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		t, err := tuntap.Open(tuntap.OpenConfig{Name: p.tap.Name, NetNS: o.NetNS, Queues: a.Queues})
 		if err != nil {
 			return nil, err
 		}

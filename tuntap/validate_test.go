@@ -106,13 +106,13 @@ func TestOpenDeleteRejectInvalidArguments(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"open empty name", open(""), `empty device name`},
-		{"open long name", open("abcdefghijklmnop"), `longer than IFNAMSIZ-1`},
-		{"open pattern-free slash", open("x/y"), `contains '/'`},
-		{"open zero queues", open("tap0", WithQueues(0)), `WithQueues(0): want 1 to 256`},
-		{"open too many queues", open("tap0", WithQueues(257)), `WithQueues(257)`},
-		{"open bad netns", open("tap0", WithNetNS("..")), `network namespace name ".."`},
-		{"open unknown flags", open("tap0", WithFlags(IFF_TAP|0x0004)), `unknown flags 0x0004`},
+		{"open empty name", open(OpenConfig{Name: ""}), `empty device name`},
+		{"open long name", open(OpenConfig{Name: "abcdefghijklmnop"}), `longer than IFNAMSIZ-1`},
+		{"open pattern-free slash", open(OpenConfig{Name: "x/y"}), `contains '/'`},
+		{"open negative queues", open(OpenConfig{Name: "tap0", Queues: -1}), `Queues -1: want 0 to 256`},
+		{"open too many queues", open(OpenConfig{Name: "tap0", Queues: 257}), `Queues 257`},
+		{"open bad netns", open(OpenConfig{Name: "tap0", NetNS: ".."}), `network namespace name ".."`},
+		{"open unknown flags", open(OpenConfig{Name: "tap0", Flags: IFF_TAP | 0x0004}), `unknown flags 0x0004`},
 		{"delete empty name", Delete("", "x"), `empty device name`},
 		{"delete dot", Delete(".", ""), `device name "." is not allowed`},
 		{"delete bad netns", Delete("tap0", "."), `network namespace name "."`},
@@ -126,8 +126,8 @@ func TestOpenDeleteRejectInvalidArguments(t *testing.T) {
 	}
 }
 
-func open(name string, opts ...Option) error {
-	tap, err := Open(name, opts...)
+func open(cfg OpenConfig) error {
+	tap, err := Open(cfg)
 	if err == nil {
 		tap.Close()
 	}

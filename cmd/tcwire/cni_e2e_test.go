@@ -317,7 +317,7 @@ func pluginAdd(t *testing.T, host *cniHost, ctr *nstest.NS, version, prevResult,
 // in host, then sends one out of hostDev and expects it on the tap's fd.
 func framesThrough(t *testing.T, host *nstest.NS, hostDev string, ctr *nstest.NS, tapName string) {
 	t.Helper()
-	tap, err := tuntap.Open(tapName, tuntap.WithNetNS(ctr.Path()))
+	tap, err := tuntap.Open(tuntap.OpenConfig{Name: tapName, NetNS: ctr.Path()})
 	if err != nil {
 		t.Fatalf("open %s: %v", tapName, err)
 	}
