@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/fuzzcheck"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // fixtureBodies returns the bodies (after nlmsghdr) of every message of
@@ -296,12 +297,7 @@ func FuzzLinkSchema(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = annotate.Dump(b, Schema)
-		for _, l := range annotate.Lines(b, Schema) {
-			if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) || !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
-				t.Fatalf("row %+v does not match the input at its offset", l)
-			}
-		}
+		fuzzcheck.Annotate(t, b, Schema)
 	})
 }
 

@@ -118,15 +118,10 @@ func TestRequestMarshalBinary(t *testing.T) {
 	}
 }
 
-// ingressTcmsg is the tcmsg of `tc qdisc add dev eth0 ingress` with eth0 at
-// ifindex 2, written out by hand (host order, little-endian).
-var ingressTcmsg = []byte{
-	0x00, 0x00, 0x00, 0x00, // tcm_family 0, tcm__pad1, tcm__pad2
-	0x02, 0x00, 0x00, 0x00, // tcm_ifindex 2
-	0x00, 0x00, 0xff, 0xff, // tcm_handle ffff:0000
-	0xf1, 0xff, 0xff, 0xff, // tcm_parent ffff:fff1 (TC_H_INGRESS)
-	0x00, 0x00, 0x00, 0x00, // tcm_info 0
-}
+// ingressTcmsg is the struct tcmsg of `tc qdisc add dev eth0 ingress`, eth0
+// at ifindex 2, by hand (little-endian): family 0 and padding, ifindex 2,
+// handle ffff:0000, parent ffff:fff1 (TC_H_INGRESS), info 0.
+var ingressTcmsg = []byte{0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xf1, 0xff, 0xff, 0xff, 0, 0, 0, 0}
 
 // tcmsg is a struct tcmsg (<linux/rtnetlink.h>, tc's header) of family 0
 // and tcm_info 0: a message of another layer, to carry on nl's requests.

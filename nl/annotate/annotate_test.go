@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/fuzzcheck"
+
 	"github.com/tcwire/tcwire/nl/annotate"
 
 	"github.com/tcwire/tcwire/nl"
@@ -113,36 +115,13 @@ type wantLine struct {
 
 func checkAnnotation(t *testing.T, b []byte, got []annotate.Line, want []wantLine) {
 	t.Helper()
-	checkLines(t, b, got)
+	fuzzcheck.Lines(t, b, got)
 	gotW := make([]wantLine, len(got))
 	for i, l := range got {
 		gotW[i] = wantLine{l.Offset, len(l.Bytes), l.Depth, l.Name, l.Value}
 	}
 	if diff := diff(want, gotW); diff != "" {
 		t.Fatalf("unexpected lines (-want +got):\n%s\n%s", diff, annotate.Format(got))
-	}
-}
-
-// checkLines checks what every annotation must satisfy: each line's bytes
-// are the input's bytes at its offset, and lines move forward through the
-// input without overlapping.
-func checkLines(t *testing.T, b []byte, lines []annotate.Line) {
-	t.Helper()
-	end := 0
-	for i, l := range lines {
-		if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) {
-			t.Fatalf("line %d (%q) at %d+%d is outside the %d-byte input", i, l.Name, l.Offset, len(l.Bytes), len(b))
-		}
-		if !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
-			t.Fatalf("line %d (%q): bytes % x are not the input's at %d", i, l.Name, l.Bytes, l.Offset)
-		}
-		if l.Offset < end {
-			t.Fatalf("line %d (%q) at %d goes back before %d:\n%s", i, l.Name, l.Offset, end, annotate.Format(lines))
-		}
-		if len(l.Bytes) > 16 {
-			t.Fatalf("line %d has %d bytes", i, len(l.Bytes))
-		}
-		end = l.Offset + len(l.Bytes)
 	}
 }
 
@@ -267,7 +246,7 @@ func TestAnnotateFlags(t *testing.T) {
 	for _, tt := range tests {
 		b := withHeader(tt.typ, tt.flags, make([]byte, 12))
 		lines := annotate.Lines(b, fakeSchema)
-		checkLines(t, b, lines)
+		fuzzcheck.Lines(t, b, lines)
 		if len(lines) < 3 || lines[2].Name != "nlmsg_flags" {
 			t.Fatalf("no nlmsg_flags line:\n%s", annotate.Format(lines))
 		}
@@ -284,7 +263,7 @@ func TestAnnotateMultipart(t *testing.T) {
 	b := append(append(append([]byte(nil), one...), one...), done...)
 
 	lines := annotate.Lines(b, fakeSchema)
-	checkLines(t, b, lines)
+	fuzzcheck.Lines(t, b, lines)
 	var got []string
 	for _, l := range lines {
 		if l.Name == "nlmsg_type" || l.Name == "RATE" || l.Name == "error" {
@@ -391,7 +370,7 @@ func TestAnnotateErrorUncapped(t *testing.T) {
 func TestAnnotateAck(t *testing.T) {
 	b := withHeader(unix.NLMSG_ERROR, 0x0100, append([]byte{0, 0, 0, 0}, fakeMsg[:16]...))
 	lines := annotate.Lines(b, fakeSchema)
-	checkLines(t, b, lines)
+	fuzzcheck.Lines(t, b, lines)
 	if lines[5].Name != "error" || lines[5].Value != "0 (success)" {
 		t.Fatalf("ack:\n%s", annotate.Format(lines))
 	}
@@ -430,12 +409,12 @@ func TestAnnotateGarbage(t *testing.T) {
 	for name, b := range garbage {
 		t.Run(name, func(t *testing.T) {
 			lines := annotate.Lines(b, fakeSchema)
-			checkLines(t, b, lines)
+			fuzzcheck.Lines(t, b, lines)
 			_ = annotate.Dump(b, fakeSchema)
 			_ = annotate.SideBySide("want", fakeMsg, "got", b, fakeSchema)
 			// And every prefix of it.
 			for i := range b {
-				checkLines(t, b[:i], annotate.Lines(b[:i], fakeSchema))
+				fuzzcheck.Lines(t, b[:i], annotate.Lines(b[:i], fakeSchema))
 			}
 		})
 	}
@@ -547,9 +526,7 @@ func FuzzAnnotate(f *testing.F) {
 	f.Add(b)
 
 	f.Fuzz(func(t *testing.T, b []byte) {
-		lines := annotate.Lines(b, fakeSchema)
-		checkLines(t, b, lines)
-		_ = annotate.Format(lines)
+		fuzzcheck.Annotate(t, b, fakeSchema)
 	})
 }
 
