@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/mdlayher/netlink"
 )
 
 // Config configures Dial.
@@ -28,8 +26,7 @@ type Config struct {
 // until its last reply is read, except during the pause before a retry.
 type Conn struct {
 	mu sync.Mutex
-	nc *netlink.Conn // owns the socket
-	t  transport
+	t  Transport // owns the socket
 	// seq is the last sequence number used.
 	seq   uint32
 	sbuf  []byte // the next sendmsg's messages
@@ -42,15 +39,20 @@ type Conn struct {
 	sendmsgs  atomic.Uint64
 }
 
-func newConn(nc *netlink.Conn, t transport, retry Retry) *Conn {
+// NewConn returns a Conn that does its I/O through t instead of a socket of
+// its own: a fake kernel, for tests that need no privileges (nl/nltest).
+// retry is as Config.Retry.
+func NewConn(t Transport, retry Retry) *Conn { return newConn(t, retry, defaultRcvbuf) }
+
+// newConn is a Conn on t whose socket has a receive buffer of rcvbuf bytes.
+func newConn(t Transport, retry Retry, rcvbuf int) *Conn {
 	if retry == nil {
 		retry = DefaultRetry
 	}
-	rcvbuf, err := nc.ReadBuffer()
-	if err != nil || rcvbuf <= 0 {
+	if rcvbuf <= 0 {
 		rcvbuf = defaultRcvbuf
 	}
-	return &Conn{nc: nc, t: t, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
+	return &Conn{t: t, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
 }
 
 // defaultRcvbuf is the kernel's default socket receive buffer
@@ -58,7 +60,7 @@ func newConn(nc *netlink.Conn, t transport, retry Retry) *Conn {
 const defaultRcvbuf = 212992
 
 // Close closes the socket.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error { return c.t.Close() }
 
 // Sendmsgs is the number of sendmsg calls the Conn has made: its round
 // trips to the kernel (a dump of many datagrams is one).
@@ -215,14 +217,14 @@ func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, 
 	}
 	defer func() { b.reqs, b.errs, b.refused, b.replies = nil, nil, nil, nil }()
 	c.sendmsgs.Add(1)
-	if err := c.t.send(c.sbuf); err != nil {
+	if err := c.t.Send(c.sbuf); err != nil {
 		for _, i := range chunk {
 			errs[i] = &Error{Cmd: reqs[i].Cmd, Err: err}
 		}
 		return
 	}
 	for b.left > 0 {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		switch {
 		case errors.Is(err, syscall.ENOBUFS):
 			// The receive buffer overflowed and the kernel dropped
@@ -287,12 +289,12 @@ func (b *batch) settle(d []byte) {
 // sendmsg returns, so it waits for nothing more than a moment (a deadline
 // already past would not even read what is queued).
 func (c *Conn) drain() {
-	if err := c.t.setReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
+	if err := c.t.SetReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
 		return
 	}
-	defer c.t.setReadDeadline(time.Time{})
+	defer c.t.SetReadDeadline(time.Time{})
 	for c.b.left > 0 {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		switch {
 		case errors.Is(err, syscall.ENOBUFS):
 			continue
@@ -369,13 +371,13 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(Message) error) (deliver
 	seq := c.seq
 	c.sbuf = appendMessage(c.sbuf[:0], r, seq)
 	c.sendmsgs.Add(1)
-	if err := c.t.send(c.sbuf); err != nil {
+	if err := c.t.Send(c.sbuf); err != nil {
 		return false, false, &Error{Cmd: r.Cmd, Err: err}
 	}
 	interrupted := false
 	var failed error // each's: the rest is drained
 	for {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		if err != nil {
 			return delivered, false, &Error{Cmd: r.Cmd, Err: err}
 		}

@@ -52,7 +52,11 @@ func Dial(cfg *Config) (*Conn, error) {
 	if cfg != nil {
 		retry = cfg.Retry
 	}
-	return newConn(c, t, retry), nil
+	rcvbuf, err := c.ReadBuffer()
+	if err != nil {
+		rcvbuf = 0 // the default
+	}
+	return newConn(t, retry, rcvbuf), nil
 }
 
 // recvBufLen is the size of a Conn's receive buffer. The kernel sizes a
@@ -110,7 +114,7 @@ func errnoErr(e syscall.Errno) error {
 	return e
 }
 
-func (t *fdTransport) send(b []byte) error {
+func (t *fdTransport) Send(b []byte) error {
 	t.out = b
 	err := t.rc.Write(t.write)
 	t.out = nil
@@ -123,7 +127,7 @@ func (t *fdTransport) send(b []byte) error {
 	return nil
 }
 
-func (t *fdTransport) recv() ([]byte, error) {
+func (t *fdTransport) Recv() ([]byte, error) {
 	if err := t.rc.Read(t.read); err != nil {
 		return nil, err // the deadline passed, or the socket is closed
 	}
@@ -140,4 +144,6 @@ func (t *fdTransport) recv() ([]byte, error) {
 	return t.buf[:t.n], nil
 }
 
-func (t *fdTransport) setReadDeadline(d time.Time) error { return t.nc.SetReadDeadline(d) }
+func (t *fdTransport) SetReadDeadline(d time.Time) error { return t.nc.SetReadDeadline(d) }
+
+func (t *fdTransport) Close() error { return t.nc.Close() }

@@ -15,7 +15,7 @@ var Diff = diff
 // given retry policy and acknowledgement budget per sendmsg (0: the
 // default), that records its pauses instead of sleeping.
 func NewTestConn(s netlink.Socket, retry Retry, ackBudget int) (c *Conn, pauses *[]time.Duration) {
-	c = newConn(netlink.NewConn(s, 1), &socketTransport{s: s}, retry)
+	c = newConn(&socketTransport{s: s}, retry, defaultRcvbuf)
 	if ackBudget > 0 {
 		c.ackBudget = ackBudget
 	}
@@ -30,7 +30,7 @@ type socketTransport struct {
 	buf []byte
 }
 
-func (t *socketTransport) send(b []byte) error {
+func (t *socketTransport) Send(b []byte) error {
 	b = bytes.Clone(b) // the fake may keep what it was sent
 	var msgs []netlink.Message
 	for m, err := range messages(b) {
@@ -42,7 +42,7 @@ func (t *socketTransport) send(b []byte) error {
 	return t.s.SendMessages(msgs)
 }
 
-func (t *socketTransport) recv() ([]byte, error) {
+func (t *socketTransport) Recv() ([]byte, error) {
 	msgs, err := t.s.Receive()
 	if err != nil {
 		return nil, err
@@ -63,9 +63,11 @@ func (t *socketTransport) recv() ([]byte, error) {
 	return t.buf, nil
 }
 
-func (t *socketTransport) setReadDeadline(d time.Time) error {
+func (t *socketTransport) SetReadDeadline(d time.Time) error {
 	if s, ok := t.s.(interface{ SetReadDeadline(time.Time) error }); ok {
 		return s.SetReadDeadline(d)
 	}
 	return errors.New("nl: the socket has no read deadline")
 }
+
+func (t *socketTransport) Close() error { return t.s.Close() }

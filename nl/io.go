@@ -7,14 +7,18 @@ import (
 	"time"
 )
 
-// transport moves netlink datagrams for a Conn: the socket's own file
-// descriptor (fdTransport), or in tests a fake kernel.
-type transport interface {
-	// send writes b, whole netlink messages, in one sendmsg.
-	send(b []byte) error
-	// recv reads one datagram. The bytes stay valid until the next recv.
-	recv() ([]byte, error)
-	setReadDeadline(t time.Time) error
+// A Transport moves netlink datagrams for a Conn: the socket's own file
+// descriptor (Dial), or in tests a fake kernel (package nl/nltest).
+type Transport interface {
+	// Send writes b, whole netlink messages, in one sendmsg.
+	Send(b []byte) error
+	// Recv reads one datagram. The bytes stay valid until the next Recv.
+	Recv() ([]byte, error)
+	// SetReadDeadline makes a Recv waiting past d fail; the zero time
+	// waits forever.
+	SetReadDeadline(d time.Time) error
+	// Close releases the socket.
+	Close() error
 }
 
 // appendMessage appends r as a netlink message of sequence seq and pid 0,
