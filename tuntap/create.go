@@ -68,10 +68,10 @@ func Create(cfg Config) (*Tap, error) {
 		do   func() error
 	}
 	steps := []step{
-		{"TUNSETOWNER", cfg.Owner == nil || *cfg.Owner == -1, func() error {
+		{"TUNSETOWNER", cfg.Owner == nil, func() error {
 			return unix.IoctlSetInt(fds[0], TUNSETOWNER, *cfg.Owner)
 		}},
-		{"TUNSETGROUP", cfg.Group == nil || *cfg.Group == -1, func() error {
+		{"TUNSETGROUP", cfg.Group == nil, func() error {
 			return unix.IoctlSetInt(fds[0], TUNSETGROUP, *cfg.Group)
 		}},
 		{"TUNSETVNETHDRSZ", cfg.VnetHdrSize == 0, func() error {
