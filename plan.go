@@ -306,10 +306,10 @@ func checkTap(tap *link.Link, o Options) error {
 	case q == 1 && t.MultiQueue:
 		return mismatch("queues", "multi-queue", "1 (single-queue)")
 	}
-	if o.Owner != nil && t.Owner != int64(*o.Owner) {
+	if o.Owner != nil && !sameID(t.Owner, *o.Owner) {
 		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
 	}
-	if o.Group != nil && t.Group != int64(*o.Group) {
+	if o.Group != nil && !sameID(t.Group, *o.Group) {
 		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
 	}
 	if o.MTU != 0 && tap.MTU != o.MTU {
@@ -321,11 +321,29 @@ func checkTap(tap *link.Link, o Options) error {
 	return nil
 }
 
-func idString(id int64) string {
-	if id < 0 {
+// idString spells a tap's owner or group (nil: none).
+func idString(id *int) string {
+	if id == nil {
 		return "none"
 	}
-	return fmt.Sprint(id)
+	return fmt.Sprint(*id)
+}
+
+// optID is id as a tap's owner or group: nil for -1 (none).
+func optID(id int) *int {
+	if id < 0 {
+		return nil
+	}
+	return &id
+}
+
+// sameID reports whether a tap's owner or group (nil: none) is want (-1:
+// none).
+func sameID(id *int, want int) bool {
+	if id == nil {
+		return want < 0
+	}
+	return *id == want
 }
 
 func kindName(kind string) string {

@@ -32,11 +32,11 @@ type TunInfo struct {
 	Persist bool
 	// MultiQueue is IFLA_TUN_MULTI_QUEUE (IFF_MULTI_QUEUE).
 	MultiQueue bool
-	// Owner is IFLA_TUN_OWNER, the uid allowed to attach (TUNSETOWNER), or
-	// -1 when the attribute is absent (no owner).
-	Owner int64
-	// Group is IFLA_TUN_GROUP (TUNSETGROUP), or -1 when absent.
-	Group int64
+	// Owner is IFLA_TUN_OWNER, the uid allowed to attach (TUNSETOWNER);
+	// nil when the attribute is absent (no owner), as in tuntap.Config.
+	Owner *int
+	// Group is IFLA_TUN_GROUP (TUNSETGROUP); nil when absent.
+	Group *int
 	// NumQueues is IFLA_TUN_NUM_QUEUES: the files attached to a
 	// multi-queue device.
 	NumQueues uint32
@@ -56,14 +56,14 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*ti = TunInfo{Owner: -1, Group: -1}
+	*ti = TunInfo{}
 	flags := map[uint16]*bool{ // u8, nonzero for on
 		uapi.IFLA_TUN_PI:          &ti.PI,
 		uapi.IFLA_TUN_VNET_HDR:    &ti.VnetHdr,
 		uapi.IFLA_TUN_PERSIST:     &ti.Persist,
 		uapi.IFLA_TUN_MULTI_QUEUE: &ti.MultiQueue,
 	}
-	ids := map[uint16]*int64{ // u32, -1 when absent
+	ids := map[uint16]**int{ // u32, nil when absent
 		uapi.IFLA_TUN_OWNER: &ti.Owner,
 		uapi.IFLA_TUN_GROUP: &ti.Group,
 	}
@@ -81,7 +81,7 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 		} else if p := ids[a.Type]; p != nil {
 			var v uint32
 			v, err = a.Uint32()
-			*p = int64(v)
+			*p = new(int(v))
 		} else if p := counts[a.Type]; p != nil {
 			*p, err = a.Uint32()
 		}

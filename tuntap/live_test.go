@@ -817,11 +817,11 @@ func TestLookupTunMatchesIP(t *testing.T) {
 			typ = "tap"
 		}
 		got := map[string]any{"type": typ, "pi": ti.PI, "vnet_hdr": ti.VnetHdr, "multi_queue": ti.MultiQueue, "persist": ti.Persist}
-		if ti.Owner >= 0 {
-			got["user"] = float64(ti.Owner)
+		if ti.Owner != nil {
+			got["user"] = float64(*ti.Owner)
 		}
-		if ti.Group >= 0 {
-			got["group"] = float64(ti.Group)
+		if ti.Group != nil {
+			got["group"] = float64(*ti.Group)
 		}
 		if ti.MultiQueue {
 			got["numqueues"] = float64(ti.NumQueues)
