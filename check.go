@@ -23,8 +23,10 @@ func (p Problem) String() string { return p.What }
 // Check lists what differs from what Attach with o leaves (what CNI CHECK
 // verifies): the tap exists, is a tap, is tcwire's and up, has the MTU,
 // owner and group the options give, and both devices have an ingress (or
-// clsact) qdisc with the wire redirect to the other. No problems is an
-// empty list; an error is a failure to read the state.
+// clsact) qdisc with the wire redirect to the other (DEV's mirror to the
+// tap with Mirror); in the macvtap and bridge modes, what those modes
+// leave. No problems is an empty list; an error is a failure to read the
+// state.
 func Check(ctx context.Context, o Options) ([]Problem, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -34,12 +36,12 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 		return nil, err
 	}
 	defer c.Close()
-	dev, tap, err := lookupPair(c, o)
+	dev, tap, err := lookupPair(ctx, c, o, true)
 	if err != nil {
 		return nil, err
 	}
-	if dev == nil {
-		return nil, &notFoundError{name: o.Dev}
+	if o.mode() != ModeTC {
+		return checkMode(c, o, dev)
 	}
 	if tap == nil {
 		return []Problem{{o.Tap, o.Tap + " does not exist"}}, nil
@@ -82,11 +84,16 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 	}
 	for i, to := range []*link.Link{tap, dev} {
 		h := hooks[i]
-		if h.Qdisc == "" {
+		switch {
+		case o.Mirror && i == 1:
+			// A mirror leaves the tap's ingress alone.
+		case h.Qdisc == "":
 			add(h.Dev.Name, "%s has no ingress qdisc", h.Dev.Name)
-			continue
-		}
-		if !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return r.IsWire() && r.TargetIfindex == to.Index }) {
+		case o.Mirror:
+			if !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return isMirrorTo(r, to.Index) }) {
+				add(h.Dev.Name, "%s does not mirror to %s", h.Dev.Name, to.Name)
+			}
+		case !slices.ContainsFunc(h.Redirects(), func(r tc.Redirect) bool { return r.IsWire() && r.TargetIfindex == to.Index }):
 			add(h.Dev.Name, "%s does not redirect to %s", h.Dev.Name, to.Name)
 		}
 	}

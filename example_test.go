@@ -63,3 +63,19 @@ func ExamplePlanAttach() {
 		fmt.Println(s.Cmd)
 	}
 }
+
+// In macvtap mode the VM's device is a passthru macvtap on eth0; the VMM
+// is handed its /dev/tapN, open (qemu: -netdev tap,fd=3; Cloud
+// Hypervisor: --net fd=3). Detach is given the same mode.
+func ExampleAttach_macvtap() {
+	o := tcwire.Options{NetNS: "/proc/1234/ns/net", Dev: "eth0", Tap: "mvtap0", Mode: tcwire.ModeMacvtap, Files: true}
+	if err := o.CheckMode(); err != nil {
+		log.Fatal(err) // a *ModeError naming the mode and the option
+	}
+	a, err := tcwire.Attach(context.Background(), o)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Files[0].Close()
+	fmt.Printf("%s (open as fd 3) -device virtio-net-pci,netdev=n0,mac=%s\n", a.DevNode, a.MAC)
+}

@@ -48,6 +48,10 @@ type Plan struct {
 	restore  []nl.Request // detach: what QuietDev changed on DEV
 	unwire   *tc.Plan     // detach
 	delTap   bool         // detach deletes the tap
+
+	// exec carries out the plan of a mode other than tc's wire (mode.go);
+	// nil for the wire.
+	exec func(*nl.Conn) (*Attachment, error)
 }
 
 // PlanAttach returns the steps Attach would take now: the tap's creation
@@ -86,16 +90,13 @@ func lookup(c *nl.Conn, name string) (*link.Link, error) {
 	return l, err
 }
 
-// lookupPair looks o.Dev and o.Tap up in one round trip; a device that
-// does not exist is nil.
-func lookupPair(c *nl.Conn, o Options) (dev, tap *link.Link, err error) {
-	ls, errs := link.LookupNames(c, o.Dev, o.Tap)
-	for _, err := range errs {
-		if err != nil && !link.IsNotFound(err) {
-			return nil, nil, err
-		}
+// lookupOptional is lookup where a missing device is nil, not an error.
+func lookupOptional(c *nl.Conn, name string) (*link.Link, error) {
+	l, err := link.Lookup(c, name)
+	if link.IsNotFound(err) {
+		return nil, nil
 	}
-	return ls[0], ls[1], nil
+	return l, err
 }
 
 func devOf(l *link.Link) tc.Dev { return tc.Dev{Name: l.Name, Index: l.Index} }
@@ -112,12 +113,12 @@ func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	dev, tap, err := lookupPair(c, o)
+	if o.mode() != ModeTC || o.Mirror {
+		return planModeAttach(ctx, c, o)
+	}
+	dev, tap, err := lookupPair(ctx, c, o, true)
 	if err != nil {
 		return nil, err
-	}
-	if dev == nil {
-		return nil, &notFoundError{name: o.Dev}
 	}
 	devs := []tc.Dev{devOf(dev)}
 	if tap != nil {
@@ -187,12 +188,7 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 		}
 	}
 	if tap == nil {
-		cfg := o.tapConfig()
-		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
-		p.add(Step{Cmd: createCmd(cfg)})
-		p.addRequests(tapSetup(tapDev, o, p.tapMTU(), p.tapAlias)...)
-		p.add(Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
-		p.addRequests(link.SetUpRequest(tapDev.Index, tapDev.Name))
+		p.addTapSteps(tapDev)
 	} else {
 		p.wire = wire
 		if o.QuietTap {
@@ -221,6 +217,26 @@ func (p *Plan) addRequests(reqs ...nl.Request) {
 	for _, r := range reqs {
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
 	}
+}
+
+// addTapSteps adds the steps that create the tap, as tapDev (ifindex
+// newTapIndex).
+func (p *Plan) addTapSteps(tapDev tc.Dev) {
+	o := p.Options
+	p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", o.Tap, newTapIndex))
+	p.add(Step{Cmd: createCmd(o.tapConfig())})
+	p.addRequests(tapSetup(tapDev, o, p.tapMTU(), p.alias())...)
+	p.add(Step{Cmd: "ioctl(TUNSETPERSIST, 1) on " + o.Tap + "'s first queue file, then close the files: the tap outlives tcwire"})
+	p.addRequests(link.SetUpRequest(tapDev.Index, tapDev.Name))
+}
+
+// alias is the alias of the tap Attach creates: tcwire's mark, with the
+// record of what QuietDev changes.
+func (p *Plan) alias() string {
+	if p.tapAlias == "" {
+		return link.OwnerAlias
+	}
+	return p.tapAlias
 }
 
 // planWire is tc's plan to wire DEV's hook (read) to the tap's (read, or
@@ -387,8 +403,11 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if p.exec != nil {
+		return p.exec(c)
+	}
 	o := p.Options
-	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues()}
+	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues(), Mode: ModeTC}
 	if p.tap == nil {
 		return p.attachNew(c, a)
 	}
@@ -424,7 +443,7 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 func (p *Plan) attachNew(c *nl.Conn, a *Attachment) (*Attachment, error) {
 	o := p.Options
 	mtu := p.tapMTU()
-	files, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu, p.tapAlias) }, o.Files)
+	files, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request { return tapSetup(tap, o, mtu, p.alias()) }, o.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +579,13 @@ func wires(h tc.Hook) map[int32]bool {
 }
 
 func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, tap, err := lookupPair(c, o)
+	if err := o.CheckMode(); err != nil {
+		return nil, err
+	}
+	if o.mode() != ModeTC {
+		return planModeDetach(ctx, c, o)
+	}
+	dev, tap, err := lookupPair(ctx, c, o, false)
 	if err != nil {
 		return nil, err
 	}
@@ -589,6 +614,9 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 // conflict.
 func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, dev: dev, tap: tap}
+	if err := otherMode(o, tap, name); err != nil {
+		return nil, err
+	}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
 	}
@@ -626,6 +654,9 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	// (the tap first, or DEV with its container).
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(dh, dw)...)
 	p.unwire.Requests = append(p.unwire.Requests, staleRequests(th, tw)...)
+	if dev != nil {
+		p.unwire.Requests = append(p.unwire.Requests, unmirrorRequests(dh, tapIndex)...)
+	}
 	p.addRequests(p.unwire.Requests...)
 	if rec, ok := parseRecord(aliasOf(tap)); ok && dev != nil && dev.Inet6 != nil {
 		p.restore = restoreRequests(dev, dev.Inet6.AddrGenMode, rec)
@@ -674,6 +705,10 @@ func staleRequests(h tc.Hook, w map[int32]bool) []nl.Request {
 // detach carries the plan out on c.
 func (p *Plan) detach(ctx context.Context, c *nl.Conn) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.exec != nil {
+		_, err := p.exec(c)
 		return err
 	}
 	if err := p.unwire.Remove(c); err != nil {

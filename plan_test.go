@@ -48,6 +48,26 @@ func cmds(p *Plan) string {
 	return b.String()
 }
 
+// decided checks a decision: the error that Is wantErr and says want, or
+// the plan whose steps' commands are want. It reports whether there is a
+// plan to look at further.
+func decided(t *testing.T, p *Plan, err, wantErr error, want string) bool {
+	t.Helper()
+	if wantErr != nil {
+		if !errors.Is(err, wantErr) || !strings.Contains(fmt.Sprint(err), want) {
+			t.Fatalf("error %v, want one that Is %v and says %q", err, wantErr, want)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cmds(p); got != want {
+		t.Errorf("steps:\n%s\nwant:\n%s", got, want)
+	}
+	return true
+}
+
 func TestDecideAttach(t *testing.T) {
 	eth0, tap0 := veth("eth0", 2), tapLink("tap0", 3, nil)
 	d, tp := devOf(eth0), devOf(tap0)
@@ -125,17 +145,8 @@ func TestDecideAttach(t *testing.T) {
 				dev = tc.dev
 			}
 			p, err := decideAttach(tc.o, seen{dev: dev, tap: tc.tap, hooks: tc.hooks, devAddrs: tc.devAddrs, tapAddrs: tc.tapAddrs}, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 9: "tap9"}))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) || !strings.Contains(fmt.Sprint(err), tc.want) {
-					t.Fatalf("error %v, want one that Is %v and says %q", err, tc.err, tc.want)
-				}
+			if !decided(t, p, err, tc.err, tc.want) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := cmds(p); got != tc.want {
-				t.Errorf("steps:\n%s\nwant:\n%s", got, tc.want)
 			}
 			for _, s := range p.Steps {
 				if s.Request != nil {
@@ -188,18 +199,7 @@ func TestDecideDetach(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := decideDetach(tc.o, tc.dev, tc.tap, tc.hooks, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 5: "tap1"}))
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) || !strings.Contains(fmt.Sprint(err), tc.want) {
-					t.Fatalf("error %v, want one that Is %v and says %q", err, tc.err, tc.want)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := cmds(p); got != tc.want {
-				t.Errorf("steps:\n%s\nwant:\n%s", got, tc.want)
-			}
+			decided(t, p, err, tc.err, tc.want)
 		})
 	}
 }

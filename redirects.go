@@ -44,17 +44,7 @@ type Redirect struct {
 // keeps what it holds to one line per device (its name and state) and the
 // rows.
 func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, error) {
-	if ns != "" {
-		if _, err := netns.Path(ns); err != nil {
-			return nil, invalidf("NetNS: %v", err)
-		}
-	}
-	for _, d := range devs {
-		if err := link.CheckName(d); err != nil {
-			return nil, invalidf("%v", err)
-		}
-	}
-	c, err := nl.Dial(&nl.Config{NetNS: ns})
+	c, err := dialRead(ns, devs)
 	if err != nil {
 		return nil, err
 	}
@@ -137,4 +127,34 @@ func describe(r tc.Redirect, dev, target end, found bool) Redirect {
 		row.Target, row.TargetState, row.TargetCarrier = target.name, target.state, target.carrier
 	}
 	return row
+}
+
+// dialRead checks a namespace and device names given to a read, and opens
+// a connection in the namespace, which the caller closes.
+func dialRead(ns string, devs []string) (*nl.Conn, error) {
+	if ns != "" {
+		if _, err := netns.Path(ns); err != nil {
+			return nil, invalidf("NetNS: %v", err)
+		}
+	}
+	for _, d := range devs {
+		if err := link.CheckName(d); err != nil {
+			return nil, invalidf("%v", err)
+		}
+	}
+	return nl.Dial(&nl.Config{NetNS: ns})
+}
+
+// listLinks is dialRead, then every device of the namespace.
+func listLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
+	c, err := dialRead(ns, devs)
+	if err != nil {
+		return nil, nil, err
+	}
+	links, err := link.List(c)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, links, nil
 }

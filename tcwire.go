@@ -19,6 +19,11 @@
 // differs from what Attach leaves; Probe tells whether the kernel can wire
 // at all; ReadRedirects reads the redirects in place.
 //
+// Options.Mode chooses another way to the VM: a passthru macvtap on DEV
+// whose /dev/tapN the VMM opens (ModeMacvtap), or a bridge holding DEV and
+// the tap (ModeBridge); Options.Mirror gives the tap a copy of DEV's
+// traffic instead of the traffic itself.
+//
 // The packages under it are the protocol layers: nl (netlink framing), tc
 // (qdiscs, u32, mirred), link (rtnetlink links) and tuntap (/dev/net/tun).
 // Everything needs CAP_NET_ADMIN in the namespace, and CAP_SYS_ADMIN to
@@ -90,8 +95,18 @@ type Options struct {
 
 	// Files asks Attach for the tap's queue files (Attachment.Files), so
 	// that a runtime that passes file descriptors to its VMM (Kata, Cloud
-	// Hypervisor) does not open the tap again.
+	// Hypervisor) does not open the tap again. In macvtap mode it is the
+	// open /dev/tapN.
 	Files bool
+
+	// Mode is how DEV reaches the VM: ModeTC ("" too), ModeMacvtap or
+	// ModeBridge. Tap names the VM's device in every mode: the tap, or
+	// the macvtap. Detach and Check must be given the mode Attach was.
+	Mode Mode
+	// Mirror (tc mode only) leaves DEV its traffic and gives the tap a
+	// copy of what DEV receives (mirred egress mirror on DEV's ingress),
+	// for a VM that only watches; what the VM sends goes nowhere.
+	Mirror bool
 }
 
 // Attachment is what a VMM needs to use the tap Attach wired.
@@ -116,6 +131,15 @@ type Attachment struct {
 	// Files are the tap's queue files when Options.Files asked for them,
 	// one per queue; the caller closes them. nil otherwise.
 	Files []*os.File
+
+	// Mode is the mode Attach used.
+	Mode Mode
+	// DevNode is, in macvtap mode, the macvtap's character device
+	// (/dev/tapN) the VMM opens; "" otherwise.
+	DevNode string
+	// Bridge is, in bridge mode, the bridge holding DEV and the tap; ""
+	// otherwise.
+	Bridge string
 }
 
 // Attach wires o.Dev and o.Tap both ways, creating the tap when it does
@@ -205,8 +229,11 @@ func (o Options) checkTapOnly() error {
 	return o.check()
 }
 
-// check validates the tap settings.
+// check validates the tap settings and the mode.
 func (o Options) check() error {
+	if err := o.CheckMode(); err != nil {
+		return err
+	}
 	switch {
 	case o.Queues < 0 || o.Queues > tuntap.MaxQueues:
 		return invalidf("Queues %d: want 1 to %d (0 means 1)", o.Queues, tuntap.MaxQueues)

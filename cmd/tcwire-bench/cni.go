@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tcwire/tcwire/bench"
+	"github.com/tcwire/tcwire/internal/netns"
 )
 
 // The CNI contenders: `cnitool add` and `cnitool del` of a conflist that
@@ -189,7 +190,7 @@ func (h *cniHost) trial(c cniContender) (add, del float64, err error) {
 		return 0, 0, err
 	}
 	defer delNS(ctr)
-	path := netnsDir + "/" + ctr
+	path := netns.Dir + "/" + ctr
 	a, err := h.cnitool("add", c.name, path)
 	if err != nil {
 		return 0, 0, err

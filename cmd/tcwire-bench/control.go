@@ -551,7 +551,7 @@ func attachVishvananda(h *harness, ns string, pairs []cpPair) (attachResult, err
 	for _, p := range pairs {
 		spec = append(spec, fmt.Sprintf("%d:%d", p.veth.Index, p.tap.Index))
 	}
-	cmd := exec.Command(h.vishBin, "-netns", netnsDir+"/"+ns, "-pairs", strings.Join(spec, ","))
+	cmd := exec.Command(h.vishBin, "-netns", netns.Dir+"/"+ns, "-pairs", strings.Join(spec, ","))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -16,17 +15,15 @@ import (
 	"github.com/tcwire/tcwire/nl"
 )
 
-// Throwaway network namespaces, made without `ip netns`: a locked thread
-// unshares a new namespace and bind-mounts it under /run/netns, as
-// `ip netns add` does; the thread then exits with it (it stays locked).
+// Throwaway network namespaces, made without `ip netns`: netns.Throwaway's
+// thread bind-mounts its new namespace under /run/netns, as `ip netns add`
+// does, which keeps it after the thread is gone.
 
 var (
 	nsMu    sync.Mutex
 	nsMade  = map[string]bool{}
 	nsCount atomic.Uint64
 )
-
-const netnsDir = "/run/netns"
 
 // newNS creates a namespace called tcwire-bench-<pid>-<n>-<tag> with
 // loopback up. IPv6 is off unless ipv6 is set: the namespace holding a
@@ -38,30 +35,22 @@ func newNS(tag string, ipv6 bool) (string, error) {
 	if len(name) > 200 {
 		name = name[:200]
 	}
-	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+	if err := os.MkdirAll(netns.Dir, 0o755); err != nil {
 		return "", err
 	}
-	path := netnsDir + "/" + name
+	path := netns.Dir + "/" + name
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
 	if err != nil {
 		return "", fmt.Errorf("netns %s: %w", name, err)
 	}
 	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread leaves the runtime with the namespace.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare: %w", err)
-			return
+	err = netns.Throwaway(func(self string) error {
+		if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind mount: %w", err)
 		}
-		if err := unix.Mount("/proc/thread-self/ns/net", path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("bind mount: %w", err)
-			return
-		}
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
+		return nil
+	})
+	if err != nil {
 		os.Remove(path)
 		return "", fmt.Errorf("netns %s: %w", name, err)
 	}
@@ -99,7 +88,7 @@ func newNS(tag string, ipv6 bool) (string, error) {
 // delNS unmounts and removes a namespace made by newNS; the kernel frees it
 // (and its devices) once nothing holds it.
 func delNS(name string) error {
-	path := netnsDir + "/" + name
+	path := netns.Dir + "/" + name
 	err := unix.Unmount(path, unix.MNT_DETACH)
 	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 		err = errors.Join(err, rerr)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/internal/nstest"
 )
 
@@ -132,8 +133,8 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: unicast to another MAC reached the VM: %v, want %v", name, d.L2.OtherUnicast, want)
 		}
 	}
-	if d := r.DatapathByName("macvtap-passthru-allmulti"); d != nil && d.L2 != nil && (d.L2.LLDP == nil || !*d.L2.LLDP) {
-		t.Errorf("macvtap-passthru-allmulti: LLDP did not reach the VM")
+	if d := r.DatapathByName("tcwire-macvtap"); d != nil && d.L2 != nil && (d.L2.LLDP == nil || !*d.L2.LLDP) {
+		t.Errorf("tcwire-macvtap: LLDP did not reach the VM")
 	}
 
 	// Bulk: every wiring, both directions, the CPU figure; nothing about
@@ -224,7 +225,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	// Nothing left behind.
-	left, _ := filepath.Glob(netnsDir + "/tcwire-bench-" + itoa(os.Getpid()) + "-*")
+	left, _ := filepath.Glob(netns.Dir + "/tcwire-bench-" + itoa(os.Getpid()) + "-*")
 	if len(left) > 0 {
 		t.Errorf("namespaces left: %v", left)
 	}

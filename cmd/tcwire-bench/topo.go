@@ -100,7 +100,8 @@ var datapathSpecs = []dpSpec{
 	{"bridge-static-fdb", "bridge; learning and unicast flooding off on the tap port, static FDB entry for the VM's MAC (libvirt-style)", false, buildBridge(true), true},
 	{"macvtap-bridge", "macvtap in bridge mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtapBridge, true},
 	{"macvtap-passthru", "macvtap in passthru mode on the veth, /dev/tapN opened by the VM side", false, buildMacvtapPassthru, false},
-	{"macvtap-passthru-allmulti", "macvtap-passthru with allmulticast on the macvtap", false, buildMacvtapPassthruAllmulti, false},
+	{"tcwire-macvtap", "as `tcwire attach --mode macvtap` builds it (package tcwire's Attach): a passthru macvtap with allmulticast on, its /dev/tapN opened by the VM side", false, buildTcwireMode(tcwire.ModeMacvtap), false},
+	{"tcwire-bridge", "as `tcwire attach --mode bridge` builds it: bridge with learning and unicast flooding off on the tap port, DEV's MAC static on it, group_fwd_mask 0xfff8", false, buildTcwireMode(tcwire.ModeBridge), true},
 	{"veth", "floor: AF_PACKET on both ends of a plain veth pair", false, buildVeth, false},
 	{"tap-write", "ceiling: write(2) to a tap that nothing is attached to (frames die in the stack)", true, buildTapWrite, false},
 	{"packet-send", "ceiling: AF_PACKET send on a veth whose other end nobody reads", true, buildPacketSend, false},
@@ -243,18 +244,7 @@ func buildTcwire(t *topo) error {
 	if err != nil {
 		return err
 	}
-	ep := &endpoint{hdr: tuntap.VirtioNetHdrLen, kind: "tap", ns: t.vmNS, ifindex: a.TapIndex, close: func() {
-		for _, f := range a.Files {
-			f.Close()
-		}
-	}}
-	t.vm = ep
-	t.cleanups = append(t.cleanups, ep.close)
-	rc, err := a.Files[0].SyscallConn()
-	if err != nil {
-		return err
-	}
-	return rc.Control(func(fd uintptr) { ep.fd = int(fd) })
+	return t.holdFiles("tap", a)
 }
 
 func buildBridge(static bool) func(t *topo) error {
@@ -316,13 +306,8 @@ func buildBridge(static bool) func(t *topo) error {
 
 // The macvtap topologies, one function each, so that each can become a
 // call into the library's own macvtap mode.
-func buildMacvtapBridge(t *topo) error   { return buildMacvtap(t, link.ModeBridge, false) }
-func buildMacvtapPassthru(t *topo) error { return buildMacvtap(t, link.ModePassthru, false) }
-
-// buildMacvtapPassthruAllmulti is passthru with allmulticast on the
-// macvtap (`ip link set dev mvt0 allmulticast on`): without it the
-// macvtap's multicast filter drops the 01:80:c2:00:00:0X frames.
-func buildMacvtapPassthruAllmulti(t *topo) error { return buildMacvtap(t, link.ModePassthru, true) }
+func buildMacvtapBridge(t *topo) error   { return buildMacvtap(t, link.ModeBridge) }
+func buildMacvtapPassthru(t *topo) error { return buildMacvtap(t, link.ModePassthru) }
 
 // macvtapSlots numbers the macvtaps this process makes: /dev/tapN is
 // named by ifindex and shared by all namespaces (and a deleted
@@ -331,17 +316,86 @@ func buildMacvtapPassthruAllmulti(t *topo) error { return buildMacvtap(t, link.M
 // node.
 var macvtapSlots atomic.Int32
 
-func buildMacvtap(t *topo, mode link.MacvlanMode, allmulti bool) error {
+// macvtapBase is base for a macvtap: the namespaces, this macvtap's spare
+// veth pairs, then eth0/peer0.
+func (t *topo) macvtapBase() (*nl.Conn, error) {
 	cvm, _, err := t.namespaces(true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := range macvtapSlots.Add(1) - 1 {
 		if err := link.AddVeth(cvm, link.Veth{Name: fmt.Sprintf("skip%da", i), Peer: fmt.Sprintf("skip%db", i)}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := t.vethInto(cvm); err != nil {
+	return cvm, t.vethInto(cvm)
+}
+
+// buildTcwireMode wires eth0 exactly as `tcwire attach --mode m` does, with
+// package tcwire's Attach. The VM's MAC is DEV's in tcwire's modes, so eth0
+// takes vmMAC first; the VM side holds the file Attach hands out (the
+// macvtap's /dev/tapN, or the bridge's tap), as a VMM would.
+func buildTcwireMode(m tcwire.Mode) func(t *topo) error {
+	return func(t *topo) error {
+		var cvm *nl.Conn
+		var err error
+		if m == tcwire.ModeMacvtap {
+			cvm, err = t.macvtapBase()
+		} else {
+			cvm, _, err = t.base()
+		}
+		if err != nil {
+			return err
+		}
+		if err := link.SetMAC(cvm, "eth0", vmMAC); err != nil {
+			return err
+		}
+		o := tcwire.Options{NetNS: t.vmNS, Dev: "eth0", Tap: "tap0", Mode: m, Files: true}
+		if m == tcwire.ModeMacvtap {
+			o.Tap = "mvt0"
+		}
+		a, err := tcwire.Attach(context.Background(), o)
+		if err != nil {
+			return err
+		}
+		if a.Bridge != "" {
+			t.bridge = a.Bridge
+		}
+		kind := "tap"
+		if m == tcwire.ModeMacvtap {
+			kind = "macvtap"
+			// A node Attach had to make with mknod goes with its detach;
+			// the namespace's deletion does not remove it.
+			t.cleanups = append(t.cleanups, func() { tcwire.Detach(context.Background(), o) })
+		}
+		return t.holdFiles(kind, a)
+	}
+}
+
+// holdFiles makes the VM side of t the first of a's files, non-blocking,
+// closed with t.
+func (t *topo) holdFiles(kind string, a *tcwire.Attachment) error {
+	ep := &endpoint{hdr: tuntap.VirtioNetHdrLen, kind: kind, ns: t.vmNS, ifindex: a.TapIndex, close: func() {
+		for _, f := range a.Files {
+			f.Close()
+		}
+	}}
+	t.vm = ep
+	t.cleanups = append(t.cleanups, ep.close)
+	rc, err := a.Files[0].SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { ep.fd, serr = int(fd), unix.SetNonblock(int(fd), true) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+func buildMacvtap(t *topo, mode link.MacvlanMode) error {
+	cvm, err := t.macvtapBase()
+	if err != nil {
 		return err
 	}
 	if err := link.AddMacvlan(cvm, link.Macvlan{Name: "mvt0", Parent: "eth0", Mode: mode, Tap: true}); err != nil {
@@ -352,11 +406,6 @@ func buildMacvtap(t *topo, mode link.MacvlanMode, allmulti bool) error {
 	}
 	if err := link.SetMTU(cvm, "mvt0", jumboMTU); err != nil {
 		return err
-	}
-	if allmulti {
-		if err := link.SetAllmulti(cvm, "mvt0", true); err != nil {
-			return err
-		}
 	}
 	if err := link.SetUp(cvm, "mvt0"); err != nil {
 		return err

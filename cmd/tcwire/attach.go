@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,8 +16,8 @@ import (
 )
 
 const (
-	attachUsage = "usage: tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]"
-	detachUsage = "usage: tcwire [--netns NS] [--json] detach DEV TAP"
+	attachUsage = "usage: tcwire [--netns NS] [--json] attach DEV TAP [--mode tc|macvtap|bridge] [--mirror] [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]"
+	detachUsage = "usage: tcwire [--netns NS] [--json] detach DEV TAP [--mode tc|macvtap|bridge]"
 	ifupUsage   = "usage: tcwire [--netns NS] ifup TAP   (or tcwire-ifup TAP): wires tapN to ethN"
 )
 
@@ -79,11 +80,55 @@ type attachResult struct {
 	MTU        uint32 `json:"mtu"`
 	Queues     int    `json:"queues"`
 	Created    bool   `json:"created"`
+	Mode       string `json:"mode,omitempty"`
+	// DevNode is the macvtap's /dev/tapN, which the VMM opens (macvtap mode).
+	DevNode string `json:"dev_node,omitempty"`
+	// Bridge holds DEV and the tap (bridge mode).
+	Bridge string `json:"bridge,omitempty"`
 }
 
 func resultOf(a *tcwire.Attachment) attachResult {
-	return attachResult{Dev: a.Dev, DevIfindex: a.DevIndex, Tap: a.Tap, Ifindex: a.TapIndex,
-		MAC: a.MAC.String(), MTU: a.MTU, Queues: a.Queues, Created: a.Created}
+	r := attachResult{Dev: a.Dev, DevIfindex: a.DevIndex, Tap: a.Tap, Ifindex: a.TapIndex,
+		MAC: a.MAC.String(), MTU: a.MTU, Queues: a.Queues, Created: a.Created, DevNode: a.DevNode, Bridge: a.Bridge}
+	if a.Mode != "" {
+		r.Mode = a.Mode.String()
+	}
+	return r
+}
+
+// modeFlags are --mode and --mirror, shared by attach, detach and explain.
+type modeFlags struct {
+	mode   string
+	mirror bool
+}
+
+func (f *modeFlags) register(fs *flag.FlagSet, mirror bool) {
+	fs.StringVar(&f.mode, "mode", "tc", "how DEV reaches the VM: tc (a tap wired with tc), macvtap (a passthru macvtap on DEV) or bridge (DEV and a tap in a bridge)")
+	if mirror {
+		fs.BoolVar(&f.mirror, "mirror", false, "tc mode: DEV keeps its traffic and the tap gets a copy of what DEV receives")
+	}
+}
+
+// options sets the mode in o and refuses a mode with an option it does not
+// take, naming both.
+func (f *modeFlags) options(usage string, o *tcwire.Options) error {
+	m, err := tcwire.ParseMode(f.mode)
+	if err != nil || f.mode == "" {
+		return usagef(usage, "--mode %q: want tc, macvtap or bridge", f.mode)
+	}
+	o.Mode, o.Mirror = m, f.mirror
+	var me *tcwire.ModeError
+	if err := o.CheckMode(); errors.As(err, &me) {
+		opt := "--" + me.Option
+		if me.Option == "name" {
+			opt = "TAP" // the positional argument
+		}
+		if me.Value != "" {
+			opt += " " + me.Value
+		}
+		return usagef(usage, "--mode %s and %s do not fit together: %s", me.Mode, opt, me.Why)
+	}
+	return nil
 }
 
 func parseAttach(g *globals, args []string) (command, error) {
@@ -94,6 +139,8 @@ func parseAttach(g *globals, args []string) (command, error) {
 	var quietDev, quietTap bool
 	fs.Func("dev-addrgenmode", "none: silence DEV's own IPv6 (no address generation, no link-local address; detach restores them)", addrGenNone(&quietDev))
 	fs.Func("tap-addrgenmode", "none: silence an existing tap's IPv6, as tcwire does to every tap it creates", addrGenNone(&quietTap))
+	var mf modeFlags
+	mf.register(fs, true)
 	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
 	if err != nil {
 		return nil, err
@@ -107,6 +154,9 @@ func parseAttach(g *globals, args []string) (command, error) {
 	}
 	o.KeepTapQdisc = *tapQdisc == "keep"
 	o.QuietDev, o.QuietTap = quietDev, quietTap
+	if err := mf.options(attachUsage, &o); err != nil {
+		return nil, err
+	}
 	return func(stdout io.Writer) error {
 		a, err := tcwire.Attach(context.Background(), o)
 		if err != nil {
@@ -117,17 +167,28 @@ func parseAttach(g *globals, args []string) (command, error) {
 		}
 		// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
 		fmt.Fprintln(stdout, a.MAC)
+		if a.DevNode != "" {
+			// What the VMM opens and is given as a file descriptor.
+			fmt.Fprintln(stdout, a.DevNode)
+		}
 		return nil
 	}, nil
 }
 
 func parseDetach(g *globals, args []string) (command, error) {
-	pos, err := parseArgs(newFlagSet("detach"), g, args, detachUsage, 2, 2)
+	fs := newFlagSet("detach")
+	var mf modeFlags
+	mf.register(fs, false)
+	pos, err := parseArgs(fs, g, args, detachUsage, 2, 2)
 	if err != nil {
 		return nil, err
 	}
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	if err := mf.options(detachUsage, &o); err != nil {
+		return nil, err
+	}
 	return func(io.Writer) error {
-		if err := tcwire.Detach(context.Background(), tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}); err != nil {
+		if err := tcwire.Detach(context.Background(), o); err != nil {
 			return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
 		}
 		return nil

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -133,6 +135,23 @@ func TestExplain(t *testing.T) {
 				}
 				if !bytes.Equal(msgs[i], want) {
 					t.Errorf("explain %s message %d differs from %s:\n got % x\nwant % x", tc.what, i+1, name, msgs[i], want)
+				}
+			}
+			// --json: the same steps, each message in hex.
+			var plan struct {
+				Op    string `json:"op"`
+				Steps []struct {
+					Cmd     string `json:"cmd"`
+					Message string `json:"message"`
+				} `json:"steps"`
+			}
+			js := mustTcwire(t, "--netns", ns.Name, "--json", "explain", tc.what, "eth0", "tap0").stdout
+			if err := json.Unmarshal([]byte(js), &plan); err != nil || plan.Op != tc.what || len(plan.Steps) != len(msgs) {
+				t.Fatalf("--json explain %s: %v\n%s", tc.what, err, js)
+			}
+			for i, st := range plan.Steps {
+				if b, err := hex.DecodeString(st.Message); err != nil || !bytes.Equal(b, msgs[i]) || !strings.Contains(r.stdout, st.Cmd) {
+					t.Errorf("--json explain %s step %d (%s) differs from the text's", tc.what, i+1, st.Cmd)
 				}
 			}
 			sameState(t, "explain "+tc.what, before, snapshot(t, ns))
@@ -307,6 +326,31 @@ var errorCases = []errorCase{
 	{[]string{"explain", "show"}, 2, []string{`"show"`}},
 	{[]string{"explain", "attach", "eth0"}, 2, []string{"missing arguments"}},
 	{[]string{"explain", "attach", "eth0", ""}, 2, []string{"empty device name"}},
+	// Modes: unknown, or with an option they do not take (both named);
+	// devices that do not fit the mode.
+	{[]string{"attach", "eth0", "tap0", "--mode", "vxlan"}, 2, []string{"--mode", `"vxlan"`}},
+	{[]string{"attach", "eth0", "tap0", "--mode", ""}, 2, []string{"--mode", `""`}},
+	{[]string{"attach", "eth0", "mv0", "--mode", "macvtap", "--queues", "4"}, 2, []string{"--mode macvtap", "--queues 4"}},
+	{[]string{"attach", "eth0", "mv0", "--mode", "macvtap", "--mtu", "9000"}, 2, []string{"--mode macvtap", "--mtu 9000"}},
+	{[]string{"attach", "eth0", "mv0", "--mode", "macvtap", "--no-vnet-hdr"}, 2, []string{"--mode macvtap", "--no-vnet-hdr"}},
+	{[]string{"attach", "eth0", "mv0", "--mode", "macvtap", "--tap-qdisc", "keep"}, 2, []string{"--mode macvtap", "--tap-qdisc keep"}},
+	{[]string{"attach", "eth0", "mv0", "--mode", "macvtap", "--mirror"}, 2, []string{"--mode macvtap", "--mirror"}},
+	{[]string{"attach", "eth0", "vm0", "--mirror", "--mode", "bridge"}, 2, []string{"--mode bridge", "--mirror"}},
+	{[]string{"detach", "eth0", "tap0", "--mirror"}, 2, []string{"mirror", "detach DEV TAP"}},
+	{[]string{"detach", "eth0", "mv0", "--mode", "macvlan"}, 2, []string{"--mode", `"macvlan"`}},
+	{[]string{"explain", "attach", "eth0", "vm0", "--mode", "bridge", "--mirror"}, 2, []string{"--mode bridge", "--mirror"}},
+	{[]string{"explain", "detach", "eth0", "vm0", "--mode", "tap"}, 2, []string{"--mode", `"tap"`}},
+	{[]string{"attach", "eth0", "mv%d", "--mode", "macvtap"}, 2, []string{"--mode macvtap", "TAP mv%d"}},
+	{[]string{"attach", "eth0", "tap9", "--mode", "macvtap"}, 1, []string{"tap9", "not a macvtap"}},
+	{[]string{"detach", "eth0", "tap9", "--mode", "macvtap"}, 1, []string{"tap9", "not a macvtap"}},
+	{[]string{"attach", "eth0", "peer0", "--mode", "macvtap"}, 1, []string{"peer0", "not a macvtap"}},
+	{[]string{"attach", "eth0", "peer0", "--mode", "bridge"}, 1, []string{"peer0", "not a tap"}},
+	{[]string{"attach", "nosuch0", "mv0", "--mode", "macvtap"}, 1, []string{"nosuch0"}},
+	{[]string{"attach", "nosuch0", "vm0", "--mode", "bridge"}, 1, []string{"nosuch0"}},
+	{[]string{"attach", "nosuch0", "tap0", "--mirror"}, 1, []string{"nosuch0"}},
+	{[]string{"attach", "eth0", "eth0", "--mode", "bridge"}, 1, []string{"eth0"}},
+	{[]string{"detach", "nosuch0", "nosuch1", "--mode", "bridge"}, 1, []string{"nosuch0", "nosuch1"}},
+	{[]string{"detach", "nosuch0", "nosuch1", "--mode", "macvtap"}, 1, []string{"nosuch0", "nosuch1"}},
 	// Namespaces: missing, not a namespace, not a network namespace, or
 	// no name at all (which must not mean the caller's namespace).
 	{[]string{"--netns", "tcwire-no-such-ns", "attach", "eth0", "tap0"}, 1, []string{"tcwire-no-such-ns"}},
@@ -366,7 +410,7 @@ var commandHelp = []struct{ args, want string }{
 	{"attach -h", "attach DEV TAP"},
 	{"attach eth0 tap0 --help", "attach DEV TAP"},
 	{"detach -h", "detach DEV TAP"},
-	{"show --help", "show [DEV...]"},
+	{"show --help", "show [--modes] [DEV...]"},
 	{"tap -h", "tap add NAME"},
 	{"tap add -h", "tap add NAME"},
 	{"tap del -h", "tap del NAME"},

@@ -13,7 +13,7 @@ import (
 	"github.com/tcwire/tcwire/tc"
 )
 
-const explainUsage = "usage: tcwire [--netns NS] [--json] explain attach|detach DEV TAP"
+const explainUsage = "usage: tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]"
 
 // parseExplain reads `explain attach|detach DEV TAP`: it prints the plan
 // that attach or detach would carry out now, read from the live state
@@ -30,11 +30,17 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if what != "attach" && what != "detach" {
 		return nil, usagef(explainUsage, "explain: cannot explain %q (attach or detach)", what)
 	}
-	pos, err := parseArgs(newFlagSet("explain"), g, args[1:], explainUsage, 2, 2)
+	fs := newFlagSet("explain")
+	var mf modeFlags
+	mf.register(fs, true)
+	pos, err := parseArgs(fs, g, args[1:], explainUsage, 2, 2)
 	if err != nil {
 		return nil, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	if err := mf.options(explainUsage, &o); err != nil {
+		return nil, err
+	}
 	return func(stdout io.Writer) error {
 		plan := tcwire.PlanAttach
 		if what == "detach" {
@@ -52,8 +58,8 @@ func parseExplain(g *globals, args []string) (command, error) {
 }
 
 func printPlan(w io.Writer, p *tcwire.Plan) error {
-	fmt.Fprintf(w, "# tcwire %s %s %s: %d steps, read from the kernel's state now; nothing is changed (netlink seq and pid are filled in when sent)\n",
-		p.Op, p.Options.Dev, p.Options.Tap, len(p.Steps))
+	fmt.Fprintf(w, "# tcwire %s %s %s%s: %d steps, read from the kernel's state now; nothing is changed (netlink seq and pid are filled in when sent)\n",
+		p.Op, p.Options.Dev, p.Options.Tap, modeArgs(p.Options), len(p.Steps))
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# %s\n", n)
 	}
@@ -61,7 +67,7 @@ func printPlan(w io.Writer, p *tcwire.Plan) error {
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n# %d. %s\n", i+1, s.Cmd)
 		if s.Request == nil {
-			fmt.Fprintln(w, "(ioctls on /dev/net/tun: no netlink message)")
+			fmt.Fprintln(w, "(no netlink message: ioctls on /dev/net/tun, or a file in /dev)")
 			continue
 		}
 		raw, err := s.Request.MarshalBinary()
@@ -82,15 +88,17 @@ type explainedStep struct {
 }
 
 type explainedPlan struct {
-	Op    string          `json:"op"`
-	Dev   string          `json:"dev"`
-	Tap   string          `json:"tap"`
-	Notes []string        `json:"notes"`
-	Steps []explainedStep `json:"steps"`
+	Op     string          `json:"op"`
+	Mode   string          `json:"mode"`
+	Mirror bool            `json:"mirror,omitempty"`
+	Dev    string          `json:"dev"`
+	Tap    string          `json:"tap"`
+	Notes  []string        `json:"notes"`
+	Steps  []explainedStep `json:"steps"`
 }
 
 func planJSON(p *tcwire.Plan) explainedPlan {
-	out := explainedPlan{Op: p.Op, Dev: p.Options.Dev, Tap: p.Options.Tap, Notes: append([]string{}, p.Notes...), Steps: []explainedStep{}}
+	out := explainedPlan{Op: p.Op, Mode: p.Options.Mode.String(), Mirror: p.Options.Mirror, Dev: p.Options.Dev, Tap: p.Options.Tap, Notes: append([]string{}, p.Notes...), Steps: []explainedStep{}}
 	for _, s := range p.Steps {
 		e := explainedStep{Cmd: s.Cmd}
 		if s.Request != nil {
@@ -101,4 +109,16 @@ func planJSON(p *tcwire.Plan) explainedPlan {
 		out.Steps = append(out.Steps, e)
 	}
 	return out
+}
+
+// modeArgs are the flags of the plan's mode on a command line.
+func modeArgs(o tcwire.Options) string {
+	s := ""
+	if o.Mode.String() != string(tcwire.ModeTC) {
+		s += " --mode " + o.Mode.String()
+	}
+	if o.Mirror {
+		s += " --mirror"
+	}
+	return s
 }

@@ -3,13 +3,18 @@
 // byte-identical to the four tc commands, in one netlink round trip. It is
 // argument parsing and printing over package tcwire.
 //
-//	tcwire [--netns NS] [--json] attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]
-//	tcwire [--netns NS] [--json] detach DEV TAP
-//	tcwire [--netns NS] [--json] show [DEV…]
+//	tcwire [--netns NS] [--json] attach DEV TAP [--mode tc|macvtap|bridge] [--mirror] [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep] [--dev-addrgenmode none] [--tap-addrgenmode none]
+//	tcwire [--netns NS] [--json] detach DEV TAP [--mode tc|macvtap|bridge]
+//	tcwire [--netns NS] [--json] show [--modes] [DEV…]
 //	tcwire [--netns NS] tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
-//	tcwire [--netns NS] [--json] explain attach|detach DEV TAP
+//	tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+//
+// --mode macvtap makes TAP a passthru macvtap on DEV (attach prints its
+// /dev/tapN after the MAC); --mode bridge puts DEV and the tap TAP in a
+// bridge of tcwire's; --mirror (tc mode) gives the tap a copy of what DEV
+// receives and leaves DEV its traffic.
 //
 // With CNI_COMMAND in the environment it is a chained CNI plugin instead,
 // a drop-in for tc-redirect-tap (internal/cni).
@@ -37,14 +42,14 @@ import (
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
 commands:
-  attach DEV TAP [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
+  attach DEV TAP [--mode tc|macvtap|bridge] [--mirror] [--queues N] [--owner UID] [--group GID] [--mtu N] [--no-vnet-hdr] [--tap-qdisc noqueue|keep]
                  [--dev-addrgenmode none] [--tap-addrgenmode none]
-  detach DEV TAP
-  show [DEV...]
+  detach DEV TAP [--mode tc|macvtap|bridge]
+  show [--modes] [DEV...]
   tap add NAME [--queues N] [--owner UID] [--group GID] [--mtu N] [--mac MAC] [--no-vnet-hdr]
   tap del NAME
   ifup TAP
-  explain attach|detach DEV TAP
+  explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.

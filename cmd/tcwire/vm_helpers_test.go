@@ -295,6 +295,13 @@ func vmInitramfsFiles(t *testing.T, path, busybox string, modules []string, file
 // console's output. qemu is killed on timeout.
 func vmRun(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time.Duration, extra ...string) (string, error) {
 	t.Helper()
+	return vmRunFiles(t, ns, kernel, initrd, timeout, nil, extra...)
+}
+
+// vmRunFiles is vmRun with files qemu inherits as descriptors 3, 4 …
+// (-netdev tap,fd=3).
+func vmRunFiles(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time.Duration, files []*os.File, extra ...string) (string, error) {
+	t.Helper()
 	args := []string{"netns", "exec", ns.Name, "qemu-system-x86_64",
 		"-machine", "pc", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "256",
 		"-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
@@ -307,6 +314,7 @@ func vmRun(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time.Dura
 	// ip netns exec execs qemu itself, so the context's kill reaches qemu.
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	cmd.WaitDelay = 5 * time.Second
+	cmd.ExtraFiles = files
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

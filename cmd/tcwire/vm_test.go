@@ -7,6 +7,7 @@ package main
 // tcwire-ifup. qemu runs with TCG, so no KVM is needed.
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -23,7 +24,10 @@ const (
 	vmMarkerFail = "TCWIRE-VM-PING-FAIL"
 	vmGuestIP    = "10.99.0.2"
 	vmPeerIP     = "10.99.0.1"
-	vmTimeout    = 180 * time.Second
+	// The second NIC of the guest with two (macvtap and bridge modes).
+	vmBridgeGuestIP = "10.99.1.2"
+	vmBridgePeerIP  = "10.99.1.1"
+	vmTimeout       = 180 * time.Second
 )
 
 // vmGuestScript is the guest's part of /init, after the modules: bring the
@@ -35,6 +39,23 @@ ip link set eth0 up
 ip addr add ` + vmGuestIP + `/24 dev eth0
 ip link show eth0
 if ping -c 3 -w 60 ` + vmPeerIP + `; then
+	echo "` + vmMarkerOK + `"
+else
+	echo "` + vmMarkerFail + `"
+fi
+`
+
+// vmModesScript is vmGuestScript for the guest with two NICs: eth0 on
+// the macvtap, eth1 on the bridge's tap, each pinging its peer.
+const vmModesScript = `
+i=0
+while [ ! -e /sys/class/net/eth1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+ip link set eth0 up
+ip addr add ` + vmGuestIP + `/24 dev eth0
+ip link set eth1 up
+ip addr add ` + vmBridgeGuestIP + `/24 dev eth1
+ip link show
+if ping -c 3 -w 60 ` + vmPeerIP + ` && ping -c 3 -w 60 ` + vmBridgePeerIP + `; then
 	echo "` + vmMarkerOK + `"
 else
 	echo "` + vmMarkerFail + `"
@@ -77,6 +98,45 @@ func TestVM(t *testing.T) {
 		vmBootAndPing(t, bin, host, kernel, initrd,
 			"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off",
 			"-device", "virtio-net-pci,netdev=n0,mac="+mac)
+	})
+
+	// One guest, two NICs: a macvtap's /dev/tapN handed to qemu as fd 3,
+	// and a tap in tcwire's bridge; it pings a peer through each.
+	modesInitrd := filepath.Join(dir, "initramfs-modes.gz")
+	vmInitramfs(t, modesInitrd, busybox, mods, vmModesScript)
+	t.Run("macvtap and bridge", func(t *testing.T) {
+		t.Parallel()
+		host, peer := vmNetwork(t, "eth2", "peer2")
+		host.Run("ip", "link", "add", "eth3", "type", "veth", "peer", "name", "peer3", "netns", peer.Name)
+		host.Run("ip", "link", "set", "eth3", "up")
+		peer.Run("ip", "addr", "add", vmBridgePeerIP+"/24", "dev", "peer3")
+		peer.Run("ip", "link", "set", "peer3", "up")
+		var mv, br attachResult
+		for _, a := range []struct {
+			res  *attachResult
+			args []string
+		}{
+			{&mv, []string{"eth2", "mvtap2", "--mode", "macvtap"}},
+			{&br, []string{"eth3", "tap3", "--mode", "bridge"}},
+		} {
+			out, err := vmTcwire(bin, append([]string{"--netns", host.Name, "--json", "attach"}, a.args...)...)
+			if err != nil {
+				t.Fatalf("tcwire attach %v: %v\n%s", a.args, err, out)
+			}
+			if err := json.Unmarshal([]byte(out), a.res); err != nil {
+				t.Fatalf("attach --json: %v: %s", err, out)
+			}
+		}
+		f, err := os.OpenFile(mv.DevNode, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		vmBootAndPingFiles(t, bin, host, kernel, modesInitrd, []*os.File{f},
+			"-netdev", "tap,id=n0,fd=3,vhost=off",
+			"-device", "virtio-net-pci,netdev=n0,mac="+mv.MAC,
+			"-netdev", "tap,id=n1,ifname="+br.Tap+",script=no,downscript=no,vhost=off",
+			"-device", "virtio-net-pci,netdev=n1,mac="+br.MAC)
 	})
 
 	t.Run("ifup", func(t *testing.T) {
@@ -122,7 +182,13 @@ func vmTcwire(bin string, args ...string) (string, error) {
 // wire's state.
 func vmBootAndPing(t *testing.T, bin string, host *nstest.NS, kernel, initrd string, nic ...string) {
 	t.Helper()
-	serial, err := vmRun(t, host, kernel, initrd, vmTimeout, nic...)
+	vmBootAndPingFiles(t, bin, host, kernel, initrd, nil, nic...)
+}
+
+// vmBootAndPingFiles is vmBootAndPing with files for qemu (fd=3 …).
+func vmBootAndPingFiles(t *testing.T, bin string, host *nstest.NS, kernel, initrd string, files []*os.File, nic ...string) {
+	t.Helper()
+	serial, err := vmRunFiles(t, host, kernel, initrd, vmTimeout, files, nic...)
 	ok := strings.Contains(serial, vmMarkerOK)
 	if err != nil || !ok {
 		show, _ := vmTcwire(bin, "--netns", host.Name, "show")

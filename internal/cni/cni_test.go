@@ -259,6 +259,10 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"queues 0", string(netconf("1.0.0", `,"queues":0`, "")), cniErrInvalidConfig, []string{`"queues" is 0`, "1 to 256"}},
 		{"queues float", string(netconf("1.0.0", `,"queues":1.5`, "")), cniErrInvalidConfig, []string{`"queues"`, "1.5"}},
 		{"mtu small", string(netconf("1.0.0", `,"mtu":60`, "")), cniErrInvalidConfig, []string{`"mtu" is 60`}},
+		{"mode macvtap", string(netconf("1.0.0", `,"mode":"macvtap"`, "")), cniErrInvalidConfig, []string{`"mode" is "macvtap"`, "tc only"}},
+		{"mode bridge", string(netconf("1.0.0", `,"mode":"bridge"`, "")), cniErrInvalidConfig, []string{`"mode" is "bridge"`}},
+		{"mode empty", string(netconf("1.0.0", `,"mode":""`, "")), cniErrInvalidConfig, []string{`"mode" is ""`}},
+		{"mode number", string(netconf("1.0.0", `,"mode":1`, "")), cniErrInvalidConfig, []string{`"mode"`, "number", "string"}},
 		{"tapName long", string(netconf("1.0.0", `,"tapName":"a-very-long-tap-name"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "longer than IFNAMSIZ-1 (15)"}},
 		{"tapName pattern", string(netconf("1.0.0", `,"tapName":"tap%d"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "fixed name"}},
 		{"tapName slash", string(netconf("1.0.0", `,"tapName":"a/b"`, "")), cniErrInvalidConfig, []string{`"tapName"`, "contains '/'"}},
@@ -289,7 +293,7 @@ func TestCNIBadNetConf(t *testing.T) {
 			}
 		})
 	}
-	if _, cerr := parseNetConf(netconf("1.0.0", `,"tapName":"vm0","tapUID":1000,"tapGID":100,"queues":4,"mtu":9000,"ipam":{},"runtimeConfig":{}`, good)); cerr != nil {
+	if _, cerr := parseNetConf(netconf("1.0.0", `,"tapName":"vm0","tapUID":1000,"tapGID":100,"queues":4,"mtu":9000,"mode":"tc","ipam":{},"runtimeConfig":{}`, good)); cerr != nil {
 		t.Errorf("valid netconf: %v", cerr)
 	}
 }
