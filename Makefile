@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 # exceeded" as a failure on a loaded machine.
 FUZZSHORT ?= 100000x
 
-.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check test test-nested vet fmt-check fuzz fuzz-short hardening fixtures clean cni-plugins
+.PHONY: all build build-bin bench-bin bench bench-quick demo deps-check portable test test-nested vet fmt-check fuzz fuzz-short hardening fixtures clean cni-plugins
 
 all: build
 
@@ -28,6 +28,13 @@ DIRECT_DEPS := github.com/josharian/native github.com/mdlayher/netlink golang.or
 deps-check:
 	@got="$$($(GO) list -m -f '{{if not .Indirect}}{{if not .Main}}{{.Path}}{{end}}{{end}}' all | sort | xargs)"; \
 	if [ "$$got" != "$(DIRECT_DEPS)" ]; then echo "direct dependencies: $$got; want $(DIRECT_DEPS)"; exit 1; fi
+
+# The protocol packages are pure but for the socket: their encoders,
+# decoders and annotated dumps build on any GOOS, for tools on any machine.
+PORTABLE_PKGS := ./nl/... ./tc ./link ./internal/uapi
+portable:
+	GOOS=darwin $(GO) build $(PORTABLE_PKGS)
+	GOOS=windows $(GO) build $(PORTABLE_PKGS)
 
 # The CNI integration tests (cmd/tcwire/cni_e2e_test.go) drive the real
 # cnitool and the real ptp, bridge and host-local plugins, built from source
@@ -50,7 +57,7 @@ $(CNI_STAMP):
 	@touch $@
 
 # Privileged tests run in throwaway namespaces; they need root.
-test: fmt-check vet deps-check cni-plugins
+test: fmt-check vet deps-check portable cni-plugins
 	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 $(PKGS)
 	$(MAKE) test-nested
 	$(MAKE) fuzz-short

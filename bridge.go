@@ -269,7 +269,7 @@ func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs [
 		a.Queues = int(r.tap.NumTxQueues)
 	}
 	if o.Files && a.Files == nil {
-		t, err := tuntap.Open(tap.Name, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		t, err := tuntap.Open(tuntap.OpenConfig{Name: tap.Name, NetNS: o.NetNS, Queues: a.Queues})
 		if err != nil {
 			return nil, err
 		}

@@ -65,11 +65,11 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 		add(tap.Name, "%s has MTU %d, want %d", tap.Name, tap.MTU, wantMTU)
 	}
 	owner, group := o.owner(os.Geteuid())
-	if tap.Tun.Owner != int64(owner) {
-		add(tap.Name, "%s has owner %s, want %s", tap.Name, idString(tap.Tun.Owner), idString(int64(owner)))
+	if !sameID(tap.Tun.Owner, owner) {
+		add(tap.Name, "%s has owner %s, want %s", tap.Name, idString(tap.Tun.Owner), idString(optID(owner)))
 	}
-	if tap.Tun.Group != int64(group) {
-		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(int64(group)))
+	if !sameID(tap.Tun.Group, group) {
+		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(optID(group)))
 	}
 	if o.QuietDev {
 		addrs, err := ipv6Addrs(c, dev, true)

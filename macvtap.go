@@ -43,7 +43,7 @@ func readDevNode(l *link.Link) (*devNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", l.Name, n.Path, err)
 	}
-	major, minor, err := link.MacvtapDevNum(l.Name, l.Index)
+	major, minor, err := link.MacvtapDevNum(l.Index, l.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func makeNode(o Options, mv *link.Link, euid int) (made bool, err error) {
 	path := link.MacvtapDevPath(mv.Index)
 	_, err = os.Lstat(path)
 	existed := err == nil
-	if _, err := link.MakeMacvtapDev(mv.Name, mv.Index); err != nil {
+	if _, err := link.MakeMacvtapDev(mv.Index, mv.Name); err != nil {
 		return false, err
 	}
 	made = !existed
@@ -355,7 +355,7 @@ func checkMacvtapMode(o Options, dev, mv *link.Link, node *devNode, name func(in
 		if !node.Exists {
 			add(mv.Name, "%s's character device %s does not exist", mv.Name, node.Path)
 		} else {
-			add(mv.Name, "%s is %d:%d mode %#o, want %s:%s mode %#o", node.Path, node.Uid, node.Gid, node.Perm, idString(int64(owner)), idString(int64(group)), perm)
+			add(mv.Name, "%s is %d:%d mode %#o, want %s:%s mode %#o", node.Path, node.Uid, node.Gid, node.Perm, idString(optID(owner)), idString(optID(group)), perm)
 		}
 	}
 	return ps

@@ -19,7 +19,7 @@ import (
 // 0 0 action mirred egress mirror dev TAP`.
 func mirrorFilter(from, to tc.Dev, parent tc.Handle) tc.Filter {
 	return tc.Filter{Dev: from.Name, Ifindex: from.Index, Parent: parent, Protocol: tc.ETH_P_ALL,
-		U32: tc.CatchAll(tc.Action{Kind: tc.KindMirred, Mirred: tc.EgressMirror(to.Name, to.Index)})}
+		U32: tc.CatchAll(tc.Action{Kind: tc.KindMirred, Mirred: tc.EgressMirror(to.Index, to.Name)})}
 }
 
 // isMirrorTo reports whether r is the mirror mirrorFilter installs, to the
@@ -46,7 +46,7 @@ func mirrorRequests(h tc.Hook, tap tc.Dev, name func(int32) string, o Options) (
 	}
 	var reqs []nl.Request
 	if h.Qdisc == "" {
-		reqs = append(reqs, tc.AddQdiscRequest(tc.Ingress(h.Dev.Name, h.Dev.Index)))
+		reqs = append(reqs, tc.AddQdiscRequest(tc.Ingress(h.Dev.Index, h.Dev.Name)))
 	}
 	f, err := tc.AddFilterRequest(mirrorFilter(h.Dev, tap, h.Parent()))
 	if err != nil {
@@ -79,7 +79,7 @@ func unmirrorRequests(h tc.Hook, tapIndex int32) []nl.Request {
 		}
 	}
 	if h.Qdisc == tc.KindIngress && others == 0 {
-		return []nl.Request{tc.DelQdiscRequest(tc.Ingress(h.Dev.Name, h.Dev.Index))}
+		return []nl.Request{tc.DelQdiscRequest(tc.Ingress(h.Dev.Index, h.Dev.Name))}
 	}
 	var reqs []nl.Request
 	for _, f := range h.Filters {
@@ -146,7 +146,7 @@ func (p *Plan) attachMirror(c *nl.Conn, h tc.Hook) (*Attachment, error) {
 		}
 	}
 	if o.Files && a.Files == nil {
-		t, err := tuntap.Open(a.Tap, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		t, err := tuntap.Open(tuntap.OpenConfig{Name: a.Tap, NetNS: o.NetNS, Queues: a.Queues})
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func (p *Plan) attachMirror(c *nl.Conn, h tc.Hook) (*Attachment, error) {
 		errs := c.Do(reqs...)
 		if err = errors.Join(errs...); err != nil && len(reqs) == 2 && errs[0] == nil {
 			// The qdisc was added for the filter that failed.
-			err = errors.Join(err, c.Exec(tc.DelQdiscRequest(tc.Ingress(h.Dev.Name, h.Dev.Index))))
+			err = errors.Join(err, c.Exec(tc.DelQdiscRequest(tc.Ingress(h.Dev.Index, h.Dev.Name))))
 		}
 	}
 	if err != nil {

@@ -322,10 +322,10 @@ func checkTap(tap *link.Link, o Options) error {
 	case q == 1 && t.MultiQueue:
 		return mismatch("queues", "multi-queue", "1 (single-queue)")
 	}
-	if o.Owner != nil && t.Owner != int64(*o.Owner) {
+	if o.Owner != nil && !sameID(t.Owner, *o.Owner) {
 		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
 	}
-	if o.Group != nil && t.Group != int64(*o.Group) {
+	if o.Group != nil && !sameID(t.Group, *o.Group) {
 		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
 	}
 	if o.MTU != 0 && tap.MTU != o.MTU {
@@ -337,11 +337,29 @@ func checkTap(tap *link.Link, o Options) error {
 	return nil
 }
 
-func idString(id int64) string {
-	if id < 0 {
+// idString spells a tap's owner or group (nil: none).
+func idString(id *int) string {
+	if id == nil {
 		return "none"
 	}
-	return fmt.Sprint(id)
+	return fmt.Sprint(*id)
+}
+
+// optID is id as a tap's owner or group: nil for -1 (none).
+func optID(id int) *int {
+	if id < 0 {
+		return nil
+	}
+	return &id
+}
+
+// sameID reports whether a tap's owner or group (nil: none) is want (-1:
+// none).
+func sameID(id *int, want int) bool {
+	if id == nil {
+		return want < 0
+	}
+	return *id == want
 }
 
 func kindName(kind string) string {
@@ -411,7 +429,7 @@ func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
 		a.Queues = int(p.tap.NumTxQueues)
 	}
 	if o.Files {
-		t, err := tuntap.Open(p.tap.Name, tuntap.WithNetNS(o.NetNS), tuntap.WithQueues(a.Queues))
+		t, err := tuntap.Open(tuntap.OpenConfig{Name: p.tap.Name, NetNS: o.NetNS, Queues: a.Queues})
 		if err != nil {
 			return nil, err
 		}

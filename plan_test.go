@@ -23,7 +23,7 @@ func veth(name string, index int32) *link.Link {
 
 func tapLink(name string, index int32, mod func(*link.Link)) *link.Link {
 	l := &link.Link{Name: name, Index: index, Kind: link.KindTun, MTU: 1500, Flags: unix.IFF_UP, Alias: link.OwnerAlias,
-		Tun: &link.TunInfo{Type: unix.IFF_TAP, VnetHdr: true, Persist: true, Owner: 0, Group: -1}}
+		Tun: &link.TunInfo{Type: unix.IFF_TAP, VnetHdr: true, Persist: true, Owner: new(0)}}
 	if mod != nil {
 		mod(l)
 	}

@@ -27,7 +27,7 @@ func Probe(ctx context.Context) error {
 			return err
 		}
 		d := devOf(lo)
-		if err := c.Exec(tc.AddQdiscRequest(tc.Ingress(d.Name, d.Index))); err != nil {
+		if err := c.Exec(tc.AddQdiscRequest(tc.Ingress(d.Index, d.Name))); err != nil {
 			return err
 		}
 		req, err := tc.AddFilterRequest(tc.WireFilter(d, d, tc.IngressHandle, tc.WireOptions{}))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -57,7 +56,7 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 		tds = append(tds, devOf(l))
 	}
 	if len(devs) == 0 {
-		err := c.DumpEach(link.ListRequest(), func(m netlink.Message) error {
+		err := c.DumpEach(link.ListRequest(), func(m nl.Message) error {
 			l, err := link.ParseLink(m)
 			if err == nil {
 				add(l)
@@ -117,7 +116,7 @@ func describe(r tc.Redirect, dev, target end, found bool) Redirect {
 	}
 	row := Redirect{
 		Dev: dev.name, TargetIndex: r.TargetIfindex, Direction: direction, Action: action,
-		Control: tc.ControlName(r.Action), Parent: r.Parent.String(), Pref: r.Pref,
+		Control: r.Action.String(), Parent: r.Parent.String(), Pref: r.Pref,
 		Handle: tc.U32HandleString(r.Handle), Wire: r.IsWire(), Packets: r.Packets, Bytes: r.Bytes,
 		Undelivered: r.Overlimits + r.Drops,
 		DevState:    dev.state, DevCarrier: dev.carrier,

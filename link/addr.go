@@ -3,9 +3,9 @@ package link
 import (
 	"fmt"
 	"net/netip"
+	"syscall"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -37,7 +37,7 @@ func (m Ifaddrmsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ifaddrmsg) Append(b []byte) []byte {
 	b = append(b, m.Family, m.PrefixLen, m.Flags, m.Scope)
-	return nl.Host.AppendUint32(b, uint32(m.Index))
+	return nl.AppendUint32(b, uint32(m.Index))
 }
 
 // UnmarshalBinary decodes the first IfaddrmsgLen bytes of b.
@@ -45,7 +45,7 @@ func (m *Ifaddrmsg) UnmarshalBinary(b []byte) error {
 	if len(b) < IfaddrmsgLen {
 		return fmt.Errorf("link: ifaddrmsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
-	*m = Ifaddrmsg{Family: b[0], PrefixLen: b[1], Flags: b[2], Scope: b[3], Index: int32(nl.Host.Uint32(b[4:]))}
+	*m = Ifaddrmsg{Family: b[0], PrefixLen: b[1], Flags: b[2], Scope: b[3], Index: int32(nl.Uint32(b[4:]))}
 	return nil
 }
 
@@ -93,9 +93,9 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 	}
 	var width int
 	switch ifa.Family {
-	case unix.AF_INET:
+	case uapi.AF_INET:
 		width = 4
-	case unix.AF_INET6:
+	case uapi.AF_INET6:
 		width = 16
 	default:
 		return fail("ifa_family", fmt.Errorf("family %d is neither AF_INET nor AF_INET6", ifa.Family))
@@ -117,13 +117,13 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 	}
 	for _, at := range attrs {
 		switch at.Type {
-		case unix.IFA_ADDRESS:
+		case uapi.IFA_ADDRESS:
 			address, err = ip("IFA_ADDRESS", at.Data)
-		case unix.IFA_LOCAL:
+		case uapi.IFA_LOCAL:
 			local, err = ip("IFA_LOCAL", at.Data)
-		case unix.IFA_LABEL:
+		case uapi.IFA_LABEL:
 			a.Label = at.String()
-		case unix.IFA_FLAGS:
+		case uapi.IFA_FLAGS:
 			if a.Flags, err = at.Uint32(); err != nil {
 				err = fail("IFA_FLAGS", err)
 			}
@@ -131,13 +131,13 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 			if a.Proto, err = uint8Attr(at); err != nil {
 				err = fail("IFA_PROTO", err)
 			}
-		case unix.IFA_CACHEINFO:
+		case uapi.IFA_CACHEINFO:
 			// struct ifa_cacheinfo: ifa_prefered, ifa_valid, cstamp, tstamp.
 			if len(at.Data) < 8 {
 				err = fail("IFA_CACHEINFO", fmt.Errorf("%d bytes: %w", len(at.Data), nl.ErrTruncated))
 				break
 			}
-			a.PreferredLft, a.ValidLft = nl.Host.Uint32(at.Data), nl.Host.Uint32(at.Data[4:])
+			a.PreferredLft, a.ValidLft = nl.Uint32(at.Data), nl.Uint32(at.Data[4:])
 		}
 		if err != nil {
 			return err
@@ -157,8 +157,8 @@ func (a *Addr) UnmarshalBinary(b []byte) error {
 }
 
 // ParseAddr decodes an RTM_NEWADDR message.
-func ParseAddr(m netlink.Message) (*Addr, error) {
-	if m.Header.Type != unix.RTM_NEWADDR {
+func ParseAddr(m nl.Message) (*Addr, error) {
+	if m.Header.Type != uapi.RTM_NEWADDR {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWADDR", m.Header.Type)
 	}
 	a := new(Addr)
@@ -171,17 +171,17 @@ func ParseAddr(m netlink.Message) (*Addr, error) {
 // familyOf is the AF_* of an address.
 func familyOf(a netip.Addr) uint8 {
 	if a.Is4() {
-		return unix.AF_INET
+		return uapi.AF_INET
 	}
-	return unix.AF_INET6
+	return uapi.AF_INET6
 }
 
 // familyFlag is ip's option for a family.
 func familyFlag(family uint8) string {
 	switch family {
-	case unix.AF_INET:
+	case uapi.AF_INET:
 		return "-4 "
-	case unix.AF_INET6:
+	case uapi.AF_INET6:
 		return "-6 "
 	}
 	return ""
@@ -193,17 +193,17 @@ func familyFlag(family uint8) string {
 // the family and ifa_index. The kernel (strict checking, which iproute2
 // turns on) filters the dump by ifa_index.
 func ListAddrRequest(ifindex int32, name string, family uint8) nl.Request {
-	return nl.Request{Type: unix.RTM_GETADDR, Flags: nl.FlagsDump,
+	return nl.Request{Type: uapi.RTM_GETADDR, Flags: nl.FlagsDump,
 		Data: Ifaddrmsg{Family: family, Index: ifindex}.Append(nil),
 		Cmd:  fmt.Sprintf("ip %saddr show dev %s", familyFlag(family), name)}
 }
 
 // addrRequest is ip addr add/del's message: ifaddrmsg {family, prefixlen,
 // ifindex}, then IFA_LOCAL and IFA_ADDRESS, both the address.
-func addrRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, ifindex int32, p netip.Prefix, cmd string) nl.Request {
+func addrRequest(typ nl.HeaderType, flags nl.HeaderFlags, ifindex int32, p netip.Prefix, cmd string) nl.Request {
 	e := nl.NewEncoder(Ifaddrmsg{Family: familyOf(p.Addr()), PrefixLen: uint8(p.Bits()), Index: ifindex}.Append(nil))
-	e.Attr(unix.IFA_LOCAL, p.Addr().AsSlice())
-	e.Attr(unix.IFA_ADDRESS, p.Addr().AsSlice())
+	e.Attr(uapi.IFA_LOCAL, p.Addr().AsSlice())
+	e.Attr(uapi.IFA_ADDRESS, p.Addr().AsSlice())
 	return nl.Request{Type: typ, Flags: flags, Data: e.Bytes(), Cmd: cmd}
 }
 
@@ -214,14 +214,14 @@ func addrRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, ifindex int3
 // an IPv6 address goes through duplicate address detection (tentative)
 // first. p must be valid.
 func AddAddrRequest(ifindex int32, name string, p netip.Prefix) nl.Request {
-	return addrRequest(unix.RTM_NEWADDR, nl.FlagsCreate, ifindex, p, fmt.Sprintf("ip addr add %s dev %s", p, name))
+	return addrRequest(uapi.RTM_NEWADDR, nl.FlagsCreate, ifindex, p, fmt.Sprintf("ip addr add %s dev %s", p, name))
 }
 
 // DelAddrRequest deletes the address p from the device ifindex, as
 // `ip addr del P dev NAME`: RTM_DELADDR with NLM_F_REQUEST|NLM_F_ACK. A
 // missing address gives EADDRNOTAVAIL. p must be valid.
 func DelAddrRequest(ifindex int32, name string, p netip.Prefix) nl.Request {
-	return addrRequest(unix.RTM_DELADDR, nl.FlagsAck, ifindex, p, fmt.Sprintf("ip addr del %s dev %s", p, name))
+	return addrRequest(uapi.RTM_DELADDR, nl.FlagsAck, ifindex, p, fmt.Sprintf("ip addr del %s dev %s", p, name))
 }
 
 // ListAddrs returns the addresses of family (AF_INET6, AF_INET or
@@ -243,7 +243,7 @@ func AddrsOf(c *nl.Conn, l *Link, family uint8) ([]*Addr, error) {
 	}
 	var out []*Addr
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWADDR {
+		if m.Header.Type != uapi.RTM_NEWADDR {
 			continue
 		}
 		a, err := ParseAddr(m)
@@ -260,7 +260,7 @@ func AddrsOf(c *nl.Conn, l *Link, family uint8) ([]*Addr, error) {
 // validPrefix rejects what AddAddrRequest and DelAddrRequest cannot encode.
 func validPrefix(name string, p netip.Prefix) error {
 	if !p.IsValid() {
-		return fmt.Errorf("link %s: invalid address prefix %q: %w", name, p, unix.EINVAL)
+		return fmt.Errorf("link %s: invalid address prefix %q: %w", name, p, syscall.EINVAL)
 	}
 	return nil
 }

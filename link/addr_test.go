@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
@@ -58,7 +57,7 @@ func TestAddrDecode(t *testing.T) {
 		}), nil, "IFA_CACHEINFO"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := ParseAddr(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWADDR}, Data: c.b})
+			a, err := ParseAddr(nl.Message{Header: nl.Header{Type: unix.RTM_NEWADDR}, Data: c.b})
 			if c.want == nil {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("ParseAddr = %+v, %v; want an error containing %q", a, err, c.err)
@@ -73,7 +72,7 @@ func TestAddrDecode(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseAddr(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK}}); err == nil {
+	if _, err := ParseAddr(nl.Message{Header: nl.Header{Type: unix.RTM_NEWLINK}}); err == nil {
 		t.Error("ParseAddr accepted an RTM_NEWLINK")
 	}
 	if !(&Addr{Prefix: testLL}).LinkLocal() || (&Addr{Prefix: netip.PrefixFrom(v4, 24)}).LinkLocal() {

@@ -3,7 +3,7 @@ package link
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -29,15 +29,15 @@ func (bi *BridgeInfo) UnmarshalBinary(b []byte) error {
 	*bi = BridgeInfo{}
 	for _, a := range attrs {
 		switch a.Type {
-		case unix.IFLA_BR_GROUP_FWD_MASK:
+		case uapi.IFLA_BR_GROUP_FWD_MASK:
 			bi.GroupFwdMask, err = uint16Attr(a)
-		case unix.IFLA_BR_STP_STATE:
+		case uapi.IFLA_BR_STP_STATE:
 			bi.STPState, err = a.Uint32()
-		case unix.IFLA_BR_VLAN_FILTERING:
+		case uapi.IFLA_BR_VLAN_FILTERING:
 			var v uint8
 			v, err = uint8Attr(a)
 			bi.VLANFiltering = v != 0
-		case unix.IFLA_BR_AGEING_TIME:
+		case uapi.IFLA_BR_AGEING_TIME:
 			bi.AgeingTime, err = a.Uint32()
 		}
 		if err != nil {
@@ -51,9 +51,9 @@ func (bi *BridgeInfo) UnmarshalBinary(b []byte) error {
 // IFLA_IFNAME, then IFLA_LINKINFO holding only IFLA_INFO_KIND "bridge".
 func AddBridgeRequest(name string) nl.Request {
 	return createRequest("ip link add "+name+" type bridge", func(e *nl.Encoder) {
-		e.String(unix.IFLA_IFNAME, name)
-		e.Nest(unix.IFLA_LINKINFO, func(e *nl.Encoder) {
-			e.Attr(unix.IFLA_INFO_KIND, []byte(KindBridge))
+		e.String(uapi.IFLA_IFNAME, name)
+		e.Nest(uapi.IFLA_LINKINFO, func(e *nl.Encoder) {
+			e.Attr(uapi.IFLA_INFO_KIND, []byte(KindBridge))
 		})
 	})
 }
@@ -77,10 +77,10 @@ func AddBridge(c *nl.Conn, name string) error {
 func SetGroupFwdMaskRequest(ifindex int32, name string, mask uint16) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s type bridge group_fwd_mask %#x", name, mask),
 		func(e *nl.Encoder) {
-			e.Nest(unix.IFLA_LINKINFO, func(e *nl.Encoder) {
-				e.Attr(unix.IFLA_INFO_KIND, []byte(KindBridge))
-				e.Nest(unix.IFLA_INFO_DATA, func(e *nl.Encoder) {
-					e.Uint16(unix.IFLA_BR_GROUP_FWD_MASK, mask)
+			e.Nest(uapi.IFLA_LINKINFO, func(e *nl.Encoder) {
+				e.Attr(uapi.IFLA_INFO_KIND, []byte(KindBridge))
+				e.Nest(uapi.IFLA_INFO_DATA, func(e *nl.Encoder) {
+					e.Uint16(uapi.IFLA_BR_GROUP_FWD_MASK, mask)
 				})
 			})
 		})

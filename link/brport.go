@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -31,22 +31,22 @@ func (p *BridgePort) UnmarshalBinary(b []byte) error {
 	for _, a := range attrs {
 		var v uint8
 		switch a.Type {
-		case unix.IFLA_BRPORT_STATE, unix.IFLA_BRPORT_LEARNING, unix.IFLA_BRPORT_UNICAST_FLOOD,
-			unix.IFLA_BRPORT_MCAST_FLOOD, unix.IFLA_BRPORT_BCAST_FLOOD:
+		case uapi.IFLA_BRPORT_STATE, uapi.IFLA_BRPORT_LEARNING, uapi.IFLA_BRPORT_UNICAST_FLOOD,
+			uapi.IFLA_BRPORT_MCAST_FLOOD, uapi.IFLA_BRPORT_BCAST_FLOOD:
 			if v, err = uint8Attr(a); err != nil {
 				return fmt.Errorf("IFLA_BRPORT attribute %d: %w", a.Type, err)
 			}
 		}
 		switch a.Type {
-		case unix.IFLA_BRPORT_STATE:
+		case uapi.IFLA_BRPORT_STATE:
 			p.State = v
-		case unix.IFLA_BRPORT_LEARNING:
+		case uapi.IFLA_BRPORT_LEARNING:
 			p.Learning = v != 0
-		case unix.IFLA_BRPORT_UNICAST_FLOOD:
+		case uapi.IFLA_BRPORT_UNICAST_FLOOD:
 			p.UnicastFlood = v != 0
-		case unix.IFLA_BRPORT_MCAST_FLOOD:
+		case uapi.IFLA_BRPORT_MCAST_FLOOD:
 			p.MulticastFlood = v != 0
-		case unix.IFLA_BRPORT_BCAST_FLOOD:
+		case uapi.IFLA_BRPORT_BCAST_FLOOD:
 			p.BroadcastFlood = v != 0
 		}
 	}
@@ -77,16 +77,16 @@ func BridgePortRequest(ifindex int32, name string, f PortFlags) nl.Request {
 	if f.Learning != nil {
 		cmd = append(cmd, "learning", onOff(*f.Learning))
 	}
-	e := nl.NewEncoder(Ifinfomsg{Family: unix.AF_BRIDGE, Index: ifindex}.Append(nil))
-	e.Nest(unix.IFLA_PROTINFO|nl.NLA_F_NESTED, func(e *nl.Encoder) {
+	e := nl.NewEncoder(Ifinfomsg{Family: uapi.AF_BRIDGE, Index: ifindex}.Append(nil))
+	e.Nest(uapi.IFLA_PROTINFO|nl.NLA_F_NESTED, func(e *nl.Encoder) {
 		if f.UnicastFlood != nil {
-			e.Uint8(unix.IFLA_BRPORT_UNICAST_FLOOD, b2u8(*f.UnicastFlood))
+			e.Uint8(uapi.IFLA_BRPORT_UNICAST_FLOOD, b2u8(*f.UnicastFlood))
 		}
 		if f.Learning != nil {
-			e.Uint8(unix.IFLA_BRPORT_LEARNING, b2u8(*f.Learning))
+			e.Uint8(uapi.IFLA_BRPORT_LEARNING, b2u8(*f.Learning))
 		}
 	})
-	return nl.Request{Type: unix.RTM_SETLINK, Flags: nl.FlagsAck, Data: e.Bytes(), Cmd: strings.Join(cmd, " ")}
+	return nl.Request{Type: uapi.RTM_SETLINK, Flags: nl.FlagsAck, Data: e.Bytes(), Cmd: strings.Join(cmd, " ")}
 }
 
 // SetBridgePort changes the flags of the bridge port called name.

@@ -10,23 +10,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // replies returns the fixture's received messages of type typ, decoded as
-// netlink.Message (header and body).
-func replies(t testing.TB, name string, typ uint16) []netlink.Message {
+// nl.Message (header and body).
+func replies(t testing.TB, name string, typ uint16) []nl.Message {
 	t.Helper()
 	f := loadFixture(t, name)
-	var out []netlink.Message
+	var out []nl.Message
 	for _, b := range received(t, f) {
 		if msgType(b) != typ {
 			continue
 		}
-		var m netlink.Message
+		var m nl.Message
 		if err := m.UnmarshalBinary(b); err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestDecodeFixtures(t *testing.T) {
 		for name, want := range map[string]unix.Errno{"link-show-missing": unix.ENODEV, "del-missing": unix.ENODEV, "addr-del-missing": unix.EADDRNOTAVAIL} {
 			msgs := replies(t, name, unix.NLMSG_ERROR)
 			m := msgs[len(msgs)-1]
-			errno := -int32(nl.Host.Uint32(m.Data))
+			errno := -int32(nl.Uint32(m.Data))
 			if unix.Errno(errno) != want {
 				t.Errorf("%s: kernel answered %v, want %v", name, unix.Errno(errno), want)
 			}
@@ -338,7 +338,7 @@ func TestNdmsgRoundTrip(t *testing.T) {
 	if err != nil || len(b) != NdmsgLen {
 		t.Fatalf("MarshalBinary: %d bytes, %v", len(b), err)
 	}
-	if want := []byte{7, 0, 0, 0, 7, 0, 0, 0, 0x42, 0, 4, 1}; nl.Host.Uint16([]byte{1, 0}) == 1 && !bytes.Equal(b, want) {
+	if want := []byte{7, 0, 0, 0, 7, 0, 0, 0, 0x42, 0, 4, 1}; nl.Uint16([]byte{1, 0}) == 1 && !bytes.Equal(b, want) {
 		t.Errorf("encoding % x, want % x", b, want)
 	}
 	var got Ndmsg
@@ -380,7 +380,7 @@ func TestLinkUnknownAttributes(t *testing.T) {
 	if !errors.Is(err, nl.ErrTruncated) || !strings.Contains(err.Error(), "IFLA_MTU") || !strings.Contains(err.Error(), "x0") {
 		t.Errorf("short IFLA_MTU: %v", err)
 	}
-	if _, err := ParseLink(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWNEIGH}, Data: e.Bytes()}); err == nil {
+	if _, err := ParseLink(nl.Message{Header: nl.Header{Type: unix.RTM_NEWNEIGH}, Data: e.Bytes()}); err == nil {
 		t.Error("ParseLink accepted an RTM_NEWNEIGH")
 	}
 }
@@ -444,31 +444,31 @@ func TestSchemaExplainsFixtures(t *testing.T) {
 		"fdb-replace-static", "set-addrgenmode-none", "link-show-addrgenmode", "addr-show", "addr-del-missing", "set-allmulticast-on"} {
 		f := loadFixture(t, name)
 		for _, b := range append(sent(t, f), received(t, f)...) {
-			out := nl.Dump(b, Schema)
+			out := annotate.Dump(b, Schema)
 			if strings.Contains(out, "(malformed") || strings.Contains(out, "(unknown)") {
 				t.Errorf("%s:\n%s", name, out)
 			}
 		}
 	}
-	out := nl.Dump(mustBytes(t, AddMacvlanRequest(Macvlan{Name: "m", Parent: "eth0", Mode: ModePassthru, Tap: true}, 3)), Schema)
+	out := annotate.Dump(mustBytes(t, AddMacvlanRequest(Macvlan{Name: "m", Parent: "eth0", Mode: ModePassthru, Tap: true}, 3)), Schema)
 	for _, want := range []string{"RTM_NEWLINK", "IFLA_LINK", "IFLA_INFO_KIND", `"macvtap"`, "MACVLAN_MODE_PASSTHRU (8)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotation lacks %q:\n%s", want, out)
 		}
 	}
-	out = nl.Dump(mustBytes(t, SetAddrGenModeRequest(3, "eth0", AddrGenModeNone)), Schema)
+	out = annotate.Dump(mustBytes(t, SetAddrGenModeRequest(3, "eth0", AddrGenModeNone)), Schema)
 	for _, want := range []string{"IFLA_AF_SPEC", "AF_INET6", "IFLA_INET6_ADDR_GEN_MODE", "IN6_ADDR_GEN_MODE_NONE (1)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotation lacks %q:\n%s", want, out)
 		}
 	}
-	out = nl.Dump(mustBytes(t, DelAddrRequest(3, "eth0", testLL)), Schema)
+	out = annotate.Dump(mustBytes(t, DelAddrRequest(3, "eth0", testLL)), Schema)
 	for _, want := range []string{"RTM_DELADDR", "ifa_prefixlen", "IFA_LOCAL", "fe80::ff:fe00:1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotation lacks %q:\n%s", want, out)
 		}
 	}
-	out = nl.Dump(mustBytes(t, AddFDBRequest(3, "eth0", testMAC)), Schema)
+	out = annotate.Dump(mustBytes(t, AddFDBRequest(3, "eth0", testMAC)), Schema)
 	for _, want := range []string{"RTM_NEWNEIGH", "AF_BRIDGE (7)", "NUD_REACHABLE|NUD_NOARP (0x42)", "NTF_MASTER (0x4)", "NDA_LLADDR", "02:00:00:00:00:aa"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("annotation lacks %q:\n%s", want, out)

@@ -36,9 +36,12 @@
 // AddVeth …) resolve names to indexes, send the requests and wrap failures
 // with the device's name, keeping the kernel's errno for errors.Is.
 //
-// Schema explains link, neighbour and address messages to nl.Annotate.
+// Schema explains link, neighbour and address messages to annotate.Lines.
 //
 // Constants keep the kernel's names (IFLA_*, NDA_*, MACVLAN_MODE_* …). Those
-// golang.org/x/sys/unix has are used from there; the others are defined here
-// with the UAPI header they come from.
+// golang.org/x/sys/unix has come from internal/uapi, which builds on any
+// GOOS; the others are defined here with the UAPI header they come from.
+//
+// Builders take a device as (ifindex, name), as package tc's do: the index
+// is what the kernel reads, the name only labels the command line.
 package link

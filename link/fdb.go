@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -40,8 +39,8 @@ func (m Ndmsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ndmsg) Append(b []byte) []byte {
 	b = append(b, m.Family, 0, 0, 0)
-	b = nl.Host.AppendUint32(b, uint32(m.Ifindex))
-	b = nl.Host.AppendUint16(b, m.State)
+	b = nl.AppendUint32(b, uint32(m.Ifindex))
+	b = nl.AppendUint16(b, m.State)
 	return append(b, m.Flags, m.Type)
 }
 
@@ -52,8 +51,8 @@ func (m *Ndmsg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("link: ndmsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
 	m.Family = b[0]
-	m.Ifindex = int32(nl.Host.Uint32(b[4:]))
-	m.State = nl.Host.Uint16(b[8:])
+	m.Ifindex = int32(nl.Uint32(b[4:]))
+	m.State = nl.Uint16(b[8:])
 	m.Flags = b[10]
 	m.Type = b[11]
 	return nil
@@ -64,24 +63,24 @@ func (m *Ndmsg) UnmarshalBinary(b []byte) error {
 // NUD_PERMANENT as "static" (never ages, forwards to the port); with
 // NUD_PERMANENT it would be a "permanent" (local) entry whose frames the
 // bridge delivers to itself instead.
-const fdbStaticState = unix.NUD_NOARP | unix.NUD_REACHABLE
+const fdbStaticState = uapi.NUD_NOARP | uapi.NUD_REACHABLE
 
 // fdbDelState is the ndm_state `bridge fdb del` sends (its default,
 // NUD_NOARP|NUD_PERMANENT); the kernel ignores it when deleting.
-const fdbDelState = unix.NUD_NOARP | unix.NUD_PERMANENT
+const fdbDelState = uapi.NUD_NOARP | uapi.NUD_PERMANENT
 
 // AddFDBRequest adds a static FDB entry sending frames for mac to the
 // bridge port ifindex, as `bridge fdb add MAC dev NAME master static`:
 // RTM_NEWNEIGH with NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE, ndmsg
 // {AF_BRIDGE, ifindex, NUD_NOARP|NUD_REACHABLE, NTF_MASTER}, NDA_LLADDR.
 func AddFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request {
-	return fdbRequest(unix.RTM_NEWNEIGH, nl.FlagsCreate, Ndmsg{Family: unix.AF_BRIDGE, Ifindex: ifindex, State: fdbStaticState, Flags: unix.NTF_MASTER},
+	return fdbRequest(uapi.RTM_NEWNEIGH, nl.FlagsCreate, Ndmsg{Family: uapi.AF_BRIDGE, Ifindex: ifindex, State: fdbStaticState, Flags: uapi.NTF_MASTER},
 		mac, fmt.Sprintf("bridge fdb add %s dev %s master static", mac, name))
 }
 
 // fdbReplaceFlags is what `bridge fdb replace` sends:
 // NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x0505).
-const fdbReplaceFlags = netlink.Request | netlink.Acknowledge | netlink.Replace | netlink.Create
+const fdbReplaceFlags = nl.NLM_F_REQUEST | nl.NLM_F_ACK | nl.NLM_F_REPLACE | nl.NLM_F_CREATE
 
 // ReplaceFDBRequest makes mac a static FDB entry on the bridge port
 // ifindex, creating it or moving it from wherever it is, as
@@ -90,7 +89,7 @@ const fdbReplaceFlags = netlink.Request | netlink.Acknowledge | netlink.Replace 
 // permanent (local) entry, such as the one a port's own MAC gets when the
 // port joins the bridge, where AddFDBRequest fails with EEXIST.
 func ReplaceFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request {
-	return fdbRequest(unix.RTM_NEWNEIGH, fdbReplaceFlags, Ndmsg{Family: unix.AF_BRIDGE, Ifindex: ifindex, State: fdbStaticState, Flags: unix.NTF_MASTER},
+	return fdbRequest(uapi.RTM_NEWNEIGH, fdbReplaceFlags, Ndmsg{Family: uapi.AF_BRIDGE, Ifindex: ifindex, State: fdbStaticState, Flags: uapi.NTF_MASTER},
 		mac, fmt.Sprintf("bridge fdb replace %s dev %s master static", mac, name))
 }
 
@@ -98,13 +97,13 @@ func ReplaceFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Requ
 // as `bridge fdb del MAC dev NAME master`: RTM_DELNEIGH with
 // NLM_F_REQUEST|NLM_F_ACK.
 func DelFDBRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request {
-	return fdbRequest(unix.RTM_DELNEIGH, nl.FlagsAck, Ndmsg{Family: unix.AF_BRIDGE, Ifindex: ifindex, State: fdbDelState, Flags: unix.NTF_MASTER},
+	return fdbRequest(uapi.RTM_DELNEIGH, nl.FlagsAck, Ndmsg{Family: uapi.AF_BRIDGE, Ifindex: ifindex, State: fdbDelState, Flags: uapi.NTF_MASTER},
 		mac, fmt.Sprintf("bridge fdb del %s dev %s master", mac, name))
 }
 
-func fdbRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, nd Ndmsg, mac net.HardwareAddr, cmd string) nl.Request {
+func fdbRequest(typ nl.HeaderType, flags nl.HeaderFlags, nd Ndmsg, mac net.HardwareAddr, cmd string) nl.Request {
 	e := nl.NewEncoder(nd.Append(nil))
-	e.Attr(unix.NDA_LLADDR, mac)
+	e.Attr(uapi.NDA_LLADDR, mac)
 	return nl.Request{Type: typ, Flags: flags, Data: e.Bytes(), Cmd: cmd}
 }
 
@@ -112,8 +111,8 @@ func fdbRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, nd Ndmsg, mac
 // `bridge fdb show dev NAME`: RTM_GETNEIGH with NLM_F_REQUEST|NLM_F_DUMP
 // and a bare ndmsg {AF_BRIDGE, ifindex}.
 func ListFDBRequest(ifindex int32, name string) nl.Request {
-	return nl.Request{Type: unix.RTM_GETNEIGH, Flags: nl.FlagsDump,
-		Data: Ndmsg{Family: unix.AF_BRIDGE, Ifindex: ifindex}.Append(nil), Cmd: "bridge fdb show dev " + name}
+	return nl.Request{Type: uapi.RTM_GETNEIGH, Flags: nl.FlagsDump,
+		Data: Ndmsg{Family: uapi.AF_BRIDGE, Ifindex: ifindex}.Append(nil), Cmd: "bridge fdb show dev " + name}
 }
 
 // FDBEntry is a bridge forwarding database entry (an RTM_NEWNEIGH message of
@@ -130,7 +129,7 @@ type FDBEntry struct {
 // Static reports whether the entry is static (NUD_NOARP without
 // NUD_PERMANENT), as `bridge fdb show` prints "static".
 func (f *FDBEntry) Static() bool {
-	return f.State&unix.NUD_NOARP != 0 && f.State&unix.NUD_PERMANENT == 0
+	return f.State&uapi.NUD_NOARP != 0 && f.State&uapi.NUD_PERMANENT == 0
 }
 
 // UnmarshalBinary decodes the body of an RTM_NEWNEIGH message: ndmsg and
@@ -147,11 +146,11 @@ func (f *FDBEntry) UnmarshalBinary(b []byte) error {
 	}
 	for _, a := range attrs {
 		switch a.Type {
-		case unix.NDA_LLADDR:
+		case uapi.NDA_LLADDR:
 			f.MAC = hwaddr(a.Data)
-		case unix.NDA_MASTER:
+		case uapi.NDA_MASTER:
 			f.Master, err = int32Attr(a)
-		case unix.NDA_VLAN:
+		case uapi.NDA_VLAN:
 			f.VLAN, err = uint16Attr(a)
 		}
 		if err != nil {
@@ -162,11 +161,11 @@ func (f *FDBEntry) UnmarshalBinary(b []byte) error {
 }
 
 // ParseFDBEntry decodes an RTM_NEWNEIGH message of family AF_BRIDGE.
-func ParseFDBEntry(m netlink.Message) (*FDBEntry, error) {
-	if m.Header.Type != unix.RTM_NEWNEIGH {
+func ParseFDBEntry(m nl.Message) (*FDBEntry, error) {
+	if m.Header.Type != uapi.RTM_NEWNEIGH {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWNEIGH", m.Header.Type)
 	}
-	if len(m.Data) > 0 && m.Data[0] != unix.AF_BRIDGE {
+	if len(m.Data) > 0 && m.Data[0] != uapi.AF_BRIDGE {
 		return nil, fmt.Errorf("link: neighbour family %d is not AF_BRIDGE", m.Data[0])
 	}
 	f := new(FDBEntry)
@@ -206,7 +205,7 @@ func ListFDB(c *nl.Conn, name string) ([]*FDBEntry, error) {
 	}
 	var out []*FDBEntry
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWNEIGH {
+		if m.Header.Type != uapi.RTM_NEWNEIGH {
 			continue
 		}
 		f, err := ParseFDBEntry(m)

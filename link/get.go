@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -20,10 +20,10 @@ const getExtMask = RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS
 // accepts as a primary name, IFLA_ALT_IFNAME for anything longer than
 // IFNAMSIZ-1 bytes or containing '/', ':' or white space.
 func nameAttr(name string) uint16 {
-	if len(name) == 0 || len(name) >= unix.IFNAMSIZ || strings.ContainsAny(name, "/: \t\n\v\f\r") {
-		return unix.IFLA_ALT_IFNAME
+	if len(name) == 0 || len(name) >= uapi.IFNAMSIZ || strings.ContainsAny(name, "/: \t\n\v\f\r") {
+		return uapi.IFLA_ALT_IFNAME
 	}
-	return unix.IFLA_IFNAME
+	return uapi.IFLA_IFNAME
 }
 
 // GetRequest asks for one device by name: RTM_GETLINK with NLM_F_REQUEST
@@ -34,9 +34,9 @@ func nameAttr(name string) uint16 {
 // only attributes are a name and IFLA_EXT_MASK.
 func GetRequest(name string) nl.Request {
 	e := nl.NewEncoder(Ifinfomsg{}.Append(nil))
-	e.Uint32(unix.IFLA_EXT_MASK, getExtMask)
+	e.Uint32(uapi.IFLA_EXT_MASK, getExtMask)
 	e.String(nameAttr(name), name)
-	return nl.Request{Type: unix.RTM_GETLINK, Flags: netlink.Request, Data: e.Bytes(), Cmd: "ip link show dev " + name}
+	return nl.Request{Type: uapi.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes(), Cmd: "ip link show dev " + name}
 }
 
 // GetIndexRequest asks for one device by index: ifi_index set and
@@ -46,24 +46,24 @@ func GetRequest(name string) nl.Request {
 // index.
 func GetIndexRequest(ifindex int32) nl.Request {
 	e := nl.NewEncoder(Ifinfomsg{Index: ifindex}.Append(nil))
-	e.Uint32(unix.IFLA_EXT_MASK, getExtMask)
-	return nl.Request{Type: unix.RTM_GETLINK, Flags: netlink.Request, Data: e.Bytes(), Cmd: fmt.Sprintf("ip link show dev if%d", ifindex)}
+	e.Uint32(uapi.IFLA_EXT_MASK, getExtMask)
+	return nl.Request{Type: uapi.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes(), Cmd: fmt.Sprintf("ip link show dev if%d", ifindex)}
 }
 
 // ListRequest dumps every device of the namespace, as `ip link show` does:
 // ifi_family AF_PACKET and IFLA_EXT_MASK RTEXT_FILTER_VF (statistics
 // included).
 func ListRequest() nl.Request {
-	e := nl.NewEncoder(Ifinfomsg{Family: unix.AF_PACKET}.Append(nil))
-	e.Uint32(unix.IFLA_EXT_MASK, RTEXT_FILTER_VF)
-	return nl.Request{Type: unix.RTM_GETLINK, Flags: nl.FlagsDump, Data: e.Bytes(), Cmd: "ip link show"}
+	e := nl.NewEncoder(Ifinfomsg{Family: uapi.AF_PACKET}.Append(nil))
+	e.Uint32(uapi.IFLA_EXT_MASK, RTEXT_FILTER_VF)
+	return nl.Request{Type: uapi.RTM_GETLINK, Flags: nl.FlagsDump, Data: e.Bytes(), Cmd: "ip link show"}
 }
 
 // Lookup returns the device called name. A device that does not exist gives
 // an error that names it and satisfies errors.Is(err, unix.ENODEV).
 func Lookup(c *nl.Conn, name string) (*Link, error) {
 	if name == "" {
-		return nil, fmt.Errorf("link: empty device name: %w", unix.ENODEV)
+		return nil, fmt.Errorf("link: empty device name: %w", syscall.ENODEV)
 	}
 	l, err := get(c, GetRequest(name))
 	if err != nil {
@@ -81,7 +81,7 @@ func LookupNames(c *nl.Conn, names ...string) (links []*Link, errs []error) {
 	reqs := make([]nl.Request, len(names))
 	for i, n := range names {
 		reqs[i] = GetRequest(n)
-		reqs[i].Flags |= netlink.Acknowledge
+		reqs[i].Flags |= nl.NLM_F_ACK
 	}
 	replies, errs := c.Query(reqs...)
 	links = make([]*Link, len(names))
@@ -104,7 +104,7 @@ func LookupNames(c *nl.Conn, names ...string) (links []*Link, errs []error) {
 // an error satisfying errors.Is(err, unix.ENODEV).
 func LookupIndex(c *nl.Conn, ifindex int32) (*Link, error) {
 	if ifindex <= 0 {
-		return nil, fmt.Errorf("link: invalid ifindex %d: %w", ifindex, unix.ENODEV)
+		return nil, fmt.Errorf("link: invalid ifindex %d: %w", ifindex, syscall.ENODEV)
 	}
 	l, err := get(c, GetIndexRequest(ifindex))
 	if err != nil {
@@ -133,7 +133,7 @@ func List(c *nl.Conn) ([]*Link, error) {
 	}
 	links := make([]*Link, 0, len(msgs))
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK {
+		if m.Header.Type != uapi.RTM_NEWLINK {
 			continue
 		}
 		l, err := ParseLink(m)
@@ -152,11 +152,11 @@ func Exists(c *nl.Conn, name string) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, unix.ENODEV):
+	case errors.Is(err, syscall.ENODEV):
 		return false, nil
 	}
 	return false, err
 }
 
 // IsNotFound reports whether err says a device does not exist (ENODEV).
-func IsNotFound(err error) bool { return errors.Is(err, unix.ENODEV) }
+func IsNotFound(err error) bool { return errors.Is(err, syscall.ENODEV) }

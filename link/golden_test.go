@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // The golden tests compare what tcwire sends with what iproute2 sent for the
@@ -99,18 +99,18 @@ func received(t testing.TB, f *fixture.Fixture) [][]byte {
 	return out
 }
 
-func msgType(b []byte) uint16 { return nl.Host.Uint16(b[4:]) }
+func msgType(b []byte) uint16 { return nl.Uint16(b[4:]) }
 
 // isNewlinkProbe reports whether b is iplink_have_newlink's probe: an
 // RTM_NEWLINK with NLM_F_REQUEST|NLM_F_ACK and a zeroed ifinfomsg.
 func isNewlinkProbe(b []byte) bool {
 	return len(b) == nl.NlmsgHdrLen+IfinfomsgLen && msgType(b) == unix.RTM_NEWLINK &&
-		nl.Host.Uint16(b[6:]) == uint16(nl.FlagsAck) && bytes.Count(b[nl.NlmsgHdrLen:], []byte{0}) == IfinfomsgLen
+		nl.Uint16(b[6:]) == uint16(nl.FlagsAck) && bytes.Count(b[nl.NlmsgHdrLen:], []byte{0}) == IfinfomsgLen
 }
 
 // isLinkDump reports whether b is a GETLINK dump (bridge's ll_init_map).
 func isLinkDump(b []byte) bool {
-	return msgType(b) == unix.RTM_GETLINK && nl.Host.Uint16(b[6:])&uint16(nl.FlagsDump) == uint16(nl.FlagsDump)
+	return msgType(b) == unix.RTM_GETLINK && nl.Uint16(b[6:])&uint16(nl.FlagsDump) == uint16(nl.FlagsDump)
 }
 
 func idx(f *fixture.Fixture, dev string) int32 { return int32(f.Ifindex[dev]) }
@@ -319,7 +319,7 @@ func operative(f *fixture.Fixture, msgs [][]byte) [][]byte {
 // isAddrLenQuery reports whether m is ip's by-index GETLINK without
 // attributes (nl_get_ll_addr_len).
 func isAddrLenQuery(m []byte) bool {
-	return msgType(m) == unix.RTM_GETLINK && len(m) == nl.NlmsgHdrLen+IfinfomsgLen && nl.Host.Uint32(m[20:]) != 0
+	return msgType(m) == unix.RTM_GETLINK && len(m) == nl.NlmsgHdrLen+IfinfomsgLen && nl.Uint32(m[20:]) != 0
 }
 
 // isShowRequest reports whether m is the GETLINK `ip link show dev X` prints
@@ -345,13 +345,13 @@ func TestGolden(t *testing.T) {
 				}
 				if want[i] == nil {
 					// bridge's link dump stands here: tcwire asks for one device.
-					if msgType(b) != unix.RTM_GETLINK || r.Flags&netlink.Dump != 0 {
+					if msgType(b) != unix.RTM_GETLINK || r.Flags&nl.NLM_F_DUMP != 0 {
 						t.Errorf("request %d: %s: want a GETLINK for one device in place of bridge's dump", i, r.Cmd)
 					}
 					continue
 				}
 				if !bytes.Equal(b, want[i]) {
-					t.Errorf("request %d (%s) differs from %s:\n%s", i, r.Cmd, f.Cmd, nl.SideBySide("ip ("+f.Name+")", want[i], "tcwire", b, Schema))
+					t.Errorf("request %d (%s) differs from %s:\n%s", i, r.Cmd, f.Cmd, annotate.SideBySide("ip ("+f.Name+")", want[i], "tcwire", b, Schema))
 				}
 			}
 			wantCmd := f.Cmd
@@ -396,7 +396,7 @@ func TestGoldenDifferences(t *testing.T) {
 		want := setRequest(Ifinfomsg{}, "", nil)
 		b, _ := want.MarshalBinary()
 		if !bytes.Equal(msgs[0], b) || !isNewlinkProbe(msgs[0]) {
-			t.Errorf("ip's first message is not the RTM_NEWLINK probe:\n%s", nl.Dump(msgs[0], Schema))
+			t.Errorf("ip's first message is not the RTM_NEWLINK probe:\n%s", annotate.Dump(msgs[0], Schema))
 		}
 	})
 	t.Run("address-length-query", func(t *testing.T) {
@@ -413,9 +413,9 @@ func TestGoldenDifferences(t *testing.T) {
 		// It is GetIndexRequest without IFLA_EXT_MASK.
 		b, _ := GetIndexRequest(idx(f, "eth0")).MarshalBinary()
 		b = b[:nl.NlmsgHdrLen+IfinfomsgLen]
-		nl.Host.PutUint32(b, uint32(len(b)))
+		nl.PutUint32(b, uint32(len(b)))
 		if !bytes.Equal(q[0], b) {
-			t.Errorf("address length query:\n%s", nl.SideBySide("ip", q[0], "GetIndexRequest without IFLA_EXT_MASK", b, Schema))
+			t.Errorf("address length query:\n%s", annotate.SideBySide("ip", q[0], "GetIndexRequest without IFLA_EXT_MASK", b, Schema))
 		}
 	})
 	t.Run("show-request", func(t *testing.T) {
@@ -433,9 +433,9 @@ func TestGoldenDifferences(t *testing.T) {
 		e := nl.NewEncoder(Ifinfomsg{Family: unix.AF_PACKET}.Append(nil))
 		e.String(unix.IFLA_IFNAME, "eth0")
 		e.Uint32(unix.IFLA_EXT_MASK, RTEXT_FILTER_VF)
-		b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: netlink.Request, Data: e.Bytes()}.MarshalBinary()
+		b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes()}.MarshalBinary()
 		if !bytes.Equal(shows[0], b) {
-			t.Errorf("show request:\n%s", nl.SideBySide("ip", shows[0], "expected", b, Schema))
+			t.Errorf("show request:\n%s", annotate.SideBySide("ip", shows[0], "expected", b, Schema))
 		}
 	})
 	t.Run("bridge-link-dump", func(t *testing.T) {
@@ -450,7 +450,7 @@ func TestGoldenDifferences(t *testing.T) {
 			e.Uint32(unix.IFLA_EXT_MASK, RTEXT_FILTER_VF)
 			b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: nl.FlagsDump, Data: e.Bytes()}.MarshalBinary()
 			if !bytes.Equal(msgs[0], b) {
-				t.Errorf("%s: bridge's first message:\n%s", name, nl.SideBySide("bridge", msgs[0], "expected dump", b, Schema))
+				t.Errorf("%s: bridge's first message:\n%s", name, annotate.SideBySide("bridge", msgs[0], "expected dump", b, Schema))
 			}
 		}
 	})
@@ -469,7 +469,7 @@ func TestGoldenDifferences(t *testing.T) {
 			b := mustBytes(t, GetIndexRequest(idx(f, want.dev)))
 			b[nl.NlmsgHdrLen] = want.family
 			if got := msgs[[]int{1, 3}[i]]; !bytes.Equal(got, b) {
-				t.Errorf("link line request for %s:\n%s", want.dev, nl.SideBySide("ip", got, "expected", b, Schema))
+				t.Errorf("link line request for %s:\n%s", want.dev, annotate.SideBySide("ip", got, "expected", b, Schema))
 			}
 		}
 	})

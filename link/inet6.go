@@ -3,7 +3,7 @@ package link
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -65,9 +65,9 @@ func (ii *Inet6Info) UnmarshalBinary(b []byte) error {
 	*ii = Inet6Info{}
 	for _, a := range attrs {
 		switch a.Type {
-		case unix.IFLA_INET6_FLAGS:
+		case uapi.IFLA_INET6_FLAGS:
 			ii.Flags, err = a.Uint32()
-		case unix.IFLA_INET6_ADDR_GEN_MODE:
+		case uapi.IFLA_INET6_ADDR_GEN_MODE:
 			var v uint8
 			v, err = uint8Attr(a)
 			ii.AddrGenMode = AddrGenMode(v)
@@ -88,7 +88,7 @@ func (l *Link) afSpec(b []byte) error {
 		return err
 	}
 	for _, a := range attrs {
-		if a.Type == unix.AF_INET6 {
+		if a.Type == uapi.AF_INET6 {
 			l.Inet6 = new(Inet6Info)
 			if err := l.Inet6.UnmarshalBinary(a.Data); err != nil {
 				return fmt.Errorf("AF_INET6: %w", err)
@@ -109,9 +109,9 @@ func (l *Link) afSpec(b []byte) error {
 func SetAddrGenModeRequest(ifindex int32, name string, mode AddrGenMode) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s addrgenmode %s", name, mode),
 		func(e *nl.Encoder) {
-			e.Nest(unix.IFLA_AF_SPEC, func(e *nl.Encoder) {
-				e.Nest(unix.AF_INET6, func(e *nl.Encoder) {
-					e.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, uint8(mode))
+			e.Nest(uapi.IFLA_AF_SPEC, func(e *nl.Encoder) {
+				e.Nest(uapi.AF_INET6, func(e *nl.Encoder) {
+					e.Uint8(uapi.IFLA_INET6_ADDR_GEN_MODE, uint8(mode))
 				})
 			})
 		})

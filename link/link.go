@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -42,10 +41,10 @@ func (m Ifinfomsg) MarshalBinary() ([]byte, error) { return m.Append(nil), nil }
 // Append appends the encoding of m to b.
 func (m Ifinfomsg) Append(b []byte) []byte {
 	b = append(b, m.Family, 0)
-	b = nl.Host.AppendUint16(b, m.Type)
-	b = nl.Host.AppendUint32(b, uint32(m.Index))
-	b = nl.Host.AppendUint32(b, m.Flags)
-	return nl.Host.AppendUint32(b, m.Change)
+	b = nl.AppendUint16(b, m.Type)
+	b = nl.AppendUint32(b, uint32(m.Index))
+	b = nl.AppendUint32(b, m.Flags)
+	return nl.AppendUint32(b, m.Change)
 }
 
 // UnmarshalBinary decodes the first IfinfomsgLen bytes of b; the pad byte is
@@ -55,10 +54,10 @@ func (m *Ifinfomsg) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("link: ifinfomsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
 	m.Family = b[0]
-	m.Type = nl.Host.Uint16(b[2:])
-	m.Index = int32(nl.Host.Uint32(b[4:]))
-	m.Flags = nl.Host.Uint32(b[8:])
-	m.Change = nl.Host.Uint32(b[12:])
+	m.Type = nl.Uint16(b[2:])
+	m.Index = int32(nl.Uint32(b[4:]))
+	m.Flags = nl.Uint32(b[8:])
+	m.Change = nl.Uint32(b[12:])
 	return nil
 }
 
@@ -150,12 +149,12 @@ type Link struct {
 }
 
 // Up reports whether the device is administratively up (IFF_UP).
-func (l *Link) Up() bool { return l.Flags&unix.IFF_UP != 0 }
+func (l *Link) Up() bool { return l.Flags&uapi.IFF_UP != 0 }
 
 // ParseLink decodes an RTM_NEWLINK message, as received for a GETLINK
 // request or a dump.
-func ParseLink(m netlink.Message) (*Link, error) {
-	if m.Header.Type != unix.RTM_NEWLINK {
+func ParseLink(m nl.Message) (*Link, error) {
+	if m.Header.Type != uapi.RTM_NEWLINK {
 		return nil, fmt.Errorf("link: message type %d is not RTM_NEWLINK", m.Header.Type)
 	}
 	l := new(Link)
@@ -204,60 +203,60 @@ func attrName(t uint16) string {
 func (l *Link) attr(a nl.Attr) error {
 	var err error
 	switch a.Type {
-	case unix.IFLA_IFNAME:
+	case uapi.IFLA_IFNAME:
 		l.Name = a.String()
-	case unix.IFLA_IFALIAS:
+	case uapi.IFLA_IFALIAS:
 		l.Alias = a.String()
-	case unix.IFLA_QDISC:
+	case uapi.IFLA_QDISC:
 		l.Qdisc = a.String()
-	case unix.IFLA_ADDRESS:
+	case uapi.IFLA_ADDRESS:
 		l.MAC = hwaddr(a.Data)
-	case unix.IFLA_BROADCAST:
+	case uapi.IFLA_BROADCAST:
 		l.Broadcast = hwaddr(a.Data)
-	case unix.IFLA_PERM_ADDRESS:
+	case uapi.IFLA_PERM_ADDRESS:
 		l.PermMAC = hwaddr(a.Data)
-	case unix.IFLA_MTU:
+	case uapi.IFLA_MTU:
 		l.MTU, err = a.Uint32()
-	case unix.IFLA_MIN_MTU:
+	case uapi.IFLA_MIN_MTU:
 		l.MinMTU, err = a.Uint32()
-	case unix.IFLA_MAX_MTU:
+	case uapi.IFLA_MAX_MTU:
 		l.MaxMTU, err = a.Uint32()
-	case unix.IFLA_TXQLEN:
+	case uapi.IFLA_TXQLEN:
 		l.TxQueueLen, err = a.Uint32()
-	case unix.IFLA_NUM_TX_QUEUES:
+	case uapi.IFLA_NUM_TX_QUEUES:
 		l.NumTxQueues, err = a.Uint32()
-	case unix.IFLA_NUM_RX_QUEUES:
+	case uapi.IFLA_NUM_RX_QUEUES:
 		l.NumRxQueues, err = a.Uint32()
-	case unix.IFLA_GROUP:
+	case uapi.IFLA_GROUP:
 		l.Group, err = a.Uint32()
-	case unix.IFLA_PROMISCUITY:
+	case uapi.IFLA_PROMISCUITY:
 		l.Promiscuity, err = a.Uint32()
-	case unix.IFLA_ALLMULTI:
+	case uapi.IFLA_ALLMULTI:
 		l.Allmulti, err = a.Uint32()
-	case unix.IFLA_MASTER:
+	case uapi.IFLA_MASTER:
 		l.Master, err = int32Attr(a)
-	case unix.IFLA_LINK:
+	case uapi.IFLA_LINK:
 		l.ParentIndex, err = int32Attr(a)
-	case unix.IFLA_LINK_NETNSID:
+	case uapi.IFLA_LINK_NETNSID:
 		l.NetNSID, err = int32Attr(a)
-	case unix.IFLA_OPERSTATE:
+	case uapi.IFLA_OPERSTATE:
 		var v uint8
 		v, err = uint8Attr(a)
 		l.OperState = OperState(v)
-	case unix.IFLA_CARRIER:
+	case uapi.IFLA_CARRIER:
 		var v uint8
 		v, err = uint8Attr(a)
 		l.Carrier = v != 0
-	case unix.IFLA_PROP_LIST:
+	case uapi.IFLA_PROP_LIST:
 		err = l.propList(a.Data)
-	case unix.IFLA_LINKINFO:
+	case uapi.IFLA_LINKINFO:
 		err = l.linkInfo(a.Data)
-	case unix.IFLA_AF_SPEC:
+	case uapi.IFLA_AF_SPEC:
 		err = l.afSpec(a.Data)
-	case unix.IFLA_PROTINFO:
+	case uapi.IFLA_PROTINFO:
 		// Only an AF_BRIDGE message carries bridge port attributes here;
 		// in AF_INET6 messages the nest means something else.
-		if l.Family == unix.AF_BRIDGE {
+		if l.Family == uapi.AF_BRIDGE {
 			l.Port = new(BridgePort)
 			err = l.Port.UnmarshalBinary(a.Data)
 		}
@@ -271,7 +270,7 @@ func (l *Link) propList(b []byte) error {
 		return err
 	}
 	for _, a := range attrs {
-		if a.Type == unix.IFLA_ALT_IFNAME {
+		if a.Type == uapi.IFLA_ALT_IFNAME {
 			l.AltNames = append(l.AltNames, a.String())
 		}
 	}
@@ -289,13 +288,13 @@ func (l *Link) linkInfo(b []byte) error {
 	var data, slaveData []byte
 	for _, a := range attrs {
 		switch a.Type {
-		case unix.IFLA_INFO_KIND:
+		case uapi.IFLA_INFO_KIND:
 			l.Kind = a.String()
-		case unix.IFLA_INFO_SLAVE_KIND:
+		case uapi.IFLA_INFO_SLAVE_KIND:
 			l.PortKind = a.String()
-		case unix.IFLA_INFO_DATA:
+		case uapi.IFLA_INFO_DATA:
 			data = a.Data
-		case unix.IFLA_INFO_SLAVE_DATA:
+		case uapi.IFLA_INFO_SLAVE_DATA:
 			slaveData = a.Data
 		}
 	}
@@ -349,7 +348,7 @@ func uint16Attr(a nl.Attr) (uint16, error) {
 	if len(a.Data) < 2 {
 		return 0, fmt.Errorf("u16 in %d bytes: %w", len(a.Data), nl.ErrTruncated)
 	}
-	return nl.Host.Uint16(a.Data), nil
+	return nl.Uint16(a.Data), nil
 }
 
 // errNotLink reports a reply that is not what a GETLINK returns.

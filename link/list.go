@@ -3,7 +3,7 @@ package link
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -16,7 +16,7 @@ import (
 func ListKindRequest(kind string) nl.Request {
 	r := ListRequest()
 	e := nl.NewEncoder(r.Data)
-	e.Nest(unix.IFLA_LINKINFO, func(e *nl.Encoder) { e.Attr(unix.IFLA_INFO_KIND, []byte(kind)) })
+	e.Nest(uapi.IFLA_LINKINFO, func(e *nl.Encoder) { e.Attr(uapi.IFLA_INFO_KIND, []byte(kind)) })
 	r.Data, r.Cmd = e.Bytes(), "ip link show type "+kind
 	return r
 }

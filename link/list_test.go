@@ -38,7 +38,7 @@ func TestListKind(t *testing.T) {
 	// ip sends the dump, then a GETLINK per lower device it prints.
 	var theirs []byte
 	for _, m := range sent {
-		if len(m) >= 16 && nl.Host.Uint16(m[4:]) == 0x12 && nl.Host.Uint16(m[6:])&0x300 == 0x300 {
+		if len(m) >= 16 && nl.Uint16(m[4:]) == 0x12 && nl.Uint16(m[6:])&0x300 == 0x300 {
 			theirs = append([]byte(nil), m...)
 			clear(theirs[8:16]) // seq and pid
 		}

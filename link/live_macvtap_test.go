@@ -84,7 +84,7 @@ func TestLiveMacvtapPassthruAllmulti(t *testing.T) {
 	if l.Macvlan == nil || l.Macvlan.Mode != ModePassthru || l.MAC.String() != eth0.MAC.String() {
 		t.Fatalf("mv0: Macvlan %+v MAC %s; want passthru with eth0's MAC %s", l.Macvlan, l.MAC, eth0.MAC)
 	}
-	path, err := MakeMacvtapDev("mv0", l.Index)
+	path, err := MakeMacvtapDev(l.Index, "mv0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func TestLiveMacvtapLikeIP(t *testing.T) {
 				if !tap {
 					return
 				}
-				path, err := MakeMacvtapDev("mv0", l.Index)
+				path, err := MakeMacvtapDev(l.Index, "mv0")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -255,7 +255,7 @@ func TestLiveMacvtapDevNode(t *testing.T) {
 	addVethByIP(ns)
 	ns.Run("ip", "link", "add", "mv0", "link", "eth0", "type", "macvtap", "mode", "bridge")
 	idx := int32(ns.Ifindex("mv0"))
-	major, minor, err := MacvtapDevNum("mv0", idx)
+	major, minor, err := MacvtapDevNum(idx, "mv0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestLiveMacvtapDevNode(t *testing.T) {
 	if err := makeCharDev(path, major, minor+1); !errors.Is(err, unix.EEXIST) {
 		t.Errorf("node with another number: %v, want EEXIST", err)
 	}
-	if _, _, err := MacvtapDevNum("nosuch0", 999); !errors.Is(err, unix.ENODEV) || !strings.Contains(err.Error(), "nosuch0") {
+	if _, _, err := MacvtapDevNum(999, "nosuch0"); !errors.Is(err, unix.ENODEV) || !strings.Contains(err.Error(), "nosuch0") {
 		t.Errorf("missing macvtap: %v", err)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -80,11 +81,11 @@ func (mi *MacvlanInfo) UnmarshalBinary(b []byte) error {
 	*mi = MacvlanInfo{}
 	for _, a := range attrs {
 		switch a.Type {
-		case unix.IFLA_MACVLAN_MODE:
+		case uapi.IFLA_MACVLAN_MODE:
 			var v uint32
 			v, err = a.Uint32()
 			mi.Mode = MacvlanMode(v)
-		case unix.IFLA_MACVLAN_FLAGS:
+		case uapi.IFLA_MACVLAN_FLAGS:
 			mi.Flags, err = uint16Attr(a)
 		}
 		if err != nil {
@@ -130,13 +131,13 @@ func AddMacvlanRequest(m Macvlan, parentIndex int32) nl.Request {
 		cmd += " mode " + m.Mode.String()
 	}
 	return createRequest(cmd, func(e *nl.Encoder) {
-		e.Uint32(unix.IFLA_LINK, uint32(parentIndex))
-		e.String(unix.IFLA_IFNAME, m.Name)
-		e.Nest(unix.IFLA_LINKINFO, func(e *nl.Encoder) {
-			e.Attr(unix.IFLA_INFO_KIND, []byte(m.kind()))
+		e.Uint32(uapi.IFLA_LINK, uint32(parentIndex))
+		e.String(uapi.IFLA_IFNAME, m.Name)
+		e.Nest(uapi.IFLA_LINKINFO, func(e *nl.Encoder) {
+			e.Attr(uapi.IFLA_INFO_KIND, []byte(m.kind()))
 			if m.Mode != 0 {
-				e.Nest(unix.IFLA_INFO_DATA, func(e *nl.Encoder) {
-					e.Uint32(unix.IFLA_MACVLAN_MODE, uint32(m.Mode))
+				e.Nest(uapi.IFLA_INFO_DATA, func(e *nl.Encoder) {
+					e.Uint32(uapi.IFLA_MACVLAN_MODE, uint32(m.Mode))
 				})
 			}
 		})
@@ -184,7 +185,7 @@ var ErrAmbiguousMacvtap = errors.New("macvtaps with this name and index exist in
 // …/net/NAME/macvtap/tapIFINDEX; the major is the "macvtap" line of
 // /proc/devices. A macvtap that is not there gives an error satisfying
 // errors.Is(err, unix.ENODEV).
-func MacvtapDevNum(name string, ifindex int32) (major, minor uint32, err error) {
+func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) {
 	major, err = macvtapMajor()
 	if err != nil {
 		return 0, 0, err
@@ -213,7 +214,7 @@ func MacvtapDevNum(name string, ifindex int32) (major, minor uint32, err error) 
 	}
 	switch found {
 	case 0:
-		return 0, 0, fmt.Errorf("link %s: no macvtap character device tap%d in %s: %w", name, ifindex, sysDevChar, unix.ENODEV)
+		return 0, 0, fmt.Errorf("link %s: no macvtap character device tap%d in %s: %w", name, ifindex, sysDevChar, syscall.ENODEV)
 	case 1:
 		return major, minor, nil
 	}
@@ -243,63 +244,5 @@ func macvtapMajor() (uint32, error) {
 	if err := s.Err(); err != nil {
 		return 0, fmt.Errorf("link: macvtap major: %w", err)
 	}
-	return 0, fmt.Errorf("link: no macvtap character major in %s (module macvtap not loaded?): %w", procDevices, unix.ENODEV)
-}
-
-// MakeMacvtapDev makes sure the character device of the macvtap called name
-// with index ifindex exists at MacvtapDevPath(ifindex) and returns that
-// path. devtmpfs (or udev) usually made it already, also for a macvtap in
-// another network namespace; when no node exists, MakeMacvtapDev creates
-// one (mode 0600, owned by the caller) with the number from MacvtapDevNum.
-//
-// The path is global: it does not depend on the namespace the macvtap is
-// in. A node already there with another device number belongs to another
-// macvtap with the same index (in another namespace) or is stale; it is
-// left alone and reported as an error satisfying errors.Is(err,
-// unix.EEXIST).
-func MakeMacvtapDev(name string, ifindex int32) (string, error) {
-	major, minor, err := MacvtapDevNum(name, ifindex)
-	if err != nil {
-		return "", err
-	}
-	path := MacvtapDevPath(ifindex)
-	if err := makeCharDev(path, major, minor); err != nil {
-		return "", fmt.Errorf("link %s: %w", name, err)
-	}
-	return path, nil
-}
-
-// makeCharDev makes path a character device major:minor unless it already
-// is one.
-func makeCharDev(path string, major, minor uint32) error {
-	want := unix.Mkdev(major, minor)
-	check := func() (bool, error) {
-		var st unix.Stat_t
-		err := unix.Stat(path, &st)
-		switch {
-		case errors.Is(err, unix.ENOENT):
-			return false, nil
-		case err != nil:
-			return false, fmt.Errorf("%s: %w", path, err)
-		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == want:
-			return true, nil
-		}
-		return false, fmt.Errorf("%s exists and is not character device %d:%d: %w", path, major, minor, unix.EEXIST)
-	}
-	if ok, err := check(); ok || err != nil {
-		return err
-	}
-	err := unix.Mknod(path, unix.S_IFCHR|0o600, int(want))
-	if errors.Is(err, unix.EEXIST) {
-		// devtmpfs or udev made it meanwhile.
-		ok, err := check()
-		if err == nil && !ok {
-			err = fmt.Errorf("mknod %s: exists, then vanished", path)
-		}
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("mknod %s c %d %d: %w", path, major, minor, err)
-	}
-	return nil
+	return 0, fmt.Errorf("link: no macvtap character major in %s (module macvtap not loaded?): %w", procDevices, syscall.ENODEV)
 }

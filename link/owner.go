@@ -7,8 +7,8 @@ import (
 )
 
 // OwnerAlias is the alias (IFLA_IFALIAS) tcwire gives the devices it
-// creates, so that teardown and `tcwire check` can tell them from devices
-// that belong to someone else. `ip link show` prints it ("alias tcwire").
+// creates, so that teardown (tcwire.Detach) and tcwire.Check can tell them
+// from devices that belong to someone else. `ip link show` prints it ("alias tcwire").
 // An alias "tcwire:<anything>" (a sandbox or VM id) marks a device as
 // tcwire's too.
 const OwnerAlias = "tcwire"

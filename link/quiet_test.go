@@ -119,7 +119,7 @@ func setUpTap(t *testing.T, name string, quiet, persistent bool) (*nstest.NS, *n
 		if l, err := link.Lookup(conn, "tap0"); err != nil || l.Carrier {
 			fail("tap0 up with no one holding it: %+v, %v; want no carrier", l, err)
 		}
-		opened, err := tuntap.Open("tap0", tuntap.WithNetNS(ns.Name))
+		opened, err := tuntap.Open(tuntap.OpenConfig{Name: "tap0", NetNS: ns.Name})
 		if err != nil {
 			fail("%v", err)
 		}

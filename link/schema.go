@@ -5,280 +5,290 @@ import (
 	"net/netip"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // Schema explains RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK,
 // RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH and RTM_NEWADDR, RTM_DELADDR,
-// RTM_GETADDR messages to nl.Annotate: the ifinfomsg, ndmsg or ifaddrmsg
+// RTM_GETADDR messages to annotate.Lines: the ifinfomsg, ndmsg or ifaddrmsg
 // fields, the IFLA_*, NDA_* and IFA_* names, and IFLA_LINKINFO's
 // IFLA_INFO_DATA chosen by IFLA_INFO_KIND (veth, bridge, macvlan, macvtap,
 // tun).
 //
-// Limits of the nl.Schema model, shown as raw bytes rather than guessed:
+// Limits of the annotate.Schema model, shown as raw bytes rather than guessed:
 // VETH_INFO_PEER's ifinfomsg is annotated but the attributes after it are
 // not; IFLA_INFO_SLAVE_DATA and IFLA_PROTINFO are read as bridge port
 // attributes (IFLA_BRPORT_*), which is what they hold for a bridge port, the
 // only kind of port tcwire makes; IFLA_STATS* and the VF attributes are
 // shown raw, and of IFLA_AF_SPEC only AF_INET6's flags,
 // token and address generation mode are named.
-var Schema = nl.Schema{
-	unix.RTM_NEWLINK:  {Name: "RTM_NEWLINK", Header: ifinfomsgStruct, Attrs: ifla},
-	unix.RTM_DELLINK:  {Name: "RTM_DELLINK", Header: ifinfomsgStruct, Attrs: ifla},
-	unix.RTM_GETLINK:  {Name: "RTM_GETLINK", Header: ifinfomsgStruct, Attrs: ifla},
-	unix.RTM_SETLINK:  {Name: "RTM_SETLINK", Header: ifinfomsgStruct, Attrs: ifla},
-	unix.RTM_NEWNEIGH: {Name: "RTM_NEWNEIGH", Header: ndmsgStruct, Attrs: nda},
-	unix.RTM_DELNEIGH: {Name: "RTM_DELNEIGH", Header: ndmsgStruct, Attrs: nda},
-	unix.RTM_GETNEIGH: {Name: "RTM_GETNEIGH", Header: ndmsgStruct, Attrs: nda},
-	unix.RTM_NEWADDR:  {Name: "RTM_NEWADDR", Header: ifaddrmsgStruct, Attrs: ifa},
-	unix.RTM_DELADDR:  {Name: "RTM_DELADDR", Header: ifaddrmsgStruct, Attrs: ifa},
-	unix.RTM_GETADDR:  {Name: "RTM_GETADDR", Header: ifaddrmsgStruct, Attrs: ifa},
+var Schema = annotate.Schema{
+	uapi.RTM_NEWLINK:  {Name: "RTM_NEWLINK", Header: ifinfomsgStruct, Attrs: ifla},
+	uapi.RTM_DELLINK:  {Name: "RTM_DELLINK", Header: ifinfomsgStruct, Attrs: ifla},
+	uapi.RTM_GETLINK:  {Name: "RTM_GETLINK", Header: ifinfomsgStruct, Attrs: ifla},
+	uapi.RTM_SETLINK:  {Name: "RTM_SETLINK", Header: ifinfomsgStruct, Attrs: ifla},
+	uapi.RTM_NEWNEIGH: {Name: "RTM_NEWNEIGH", Header: ndmsgStruct, Attrs: nda},
+	uapi.RTM_DELNEIGH: {Name: "RTM_DELNEIGH", Header: ndmsgStruct, Attrs: nda},
+	uapi.RTM_GETNEIGH: {Name: "RTM_GETNEIGH", Header: ndmsgStruct, Attrs: nda},
+	uapi.RTM_NEWADDR:  {Name: "RTM_NEWADDR", Header: ifaddrmsgStruct, Attrs: ifa},
+	uapi.RTM_DELADDR:  {Name: "RTM_DELADDR", Header: ifaddrmsgStruct, Attrs: ifa},
+	uapi.RTM_GETADDR:  {Name: "RTM_GETADDR", Header: ifaddrmsgStruct, Attrs: ifa},
 }
 
-var ifinfomsgStruct = &nl.Struct{Name: "ifinfomsg", Fields: []nl.Field{
+var ifinfomsgStruct = &annotate.Struct{Name: "ifinfomsg", Fields: []annotate.Field{
 	{Name: "ifi_family", Size: 1, Format: fmtFamily},
 	{Name: "__ifi_pad", Size: 1},
 	{Name: "ifi_type", Size: 2, Format: fmtARPHRD},
-	{Name: "ifi_index", Size: 4, Format: nl.FmtInt},
+	{Name: "ifi_index", Size: 4, Format: annotate.FmtInt},
 	{Name: "ifi_flags", Size: 4, Format: fmtIFF},
 	{Name: "ifi_change", Size: 4, Format: fmtIFF},
 }}
 
-var ndmsgStruct = &nl.Struct{Name: "ndmsg", Fields: []nl.Field{
+var ndmsgStruct = &annotate.Struct{Name: "ndmsg", Fields: []annotate.Field{
 	{Name: "ndm_family", Size: 1, Format: fmtFamily},
 	{Name: "ndm_pad1", Size: 1},
 	{Name: "ndm_pad2", Size: 2},
-	{Name: "ndm_ifindex", Size: 4, Format: nl.FmtInt},
+	{Name: "ndm_ifindex", Size: 4, Format: annotate.FmtInt},
 	{Name: "ndm_state", Size: 2, Format: fmtNUD},
 	{Name: "ndm_flags", Size: 1, Format: fmtNTF},
 	{Name: "ndm_type", Size: 1},
 }}
 
-var ifaddrmsgStruct = &nl.Struct{Name: "ifaddrmsg", Fields: []nl.Field{
+var ifaddrmsgStruct = &annotate.Struct{Name: "ifaddrmsg", Fields: []annotate.Field{
 	{Name: "ifa_family", Size: 1, Format: fmtFamily},
 	{Name: "ifa_prefixlen", Size: 1},
 	{Name: "ifa_flags", Size: 1, Format: fmtIFA},
 	{Name: "ifa_scope", Size: 1, Format: fmtScope},
-	{Name: "ifa_index", Size: 4, Format: nl.FmtInt},
+	{Name: "ifa_index", Size: 4, Format: annotate.FmtInt},
 }}
 
-func str(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtString} }
-func u(name string) *nl.AttrSpec      { return &nl.AttrSpec{Name: name, Format: nl.FmtUint} }
-func s32(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtInt} }
-func hex(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name, Format: nl.FmtHex} }
-func octets(name string) *nl.AttrSpec { return &nl.AttrSpec{Name: name, Format: nl.FmtBytes} }
-func raw(name string) *nl.AttrSpec    { return &nl.AttrSpec{Name: name} }
+func str(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtString}
+}
+func u(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtUint}
+}
+func s32(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtInt}
+}
+func hex(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtHex}
+}
+func octets(name string) *annotate.AttrSpec {
+	return &annotate.AttrSpec{Name: name, Format: annotate.FmtBytes}
+}
+func raw(name string) *annotate.AttrSpec { return &annotate.AttrSpec{Name: name} }
 
 // brport is the IFLA_BRPORT_* nest (<linux/if_link.h>).
-var brport = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_BRPORT_STATE:                 u("IFLA_BRPORT_STATE"),
-	unix.IFLA_BRPORT_PRIORITY:              u("IFLA_BRPORT_PRIORITY"),
-	unix.IFLA_BRPORT_COST:                  u("IFLA_BRPORT_COST"),
-	unix.IFLA_BRPORT_MODE:                  u("IFLA_BRPORT_MODE"),
-	unix.IFLA_BRPORT_GUARD:                 u("IFLA_BRPORT_GUARD"),
-	unix.IFLA_BRPORT_PROTECT:               u("IFLA_BRPORT_PROTECT"),
-	unix.IFLA_BRPORT_FAST_LEAVE:            u("IFLA_BRPORT_FAST_LEAVE"),
-	unix.IFLA_BRPORT_LEARNING:              u("IFLA_BRPORT_LEARNING"),
-	unix.IFLA_BRPORT_UNICAST_FLOOD:         u("IFLA_BRPORT_UNICAST_FLOOD"),
-	unix.IFLA_BRPORT_PROXYARP:              u("IFLA_BRPORT_PROXYARP"),
-	unix.IFLA_BRPORT_LEARNING_SYNC:         u("IFLA_BRPORT_LEARNING_SYNC"),
-	unix.IFLA_BRPORT_PROXYARP_WIFI:         u("IFLA_BRPORT_PROXYARP_WIFI"),
-	unix.IFLA_BRPORT_ROOT_ID:               octets("IFLA_BRPORT_ROOT_ID"),
-	unix.IFLA_BRPORT_BRIDGE_ID:             octets("IFLA_BRPORT_BRIDGE_ID"),
-	unix.IFLA_BRPORT_DESIGNATED_PORT:       u("IFLA_BRPORT_DESIGNATED_PORT"),
-	unix.IFLA_BRPORT_DESIGNATED_COST:       u("IFLA_BRPORT_DESIGNATED_COST"),
-	unix.IFLA_BRPORT_ID:                    hex("IFLA_BRPORT_ID"),
-	unix.IFLA_BRPORT_NO:                    hex("IFLA_BRPORT_NO"),
-	unix.IFLA_BRPORT_TOPOLOGY_CHANGE_ACK:   u("IFLA_BRPORT_TOPOLOGY_CHANGE_ACK"),
-	unix.IFLA_BRPORT_CONFIG_PENDING:        u("IFLA_BRPORT_CONFIG_PENDING"),
-	unix.IFLA_BRPORT_MESSAGE_AGE_TIMER:     u("IFLA_BRPORT_MESSAGE_AGE_TIMER"),
-	unix.IFLA_BRPORT_FORWARD_DELAY_TIMER:   u("IFLA_BRPORT_FORWARD_DELAY_TIMER"),
-	unix.IFLA_BRPORT_HOLD_TIMER:            u("IFLA_BRPORT_HOLD_TIMER"),
-	unix.IFLA_BRPORT_FLUSH:                 raw("IFLA_BRPORT_FLUSH"),
-	unix.IFLA_BRPORT_MULTICAST_ROUTER:      u("IFLA_BRPORT_MULTICAST_ROUTER"),
-	unix.IFLA_BRPORT_PAD:                   raw("IFLA_BRPORT_PAD"),
-	unix.IFLA_BRPORT_MCAST_FLOOD:           u("IFLA_BRPORT_MCAST_FLOOD"),
-	unix.IFLA_BRPORT_MCAST_TO_UCAST:        u("IFLA_BRPORT_MCAST_TO_UCAST"),
-	unix.IFLA_BRPORT_VLAN_TUNNEL:           u("IFLA_BRPORT_VLAN_TUNNEL"),
-	unix.IFLA_BRPORT_BCAST_FLOOD:           u("IFLA_BRPORT_BCAST_FLOOD"),
-	unix.IFLA_BRPORT_GROUP_FWD_MASK:        hex("IFLA_BRPORT_GROUP_FWD_MASK"),
-	unix.IFLA_BRPORT_NEIGH_SUPPRESS:        u("IFLA_BRPORT_NEIGH_SUPPRESS"),
-	unix.IFLA_BRPORT_ISOLATED:              u("IFLA_BRPORT_ISOLATED"),
-	unix.IFLA_BRPORT_BACKUP_PORT:           u("IFLA_BRPORT_BACKUP_PORT"),
-	unix.IFLA_BRPORT_MRP_RING_OPEN:         u("IFLA_BRPORT_MRP_RING_OPEN"),
-	unix.IFLA_BRPORT_MRP_IN_OPEN:           u("IFLA_BRPORT_MRP_IN_OPEN"),
-	unix.IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT: u("IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT"),
-	unix.IFLA_BRPORT_MCAST_EHT_HOSTS_CNT:   u("IFLA_BRPORT_MCAST_EHT_HOSTS_CNT"),
-	unix.IFLA_BRPORT_LOCKED:                u("IFLA_BRPORT_LOCKED"),
-	unix.IFLA_BRPORT_MAB:                   u("IFLA_BRPORT_MAB"),
-	unix.IFLA_BRPORT_MCAST_N_GROUPS:        u("IFLA_BRPORT_MCAST_N_GROUPS"),
-	unix.IFLA_BRPORT_MCAST_MAX_GROUPS:      u("IFLA_BRPORT_MCAST_MAX_GROUPS"),
-	unix.IFLA_BRPORT_NEIGH_VLAN_SUPPRESS:   u("IFLA_BRPORT_NEIGH_VLAN_SUPPRESS"),
-	unix.IFLA_BRPORT_BACKUP_NHID:           u("IFLA_BRPORT_BACKUP_NHID"),
+var brport = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_BRPORT_STATE:                 u("IFLA_BRPORT_STATE"),
+	uapi.IFLA_BRPORT_PRIORITY:              u("IFLA_BRPORT_PRIORITY"),
+	uapi.IFLA_BRPORT_COST:                  u("IFLA_BRPORT_COST"),
+	uapi.IFLA_BRPORT_MODE:                  u("IFLA_BRPORT_MODE"),
+	uapi.IFLA_BRPORT_GUARD:                 u("IFLA_BRPORT_GUARD"),
+	uapi.IFLA_BRPORT_PROTECT:               u("IFLA_BRPORT_PROTECT"),
+	uapi.IFLA_BRPORT_FAST_LEAVE:            u("IFLA_BRPORT_FAST_LEAVE"),
+	uapi.IFLA_BRPORT_LEARNING:              u("IFLA_BRPORT_LEARNING"),
+	uapi.IFLA_BRPORT_UNICAST_FLOOD:         u("IFLA_BRPORT_UNICAST_FLOOD"),
+	uapi.IFLA_BRPORT_PROXYARP:              u("IFLA_BRPORT_PROXYARP"),
+	uapi.IFLA_BRPORT_LEARNING_SYNC:         u("IFLA_BRPORT_LEARNING_SYNC"),
+	uapi.IFLA_BRPORT_PROXYARP_WIFI:         u("IFLA_BRPORT_PROXYARP_WIFI"),
+	uapi.IFLA_BRPORT_ROOT_ID:               octets("IFLA_BRPORT_ROOT_ID"),
+	uapi.IFLA_BRPORT_BRIDGE_ID:             octets("IFLA_BRPORT_BRIDGE_ID"),
+	uapi.IFLA_BRPORT_DESIGNATED_PORT:       u("IFLA_BRPORT_DESIGNATED_PORT"),
+	uapi.IFLA_BRPORT_DESIGNATED_COST:       u("IFLA_BRPORT_DESIGNATED_COST"),
+	uapi.IFLA_BRPORT_ID:                    hex("IFLA_BRPORT_ID"),
+	uapi.IFLA_BRPORT_NO:                    hex("IFLA_BRPORT_NO"),
+	uapi.IFLA_BRPORT_TOPOLOGY_CHANGE_ACK:   u("IFLA_BRPORT_TOPOLOGY_CHANGE_ACK"),
+	uapi.IFLA_BRPORT_CONFIG_PENDING:        u("IFLA_BRPORT_CONFIG_PENDING"),
+	uapi.IFLA_BRPORT_MESSAGE_AGE_TIMER:     u("IFLA_BRPORT_MESSAGE_AGE_TIMER"),
+	uapi.IFLA_BRPORT_FORWARD_DELAY_TIMER:   u("IFLA_BRPORT_FORWARD_DELAY_TIMER"),
+	uapi.IFLA_BRPORT_HOLD_TIMER:            u("IFLA_BRPORT_HOLD_TIMER"),
+	uapi.IFLA_BRPORT_FLUSH:                 raw("IFLA_BRPORT_FLUSH"),
+	uapi.IFLA_BRPORT_MULTICAST_ROUTER:      u("IFLA_BRPORT_MULTICAST_ROUTER"),
+	uapi.IFLA_BRPORT_PAD:                   raw("IFLA_BRPORT_PAD"),
+	uapi.IFLA_BRPORT_MCAST_FLOOD:           u("IFLA_BRPORT_MCAST_FLOOD"),
+	uapi.IFLA_BRPORT_MCAST_TO_UCAST:        u("IFLA_BRPORT_MCAST_TO_UCAST"),
+	uapi.IFLA_BRPORT_VLAN_TUNNEL:           u("IFLA_BRPORT_VLAN_TUNNEL"),
+	uapi.IFLA_BRPORT_BCAST_FLOOD:           u("IFLA_BRPORT_BCAST_FLOOD"),
+	uapi.IFLA_BRPORT_GROUP_FWD_MASK:        hex("IFLA_BRPORT_GROUP_FWD_MASK"),
+	uapi.IFLA_BRPORT_NEIGH_SUPPRESS:        u("IFLA_BRPORT_NEIGH_SUPPRESS"),
+	uapi.IFLA_BRPORT_ISOLATED:              u("IFLA_BRPORT_ISOLATED"),
+	uapi.IFLA_BRPORT_BACKUP_PORT:           u("IFLA_BRPORT_BACKUP_PORT"),
+	uapi.IFLA_BRPORT_MRP_RING_OPEN:         u("IFLA_BRPORT_MRP_RING_OPEN"),
+	uapi.IFLA_BRPORT_MRP_IN_OPEN:           u("IFLA_BRPORT_MRP_IN_OPEN"),
+	uapi.IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT: u("IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT"),
+	uapi.IFLA_BRPORT_MCAST_EHT_HOSTS_CNT:   u("IFLA_BRPORT_MCAST_EHT_HOSTS_CNT"),
+	uapi.IFLA_BRPORT_LOCKED:                u("IFLA_BRPORT_LOCKED"),
+	uapi.IFLA_BRPORT_MAB:                   u("IFLA_BRPORT_MAB"),
+	uapi.IFLA_BRPORT_MCAST_N_GROUPS:        u("IFLA_BRPORT_MCAST_N_GROUPS"),
+	uapi.IFLA_BRPORT_MCAST_MAX_GROUPS:      u("IFLA_BRPORT_MCAST_MAX_GROUPS"),
+	uapi.IFLA_BRPORT_NEIGH_VLAN_SUPPRESS:   u("IFLA_BRPORT_NEIGH_VLAN_SUPPRESS"),
+	uapi.IFLA_BRPORT_BACKUP_NHID:           u("IFLA_BRPORT_BACKUP_NHID"),
 }}
 
 // bridgeData is a bridge's IFLA_INFO_DATA (IFLA_BR_*).
-var bridgeData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_BR_FORWARD_DELAY:              u("IFLA_BR_FORWARD_DELAY"),
-	unix.IFLA_BR_HELLO_TIME:                 u("IFLA_BR_HELLO_TIME"),
-	unix.IFLA_BR_MAX_AGE:                    u("IFLA_BR_MAX_AGE"),
-	unix.IFLA_BR_AGEING_TIME:                u("IFLA_BR_AGEING_TIME"),
-	unix.IFLA_BR_STP_STATE:                  u("IFLA_BR_STP_STATE"),
-	unix.IFLA_BR_PRIORITY:                   u("IFLA_BR_PRIORITY"),
-	unix.IFLA_BR_VLAN_FILTERING:             u("IFLA_BR_VLAN_FILTERING"),
-	unix.IFLA_BR_VLAN_PROTOCOL:              {Name: "IFLA_BR_VLAN_PROTOCOL", Format: nl.FmtBE},
-	unix.IFLA_BR_GROUP_FWD_MASK:             hex("IFLA_BR_GROUP_FWD_MASK"),
-	unix.IFLA_BR_ROOT_ID:                    octets("IFLA_BR_ROOT_ID"),
-	unix.IFLA_BR_BRIDGE_ID:                  octets("IFLA_BR_BRIDGE_ID"),
-	unix.IFLA_BR_ROOT_PORT:                  u("IFLA_BR_ROOT_PORT"),
-	unix.IFLA_BR_ROOT_PATH_COST:             u("IFLA_BR_ROOT_PATH_COST"),
-	unix.IFLA_BR_TOPOLOGY_CHANGE:            u("IFLA_BR_TOPOLOGY_CHANGE"),
-	unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED:   u("IFLA_BR_TOPOLOGY_CHANGE_DETECTED"),
-	unix.IFLA_BR_HELLO_TIMER:                u("IFLA_BR_HELLO_TIMER"),
-	unix.IFLA_BR_TCN_TIMER:                  u("IFLA_BR_TCN_TIMER"),
-	unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER:      u("IFLA_BR_TOPOLOGY_CHANGE_TIMER"),
-	unix.IFLA_BR_GC_TIMER:                   u("IFLA_BR_GC_TIMER"),
-	unix.IFLA_BR_GROUP_ADDR:                 octets("IFLA_BR_GROUP_ADDR"),
-	unix.IFLA_BR_FDB_FLUSH:                  raw("IFLA_BR_FDB_FLUSH"),
-	unix.IFLA_BR_MCAST_ROUTER:               u("IFLA_BR_MCAST_ROUTER"),
-	unix.IFLA_BR_MCAST_SNOOPING:             u("IFLA_BR_MCAST_SNOOPING"),
-	unix.IFLA_BR_MCAST_QUERY_USE_IFADDR:     u("IFLA_BR_MCAST_QUERY_USE_IFADDR"),
-	unix.IFLA_BR_MCAST_QUERIER:              u("IFLA_BR_MCAST_QUERIER"),
-	unix.IFLA_BR_MCAST_HASH_ELASTICITY:      u("IFLA_BR_MCAST_HASH_ELASTICITY"),
-	unix.IFLA_BR_MCAST_HASH_MAX:             u("IFLA_BR_MCAST_HASH_MAX"),
-	unix.IFLA_BR_MCAST_LAST_MEMBER_CNT:      u("IFLA_BR_MCAST_LAST_MEMBER_CNT"),
-	unix.IFLA_BR_MCAST_STARTUP_QUERY_CNT:    u("IFLA_BR_MCAST_STARTUP_QUERY_CNT"),
-	unix.IFLA_BR_MCAST_LAST_MEMBER_INTVL:    u("IFLA_BR_MCAST_LAST_MEMBER_INTVL"),
-	unix.IFLA_BR_MCAST_MEMBERSHIP_INTVL:     u("IFLA_BR_MCAST_MEMBERSHIP_INTVL"),
-	unix.IFLA_BR_MCAST_QUERIER_INTVL:        u("IFLA_BR_MCAST_QUERIER_INTVL"),
-	unix.IFLA_BR_MCAST_QUERY_INTVL:          u("IFLA_BR_MCAST_QUERY_INTVL"),
-	unix.IFLA_BR_MCAST_QUERY_RESPONSE_INTVL: u("IFLA_BR_MCAST_QUERY_RESPONSE_INTVL"),
-	unix.IFLA_BR_MCAST_STARTUP_QUERY_INTVL:  u("IFLA_BR_MCAST_STARTUP_QUERY_INTVL"),
-	unix.IFLA_BR_NF_CALL_IPTABLES:           u("IFLA_BR_NF_CALL_IPTABLES"),
-	unix.IFLA_BR_NF_CALL_IP6TABLES:          u("IFLA_BR_NF_CALL_IP6TABLES"),
-	unix.IFLA_BR_NF_CALL_ARPTABLES:          u("IFLA_BR_NF_CALL_ARPTABLES"),
-	unix.IFLA_BR_VLAN_DEFAULT_PVID:          u("IFLA_BR_VLAN_DEFAULT_PVID"),
-	unix.IFLA_BR_PAD:                        raw("IFLA_BR_PAD"),
-	unix.IFLA_BR_VLAN_STATS_ENABLED:         u("IFLA_BR_VLAN_STATS_ENABLED"),
-	unix.IFLA_BR_MCAST_STATS_ENABLED:        u("IFLA_BR_MCAST_STATS_ENABLED"),
-	unix.IFLA_BR_MCAST_IGMP_VERSION:         u("IFLA_BR_MCAST_IGMP_VERSION"),
-	unix.IFLA_BR_MCAST_MLD_VERSION:          u("IFLA_BR_MCAST_MLD_VERSION"),
-	unix.IFLA_BR_VLAN_STATS_PER_PORT:        u("IFLA_BR_VLAN_STATS_PER_PORT"),
-	unix.IFLA_BR_MULTI_BOOLOPT:              raw("IFLA_BR_MULTI_BOOLOPT"),
-	unix.IFLA_BR_MCAST_QUERIER_STATE:        raw("IFLA_BR_MCAST_QUERIER_STATE"),
-	unix.IFLA_BR_FDB_N_LEARNED:              u("IFLA_BR_FDB_N_LEARNED"),
-	unix.IFLA_BR_FDB_MAX_LEARNED:            u("IFLA_BR_FDB_MAX_LEARNED"),
+var bridgeData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_BR_FORWARD_DELAY:              u("IFLA_BR_FORWARD_DELAY"),
+	uapi.IFLA_BR_HELLO_TIME:                 u("IFLA_BR_HELLO_TIME"),
+	uapi.IFLA_BR_MAX_AGE:                    u("IFLA_BR_MAX_AGE"),
+	uapi.IFLA_BR_AGEING_TIME:                u("IFLA_BR_AGEING_TIME"),
+	uapi.IFLA_BR_STP_STATE:                  u("IFLA_BR_STP_STATE"),
+	uapi.IFLA_BR_PRIORITY:                   u("IFLA_BR_PRIORITY"),
+	uapi.IFLA_BR_VLAN_FILTERING:             u("IFLA_BR_VLAN_FILTERING"),
+	uapi.IFLA_BR_VLAN_PROTOCOL:              {Name: "IFLA_BR_VLAN_PROTOCOL", Format: annotate.FmtBE},
+	uapi.IFLA_BR_GROUP_FWD_MASK:             hex("IFLA_BR_GROUP_FWD_MASK"),
+	uapi.IFLA_BR_ROOT_ID:                    octets("IFLA_BR_ROOT_ID"),
+	uapi.IFLA_BR_BRIDGE_ID:                  octets("IFLA_BR_BRIDGE_ID"),
+	uapi.IFLA_BR_ROOT_PORT:                  u("IFLA_BR_ROOT_PORT"),
+	uapi.IFLA_BR_ROOT_PATH_COST:             u("IFLA_BR_ROOT_PATH_COST"),
+	uapi.IFLA_BR_TOPOLOGY_CHANGE:            u("IFLA_BR_TOPOLOGY_CHANGE"),
+	uapi.IFLA_BR_TOPOLOGY_CHANGE_DETECTED:   u("IFLA_BR_TOPOLOGY_CHANGE_DETECTED"),
+	uapi.IFLA_BR_HELLO_TIMER:                u("IFLA_BR_HELLO_TIMER"),
+	uapi.IFLA_BR_TCN_TIMER:                  u("IFLA_BR_TCN_TIMER"),
+	uapi.IFLA_BR_TOPOLOGY_CHANGE_TIMER:      u("IFLA_BR_TOPOLOGY_CHANGE_TIMER"),
+	uapi.IFLA_BR_GC_TIMER:                   u("IFLA_BR_GC_TIMER"),
+	uapi.IFLA_BR_GROUP_ADDR:                 octets("IFLA_BR_GROUP_ADDR"),
+	uapi.IFLA_BR_FDB_FLUSH:                  raw("IFLA_BR_FDB_FLUSH"),
+	uapi.IFLA_BR_MCAST_ROUTER:               u("IFLA_BR_MCAST_ROUTER"),
+	uapi.IFLA_BR_MCAST_SNOOPING:             u("IFLA_BR_MCAST_SNOOPING"),
+	uapi.IFLA_BR_MCAST_QUERY_USE_IFADDR:     u("IFLA_BR_MCAST_QUERY_USE_IFADDR"),
+	uapi.IFLA_BR_MCAST_QUERIER:              u("IFLA_BR_MCAST_QUERIER"),
+	uapi.IFLA_BR_MCAST_HASH_ELASTICITY:      u("IFLA_BR_MCAST_HASH_ELASTICITY"),
+	uapi.IFLA_BR_MCAST_HASH_MAX:             u("IFLA_BR_MCAST_HASH_MAX"),
+	uapi.IFLA_BR_MCAST_LAST_MEMBER_CNT:      u("IFLA_BR_MCAST_LAST_MEMBER_CNT"),
+	uapi.IFLA_BR_MCAST_STARTUP_QUERY_CNT:    u("IFLA_BR_MCAST_STARTUP_QUERY_CNT"),
+	uapi.IFLA_BR_MCAST_LAST_MEMBER_INTVL:    u("IFLA_BR_MCAST_LAST_MEMBER_INTVL"),
+	uapi.IFLA_BR_MCAST_MEMBERSHIP_INTVL:     u("IFLA_BR_MCAST_MEMBERSHIP_INTVL"),
+	uapi.IFLA_BR_MCAST_QUERIER_INTVL:        u("IFLA_BR_MCAST_QUERIER_INTVL"),
+	uapi.IFLA_BR_MCAST_QUERY_INTVL:          u("IFLA_BR_MCAST_QUERY_INTVL"),
+	uapi.IFLA_BR_MCAST_QUERY_RESPONSE_INTVL: u("IFLA_BR_MCAST_QUERY_RESPONSE_INTVL"),
+	uapi.IFLA_BR_MCAST_STARTUP_QUERY_INTVL:  u("IFLA_BR_MCAST_STARTUP_QUERY_INTVL"),
+	uapi.IFLA_BR_NF_CALL_IPTABLES:           u("IFLA_BR_NF_CALL_IPTABLES"),
+	uapi.IFLA_BR_NF_CALL_IP6TABLES:          u("IFLA_BR_NF_CALL_IP6TABLES"),
+	uapi.IFLA_BR_NF_CALL_ARPTABLES:          u("IFLA_BR_NF_CALL_ARPTABLES"),
+	uapi.IFLA_BR_VLAN_DEFAULT_PVID:          u("IFLA_BR_VLAN_DEFAULT_PVID"),
+	uapi.IFLA_BR_PAD:                        raw("IFLA_BR_PAD"),
+	uapi.IFLA_BR_VLAN_STATS_ENABLED:         u("IFLA_BR_VLAN_STATS_ENABLED"),
+	uapi.IFLA_BR_MCAST_STATS_ENABLED:        u("IFLA_BR_MCAST_STATS_ENABLED"),
+	uapi.IFLA_BR_MCAST_IGMP_VERSION:         u("IFLA_BR_MCAST_IGMP_VERSION"),
+	uapi.IFLA_BR_MCAST_MLD_VERSION:          u("IFLA_BR_MCAST_MLD_VERSION"),
+	uapi.IFLA_BR_VLAN_STATS_PER_PORT:        u("IFLA_BR_VLAN_STATS_PER_PORT"),
+	uapi.IFLA_BR_MULTI_BOOLOPT:              raw("IFLA_BR_MULTI_BOOLOPT"),
+	uapi.IFLA_BR_MCAST_QUERIER_STATE:        raw("IFLA_BR_MCAST_QUERIER_STATE"),
+	uapi.IFLA_BR_FDB_N_LEARNED:              u("IFLA_BR_FDB_N_LEARNED"),
+	uapi.IFLA_BR_FDB_MAX_LEARNED:            u("IFLA_BR_FDB_MAX_LEARNED"),
 }}
 
 // macvlanData is a macvlan's or macvtap's IFLA_INFO_DATA (IFLA_MACVLAN_*).
-var macvlanData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_MACVLAN_MODE:              {Name: "IFLA_MACVLAN_MODE", Format: fmtMacvlanMode},
-	unix.IFLA_MACVLAN_FLAGS:             hex("IFLA_MACVLAN_FLAGS"),
-	unix.IFLA_MACVLAN_MACADDR_MODE:      u("IFLA_MACVLAN_MACADDR_MODE"),
-	unix.IFLA_MACVLAN_MACADDR:           octets("IFLA_MACVLAN_MACADDR"),
-	unix.IFLA_MACVLAN_MACADDR_DATA:      raw("IFLA_MACVLAN_MACADDR_DATA"),
-	unix.IFLA_MACVLAN_MACADDR_COUNT:     u("IFLA_MACVLAN_MACADDR_COUNT"),
-	unix.IFLA_MACVLAN_BC_QUEUE_LEN:      u("IFLA_MACVLAN_BC_QUEUE_LEN"),
-	unix.IFLA_MACVLAN_BC_QUEUE_LEN_USED: u("IFLA_MACVLAN_BC_QUEUE_LEN_USED"),
-	unix.IFLA_MACVLAN_BC_CUTOFF:         s32("IFLA_MACVLAN_BC_CUTOFF"),
+var macvlanData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_MACVLAN_MODE:              {Name: "IFLA_MACVLAN_MODE", Format: fmtMacvlanMode},
+	uapi.IFLA_MACVLAN_FLAGS:             hex("IFLA_MACVLAN_FLAGS"),
+	uapi.IFLA_MACVLAN_MACADDR_MODE:      u("IFLA_MACVLAN_MACADDR_MODE"),
+	uapi.IFLA_MACVLAN_MACADDR:           octets("IFLA_MACVLAN_MACADDR"),
+	uapi.IFLA_MACVLAN_MACADDR_DATA:      raw("IFLA_MACVLAN_MACADDR_DATA"),
+	uapi.IFLA_MACVLAN_MACADDR_COUNT:     u("IFLA_MACVLAN_MACADDR_COUNT"),
+	uapi.IFLA_MACVLAN_BC_QUEUE_LEN:      u("IFLA_MACVLAN_BC_QUEUE_LEN"),
+	uapi.IFLA_MACVLAN_BC_QUEUE_LEN_USED: u("IFLA_MACVLAN_BC_QUEUE_LEN_USED"),
+	uapi.IFLA_MACVLAN_BC_CUTOFF:         s32("IFLA_MACVLAN_BC_CUTOFF"),
 }}
 
 // vethData is a veth's IFLA_INFO_DATA. The peer is a struct ifinfomsg
-// followed by IFLA_* attributes; nl.AttrSpec can describe the struct but not
+// followed by IFLA_* attributes; annotate.AttrSpec can describe the struct but not
 // the attributes after it, which show as extra bytes.
-var vethData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
+var vethData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	VETH_INFO_PEER: {Name: "VETH_INFO_PEER", Struct: ifinfomsgStruct},
 }}
 
-var linkInfo = &nl.Nest{Kind: unix.IFLA_INFO_KIND, Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_INFO_KIND: str("IFLA_INFO_KIND"),
-	unix.IFLA_INFO_DATA: {Name: "IFLA_INFO_DATA", Options: map[string]*nl.Nest{
+var linkInfo = &annotate.Nest{Kind: uapi.IFLA_INFO_KIND, Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_INFO_KIND: str("IFLA_INFO_KIND"),
+	uapi.IFLA_INFO_DATA: {Name: "IFLA_INFO_DATA", Options: map[string]*annotate.Nest{
 		KindVeth:    vethData,
 		KindBridge:  bridgeData,
 		KindMacvlan: macvlanData,
 		KindMacvtap: macvlanData,
 		KindTun:     tunData,
 	}},
-	unix.IFLA_INFO_XSTATS:     raw("IFLA_INFO_XSTATS"),
-	unix.IFLA_INFO_SLAVE_KIND: str("IFLA_INFO_SLAVE_KIND"),
-	// Read as a bridge port's: nl.Nest selects options by one kind
+	uapi.IFLA_INFO_XSTATS:     raw("IFLA_INFO_XSTATS"),
+	uapi.IFLA_INFO_SLAVE_KIND: str("IFLA_INFO_SLAVE_KIND"),
+	// Read as a bridge port's: annotate.Nest selects options by one kind
 	// attribute only (IFLA_INFO_KIND here), not by IFLA_INFO_SLAVE_KIND.
-	unix.IFLA_INFO_SLAVE_DATA: {Name: "IFLA_INFO_SLAVE_DATA", Nest: brport},
+	uapi.IFLA_INFO_SLAVE_DATA: {Name: "IFLA_INFO_SLAVE_DATA", Nest: brport},
 }}
 
-var propList = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_ALT_IFNAME: str("IFLA_ALT_IFNAME"),
+var propList = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_ALT_IFNAME: str("IFLA_ALT_IFNAME"),
 }}
 
 // ifla is the top level of a link message (IFLA_*).
-var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_ADDRESS:               octets("IFLA_ADDRESS"),
-	unix.IFLA_BROADCAST:             octets("IFLA_BROADCAST"),
-	unix.IFLA_IFNAME:                str("IFLA_IFNAME"),
-	unix.IFLA_MTU:                   u("IFLA_MTU"),
-	unix.IFLA_LINK:                  s32("IFLA_LINK"),
-	unix.IFLA_QDISC:                 str("IFLA_QDISC"),
-	unix.IFLA_STATS:                 raw("IFLA_STATS"),
-	unix.IFLA_COST:                  raw("IFLA_COST"),
-	unix.IFLA_PRIORITY:              raw("IFLA_PRIORITY"),
-	unix.IFLA_MASTER:                s32("IFLA_MASTER"),
-	unix.IFLA_WIRELESS:              raw("IFLA_WIRELESS"),
-	unix.IFLA_PROTINFO:              {Name: "IFLA_PROTINFO", Nest: brport},
-	unix.IFLA_TXQLEN:                u("IFLA_TXQLEN"),
-	unix.IFLA_MAP:                   raw("IFLA_MAP"),
-	unix.IFLA_WEIGHT:                u("IFLA_WEIGHT"),
-	unix.IFLA_OPERSTATE:             {Name: "IFLA_OPERSTATE", Format: fmtOperState},
-	unix.IFLA_LINKMODE:              u("IFLA_LINKMODE"),
-	unix.IFLA_LINKINFO:              {Name: "IFLA_LINKINFO", Nest: linkInfo},
-	unix.IFLA_NET_NS_PID:            u("IFLA_NET_NS_PID"),
-	unix.IFLA_IFALIAS:               str("IFLA_IFALIAS"),
-	unix.IFLA_NUM_VF:                u("IFLA_NUM_VF"),
-	unix.IFLA_VFINFO_LIST:           raw("IFLA_VFINFO_LIST"),
-	unix.IFLA_STATS64:               raw("IFLA_STATS64"),
-	unix.IFLA_VF_PORTS:              raw("IFLA_VF_PORTS"),
-	unix.IFLA_PORT_SELF:             raw("IFLA_PORT_SELF"),
-	unix.IFLA_AF_SPEC:               {Name: "IFLA_AF_SPEC", Nest: afSpec},
-	unix.IFLA_GROUP:                 u("IFLA_GROUP"),
-	unix.IFLA_NET_NS_FD:             u("IFLA_NET_NS_FD"),
-	unix.IFLA_EXT_MASK:              {Name: "IFLA_EXT_MASK", Format: fmtExtMask},
-	unix.IFLA_PROMISCUITY:           u("IFLA_PROMISCUITY"),
-	unix.IFLA_NUM_TX_QUEUES:         u("IFLA_NUM_TX_QUEUES"),
-	unix.IFLA_NUM_RX_QUEUES:         u("IFLA_NUM_RX_QUEUES"),
-	unix.IFLA_CARRIER:               u("IFLA_CARRIER"),
-	unix.IFLA_PHYS_PORT_ID:          octets("IFLA_PHYS_PORT_ID"),
-	unix.IFLA_CARRIER_CHANGES:       u("IFLA_CARRIER_CHANGES"),
-	unix.IFLA_PHYS_SWITCH_ID:        octets("IFLA_PHYS_SWITCH_ID"),
-	unix.IFLA_LINK_NETNSID:          s32("IFLA_LINK_NETNSID"),
-	unix.IFLA_PHYS_PORT_NAME:        str("IFLA_PHYS_PORT_NAME"),
-	unix.IFLA_PROTO_DOWN:            u("IFLA_PROTO_DOWN"),
-	unix.IFLA_GSO_MAX_SEGS:          u("IFLA_GSO_MAX_SEGS"),
-	unix.IFLA_GSO_MAX_SIZE:          u("IFLA_GSO_MAX_SIZE"),
-	unix.IFLA_PAD:                   raw("IFLA_PAD"),
-	unix.IFLA_XDP:                   raw("IFLA_XDP"),
-	unix.IFLA_EVENT:                 u("IFLA_EVENT"),
-	unix.IFLA_NEW_NETNSID:           s32("IFLA_NEW_NETNSID"),
-	unix.IFLA_TARGET_NETNSID:        s32("IFLA_TARGET_NETNSID"),
-	unix.IFLA_CARRIER_UP_COUNT:      u("IFLA_CARRIER_UP_COUNT"),
-	unix.IFLA_CARRIER_DOWN_COUNT:    u("IFLA_CARRIER_DOWN_COUNT"),
-	unix.IFLA_NEW_IFINDEX:           s32("IFLA_NEW_IFINDEX"),
-	unix.IFLA_MIN_MTU:               u("IFLA_MIN_MTU"),
-	unix.IFLA_MAX_MTU:               u("IFLA_MAX_MTU"),
-	unix.IFLA_PROP_LIST:             {Name: "IFLA_PROP_LIST", Nest: propList},
-	unix.IFLA_ALT_IFNAME:            str("IFLA_ALT_IFNAME"),
-	unix.IFLA_PERM_ADDRESS:          octets("IFLA_PERM_ADDRESS"),
-	unix.IFLA_PROTO_DOWN_REASON:     raw("IFLA_PROTO_DOWN_REASON"),
-	unix.IFLA_PARENT_DEV_NAME:       str("IFLA_PARENT_DEV_NAME"),
-	unix.IFLA_PARENT_DEV_BUS_NAME:   str("IFLA_PARENT_DEV_BUS_NAME"),
-	unix.IFLA_GRO_MAX_SIZE:          u("IFLA_GRO_MAX_SIZE"),
-	unix.IFLA_TSO_MAX_SIZE:          u("IFLA_TSO_MAX_SIZE"),
-	unix.IFLA_TSO_MAX_SEGS:          u("IFLA_TSO_MAX_SEGS"),
-	unix.IFLA_ALLMULTI:              u("IFLA_ALLMULTI"),
-	unix.IFLA_DEVLINK_PORT:          raw("IFLA_DEVLINK_PORT"),
-	unix.IFLA_GSO_IPV4_MAX_SIZE:     u("IFLA_GSO_IPV4_MAX_SIZE"),
-	unix.IFLA_GRO_IPV4_MAX_SIZE:     u("IFLA_GRO_IPV4_MAX_SIZE"),
-	unix.IFLA_DPLL_PIN:              raw("IFLA_DPLL_PIN"),
+var ifla = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_ADDRESS:               octets("IFLA_ADDRESS"),
+	uapi.IFLA_BROADCAST:             octets("IFLA_BROADCAST"),
+	uapi.IFLA_IFNAME:                str("IFLA_IFNAME"),
+	uapi.IFLA_MTU:                   u("IFLA_MTU"),
+	uapi.IFLA_LINK:                  s32("IFLA_LINK"),
+	uapi.IFLA_QDISC:                 str("IFLA_QDISC"),
+	uapi.IFLA_STATS:                 raw("IFLA_STATS"),
+	uapi.IFLA_COST:                  raw("IFLA_COST"),
+	uapi.IFLA_PRIORITY:              raw("IFLA_PRIORITY"),
+	uapi.IFLA_MASTER:                s32("IFLA_MASTER"),
+	uapi.IFLA_WIRELESS:              raw("IFLA_WIRELESS"),
+	uapi.IFLA_PROTINFO:              {Name: "IFLA_PROTINFO", Nest: brport},
+	uapi.IFLA_TXQLEN:                u("IFLA_TXQLEN"),
+	uapi.IFLA_MAP:                   raw("IFLA_MAP"),
+	uapi.IFLA_WEIGHT:                u("IFLA_WEIGHT"),
+	uapi.IFLA_OPERSTATE:             {Name: "IFLA_OPERSTATE", Format: fmtOperState},
+	uapi.IFLA_LINKMODE:              u("IFLA_LINKMODE"),
+	uapi.IFLA_LINKINFO:              {Name: "IFLA_LINKINFO", Nest: linkInfo},
+	uapi.IFLA_NET_NS_PID:            u("IFLA_NET_NS_PID"),
+	uapi.IFLA_IFALIAS:               str("IFLA_IFALIAS"),
+	uapi.IFLA_NUM_VF:                u("IFLA_NUM_VF"),
+	uapi.IFLA_VFINFO_LIST:           raw("IFLA_VFINFO_LIST"),
+	uapi.IFLA_STATS64:               raw("IFLA_STATS64"),
+	uapi.IFLA_VF_PORTS:              raw("IFLA_VF_PORTS"),
+	uapi.IFLA_PORT_SELF:             raw("IFLA_PORT_SELF"),
+	uapi.IFLA_AF_SPEC:               {Name: "IFLA_AF_SPEC", Nest: afSpec},
+	uapi.IFLA_GROUP:                 u("IFLA_GROUP"),
+	uapi.IFLA_NET_NS_FD:             u("IFLA_NET_NS_FD"),
+	uapi.IFLA_EXT_MASK:              {Name: "IFLA_EXT_MASK", Format: fmtExtMask},
+	uapi.IFLA_PROMISCUITY:           u("IFLA_PROMISCUITY"),
+	uapi.IFLA_NUM_TX_QUEUES:         u("IFLA_NUM_TX_QUEUES"),
+	uapi.IFLA_NUM_RX_QUEUES:         u("IFLA_NUM_RX_QUEUES"),
+	uapi.IFLA_CARRIER:               u("IFLA_CARRIER"),
+	uapi.IFLA_PHYS_PORT_ID:          octets("IFLA_PHYS_PORT_ID"),
+	uapi.IFLA_CARRIER_CHANGES:       u("IFLA_CARRIER_CHANGES"),
+	uapi.IFLA_PHYS_SWITCH_ID:        octets("IFLA_PHYS_SWITCH_ID"),
+	uapi.IFLA_LINK_NETNSID:          s32("IFLA_LINK_NETNSID"),
+	uapi.IFLA_PHYS_PORT_NAME:        str("IFLA_PHYS_PORT_NAME"),
+	uapi.IFLA_PROTO_DOWN:            u("IFLA_PROTO_DOWN"),
+	uapi.IFLA_GSO_MAX_SEGS:          u("IFLA_GSO_MAX_SEGS"),
+	uapi.IFLA_GSO_MAX_SIZE:          u("IFLA_GSO_MAX_SIZE"),
+	uapi.IFLA_PAD:                   raw("IFLA_PAD"),
+	uapi.IFLA_XDP:                   raw("IFLA_XDP"),
+	uapi.IFLA_EVENT:                 u("IFLA_EVENT"),
+	uapi.IFLA_NEW_NETNSID:           s32("IFLA_NEW_NETNSID"),
+	uapi.IFLA_TARGET_NETNSID:        s32("IFLA_TARGET_NETNSID"),
+	uapi.IFLA_CARRIER_UP_COUNT:      u("IFLA_CARRIER_UP_COUNT"),
+	uapi.IFLA_CARRIER_DOWN_COUNT:    u("IFLA_CARRIER_DOWN_COUNT"),
+	uapi.IFLA_NEW_IFINDEX:           s32("IFLA_NEW_IFINDEX"),
+	uapi.IFLA_MIN_MTU:               u("IFLA_MIN_MTU"),
+	uapi.IFLA_MAX_MTU:               u("IFLA_MAX_MTU"),
+	uapi.IFLA_PROP_LIST:             {Name: "IFLA_PROP_LIST", Nest: propList},
+	uapi.IFLA_ALT_IFNAME:            str("IFLA_ALT_IFNAME"),
+	uapi.IFLA_PERM_ADDRESS:          octets("IFLA_PERM_ADDRESS"),
+	uapi.IFLA_PROTO_DOWN_REASON:     raw("IFLA_PROTO_DOWN_REASON"),
+	uapi.IFLA_PARENT_DEV_NAME:       str("IFLA_PARENT_DEV_NAME"),
+	uapi.IFLA_PARENT_DEV_BUS_NAME:   str("IFLA_PARENT_DEV_BUS_NAME"),
+	uapi.IFLA_GRO_MAX_SIZE:          u("IFLA_GRO_MAX_SIZE"),
+	uapi.IFLA_TSO_MAX_SIZE:          u("IFLA_TSO_MAX_SIZE"),
+	uapi.IFLA_TSO_MAX_SEGS:          u("IFLA_TSO_MAX_SEGS"),
+	uapi.IFLA_ALLMULTI:              u("IFLA_ALLMULTI"),
+	uapi.IFLA_DEVLINK_PORT:          raw("IFLA_DEVLINK_PORT"),
+	uapi.IFLA_GSO_IPV4_MAX_SIZE:     u("IFLA_GSO_IPV4_MAX_SIZE"),
+	uapi.IFLA_GRO_IPV4_MAX_SIZE:     u("IFLA_GRO_IPV4_MAX_SIZE"),
+	uapi.IFLA_DPLL_PIN:              raw("IFLA_DPLL_PIN"),
 	IFLA_MAX_PACING_OFFLOAD_HORIZON: u("IFLA_MAX_PACING_OFFLOAD_HORIZON"),
 	IFLA_NETNS_IMMUTABLE:            u("IFLA_NETNS_IMMUTABLE"),
 	IFLA_HEADROOM:                   u("IFLA_HEADROOM"),
@@ -287,40 +297,40 @@ var ifla = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 
 // afSpec is IFLA_AF_SPEC: one nest per address family, its type the AF_*
 // number.
-var afSpec = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.AF_INET:   raw("AF_INET"),
-	unix.AF_INET6:  {Name: "AF_INET6", Nest: inet6},
-	unix.AF_BRIDGE: raw("AF_BRIDGE"),
-	unix.AF_MPLS:   raw("AF_MPLS"),
-	unix.AF_MCTP:   raw("AF_MCTP"),
+var afSpec = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.AF_INET:   raw("AF_INET"),
+	uapi.AF_INET6:  {Name: "AF_INET6", Nest: inet6},
+	uapi.AF_BRIDGE: raw("AF_BRIDGE"),
+	uapi.AF_MPLS:   raw("AF_MPLS"),
+	uapi.AF_MCTP:   raw("AF_MCTP"),
 }}
 
 // inet6 is IFLA_AF_SPEC's AF_INET6 nest (IFLA_INET6_*, <linux/if_link.h>).
-var inet6 = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_INET6_FLAGS:         hex("IFLA_INET6_FLAGS"),
-	unix.IFLA_INET6_CONF:          raw("IFLA_INET6_CONF"),
-	unix.IFLA_INET6_STATS:         raw("IFLA_INET6_STATS"),
-	unix.IFLA_INET6_MCAST:         raw("IFLA_INET6_MCAST"),
-	unix.IFLA_INET6_CACHEINFO:     raw("IFLA_INET6_CACHEINFO"),
+var inet6 = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_INET6_FLAGS:         hex("IFLA_INET6_FLAGS"),
+	uapi.IFLA_INET6_CONF:          raw("IFLA_INET6_CONF"),
+	uapi.IFLA_INET6_STATS:         raw("IFLA_INET6_STATS"),
+	uapi.IFLA_INET6_MCAST:         raw("IFLA_INET6_MCAST"),
+	uapi.IFLA_INET6_CACHEINFO:     raw("IFLA_INET6_CACHEINFO"),
 	IFLA_INET6_ICMP6STATS:         raw("IFLA_INET6_ICMP6STATS"),
-	unix.IFLA_INET6_TOKEN:         octets("IFLA_INET6_TOKEN"),
-	unix.IFLA_INET6_ADDR_GEN_MODE: {Name: "IFLA_INET6_ADDR_GEN_MODE", Format: fmtAddrGenMode},
-	unix.IFLA_INET6_RA_MTU:        u("IFLA_INET6_RA_MTU"),
+	uapi.IFLA_INET6_TOKEN:         octets("IFLA_INET6_TOKEN"),
+	uapi.IFLA_INET6_ADDR_GEN_MODE: {Name: "IFLA_INET6_ADDR_GEN_MODE", Format: fmtAddrGenMode},
+	uapi.IFLA_INET6_RA_MTU:        u("IFLA_INET6_RA_MTU"),
 }}
 
 // nda is the top level of a neighbour message (NDA_*).
-var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.NDA_DST:          octets("NDA_DST"),
-	unix.NDA_LLADDR:       octets("NDA_LLADDR"),
-	unix.NDA_CACHEINFO:    raw("NDA_CACHEINFO"),
-	unix.NDA_PROBES:       u("NDA_PROBES"),
-	unix.NDA_VLAN:         u("NDA_VLAN"),
-	unix.NDA_PORT:         {Name: "NDA_PORT", Format: nl.FmtBE},
-	unix.NDA_VNI:          u("NDA_VNI"),
-	unix.NDA_IFINDEX:      s32("NDA_IFINDEX"),
-	unix.NDA_MASTER:       s32("NDA_MASTER"),
-	unix.NDA_LINK_NETNSID: s32("NDA_LINK_NETNSID"),
-	unix.NDA_SRC_VNI:      u("NDA_SRC_VNI"),
+var nda = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.NDA_DST:          octets("NDA_DST"),
+	uapi.NDA_LLADDR:       octets("NDA_LLADDR"),
+	uapi.NDA_CACHEINFO:    raw("NDA_CACHEINFO"),
+	uapi.NDA_PROBES:       u("NDA_PROBES"),
+	uapi.NDA_VLAN:         u("NDA_VLAN"),
+	uapi.NDA_PORT:         {Name: "NDA_PORT", Format: annotate.FmtBE},
+	uapi.NDA_VNI:          u("NDA_VNI"),
+	uapi.NDA_IFINDEX:      s32("NDA_IFINDEX"),
+	uapi.NDA_MASTER:       s32("NDA_MASTER"),
+	uapi.NDA_LINK_NETNSID: s32("NDA_LINK_NETNSID"),
+	uapi.NDA_SRC_VNI:      u("NDA_SRC_VNI"),
 	NDA_PROTOCOL:          u("NDA_PROTOCOL"),
 	NDA_NH_ID:             u("NDA_NH_ID"),
 	NDA_FDB_EXT_ATTRS:     raw("NDA_FDB_EXT_ATTRS"),
@@ -330,22 +340,22 @@ var nda = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
 }}
 
 // ifa is the top level of an address message (IFA_*, <linux/if_addr.h>).
-var ifa = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFA_ADDRESS:   {Name: "IFA_ADDRESS", Format: fmtIP},
-	unix.IFA_LOCAL:     {Name: "IFA_LOCAL", Format: fmtIP},
-	unix.IFA_LABEL:     str("IFA_LABEL"),
-	unix.IFA_BROADCAST: {Name: "IFA_BROADCAST", Format: fmtIP},
-	unix.IFA_ANYCAST:   {Name: "IFA_ANYCAST", Format: fmtIP},
-	unix.IFA_CACHEINFO: {Name: "IFA_CACHEINFO", Struct: ifaCacheinfo},
-	unix.IFA_MULTICAST: {Name: "IFA_MULTICAST", Format: fmtIP},
-	unix.IFA_FLAGS:     {Name: "IFA_FLAGS", Format: fmtIFA},
+var ifa = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFA_ADDRESS:   {Name: "IFA_ADDRESS", Format: fmtIP},
+	uapi.IFA_LOCAL:     {Name: "IFA_LOCAL", Format: fmtIP},
+	uapi.IFA_LABEL:     str("IFA_LABEL"),
+	uapi.IFA_BROADCAST: {Name: "IFA_BROADCAST", Format: fmtIP},
+	uapi.IFA_ANYCAST:   {Name: "IFA_ANYCAST", Format: fmtIP},
+	uapi.IFA_CACHEINFO: {Name: "IFA_CACHEINFO", Struct: ifaCacheinfo},
+	uapi.IFA_MULTICAST: {Name: "IFA_MULTICAST", Format: fmtIP},
+	uapi.IFA_FLAGS:     {Name: "IFA_FLAGS", Format: fmtIFA},
 	IFA_RT_PRIORITY:    u("IFA_RT_PRIORITY"),
 	IFA_TARGET_NETNSID: s32("IFA_TARGET_NETNSID"),
 	IFA_PROTO:          u("IFA_PROTO"),
 }}
 
 // ifaCacheinfo is struct ifa_cacheinfo (<linux/if_addr.h>).
-var ifaCacheinfo = &nl.Struct{Name: "ifa_cacheinfo", Fields: []nl.Field{
+var ifaCacheinfo = &annotate.Struct{Name: "ifa_cacheinfo", Fields: []annotate.Field{
 	{Name: "ifa_prefered", Size: 4},
 	{Name: "ifa_valid", Size: 4},
 	{Name: "cstamp", Size: 4},
@@ -353,7 +363,7 @@ var ifaCacheinfo = &nl.Struct{Name: "ifa_cacheinfo", Fields: []nl.Field{
 }}
 
 // specName returns the name Schema gives attribute t of nest n, or "".
-func specName(n *nl.Nest, t uint16) string {
+func specName(n *annotate.Nest, t uint16) string {
 	if s, ok := n.Attrs[t]; ok {
 		return s.Name
 	}
@@ -370,9 +380,9 @@ type bitName struct {
 // fmtBits renders a host-order integer as NAME|NAME (0x…), with unnamed
 // bits in hex.
 func fmtBits(b []byte, names []bitName) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if !ok {
-		return nl.FmtBytes(b)
+		return annotate.FmtBytes(b)
 	}
 	if v == 0 {
 		return "0"
@@ -392,25 +402,25 @@ func fmtBits(b []byte, names []bitName) string {
 }
 
 var iffNames = []bitName{
-	{unix.IFF_UP, "IFF_UP"}, {unix.IFF_BROADCAST, "IFF_BROADCAST"}, {unix.IFF_DEBUG, "IFF_DEBUG"},
-	{unix.IFF_LOOPBACK, "IFF_LOOPBACK"}, {unix.IFF_POINTOPOINT, "IFF_POINTOPOINT"},
-	{unix.IFF_NOTRAILERS, "IFF_NOTRAILERS"}, {unix.IFF_RUNNING, "IFF_RUNNING"}, {unix.IFF_NOARP, "IFF_NOARP"},
-	{unix.IFF_PROMISC, "IFF_PROMISC"}, {unix.IFF_ALLMULTI, "IFF_ALLMULTI"}, {unix.IFF_MASTER, "IFF_MASTER"},
-	{unix.IFF_SLAVE, "IFF_SLAVE"}, {unix.IFF_MULTICAST, "IFF_MULTICAST"}, {unix.IFF_PORTSEL, "IFF_PORTSEL"},
-	{unix.IFF_AUTOMEDIA, "IFF_AUTOMEDIA"}, {unix.IFF_DYNAMIC, "IFF_DYNAMIC"}, {unix.IFF_LOWER_UP, "IFF_LOWER_UP"},
-	{unix.IFF_DORMANT, "IFF_DORMANT"}, {unix.IFF_ECHO, "IFF_ECHO"},
+	{uapi.IFF_UP, "IFF_UP"}, {uapi.IFF_BROADCAST, "IFF_BROADCAST"}, {uapi.IFF_DEBUG, "IFF_DEBUG"},
+	{uapi.IFF_LOOPBACK, "IFF_LOOPBACK"}, {uapi.IFF_POINTOPOINT, "IFF_POINTOPOINT"},
+	{uapi.IFF_NOTRAILERS, "IFF_NOTRAILERS"}, {uapi.IFF_RUNNING, "IFF_RUNNING"}, {uapi.IFF_NOARP, "IFF_NOARP"},
+	{uapi.IFF_PROMISC, "IFF_PROMISC"}, {uapi.IFF_ALLMULTI, "IFF_ALLMULTI"}, {uapi.IFF_MASTER, "IFF_MASTER"},
+	{uapi.IFF_SLAVE, "IFF_SLAVE"}, {uapi.IFF_MULTICAST, "IFF_MULTICAST"}, {uapi.IFF_PORTSEL, "IFF_PORTSEL"},
+	{uapi.IFF_AUTOMEDIA, "IFF_AUTOMEDIA"}, {uapi.IFF_DYNAMIC, "IFF_DYNAMIC"}, {uapi.IFF_LOWER_UP, "IFF_LOWER_UP"},
+	{uapi.IFF_DORMANT, "IFF_DORMANT"}, {uapi.IFF_ECHO, "IFF_ECHO"},
 }
 
 var nudNames = []bitName{
-	{unix.NUD_INCOMPLETE, "NUD_INCOMPLETE"}, {unix.NUD_REACHABLE, "NUD_REACHABLE"}, {unix.NUD_STALE, "NUD_STALE"},
-	{unix.NUD_DELAY, "NUD_DELAY"}, {unix.NUD_PROBE, "NUD_PROBE"}, {unix.NUD_FAILED, "NUD_FAILED"},
-	{unix.NUD_NOARP, "NUD_NOARP"}, {unix.NUD_PERMANENT, "NUD_PERMANENT"},
+	{uapi.NUD_INCOMPLETE, "NUD_INCOMPLETE"}, {uapi.NUD_REACHABLE, "NUD_REACHABLE"}, {uapi.NUD_STALE, "NUD_STALE"},
+	{uapi.NUD_DELAY, "NUD_DELAY"}, {uapi.NUD_PROBE, "NUD_PROBE"}, {uapi.NUD_FAILED, "NUD_FAILED"},
+	{uapi.NUD_NOARP, "NUD_NOARP"}, {uapi.NUD_PERMANENT, "NUD_PERMANENT"},
 }
 
 var ntfNames = []bitName{
-	{unix.NTF_USE, "NTF_USE"}, {unix.NTF_SELF, "NTF_SELF"}, {unix.NTF_MASTER, "NTF_MASTER"},
-	{unix.NTF_PROXY, "NTF_PROXY"}, {unix.NTF_EXT_LEARNED, "NTF_EXT_LEARNED"},
-	{unix.NTF_OFFLOADED, "NTF_OFFLOADED"}, {NTF_STICKY, "NTF_STICKY"}, {unix.NTF_ROUTER, "NTF_ROUTER"},
+	{uapi.NTF_USE, "NTF_USE"}, {uapi.NTF_SELF, "NTF_SELF"}, {uapi.NTF_MASTER, "NTF_MASTER"},
+	{uapi.NTF_PROXY, "NTF_PROXY"}, {uapi.NTF_EXT_LEARNED, "NTF_EXT_LEARNED"},
+	{uapi.NTF_OFFLOADED, "NTF_OFFLOADED"}, {NTF_STICKY, "NTF_STICKY"}, {uapi.NTF_ROUTER, "NTF_ROUTER"},
 }
 
 var extMaskNames = []bitName{
@@ -420,12 +430,12 @@ var extMaskNames = []bitName{
 }
 
 var ifaNames = []bitName{
-	{unix.IFA_F_SECONDARY, "IFA_F_SECONDARY"}, {unix.IFA_F_NODAD, "IFA_F_NODAD"},
-	{unix.IFA_F_OPTIMISTIC, "IFA_F_OPTIMISTIC"}, {unix.IFA_F_DADFAILED, "IFA_F_DADFAILED"},
-	{unix.IFA_F_HOMEADDRESS, "IFA_F_HOMEADDRESS"}, {unix.IFA_F_DEPRECATED, "IFA_F_DEPRECATED"},
-	{unix.IFA_F_TENTATIVE, "IFA_F_TENTATIVE"}, {unix.IFA_F_PERMANENT, "IFA_F_PERMANENT"},
-	{unix.IFA_F_MANAGETEMPADDR, "IFA_F_MANAGETEMPADDR"}, {unix.IFA_F_NOPREFIXROUTE, "IFA_F_NOPREFIXROUTE"},
-	{unix.IFA_F_MCAUTOJOIN, "IFA_F_MCAUTOJOIN"}, {unix.IFA_F_STABLE_PRIVACY, "IFA_F_STABLE_PRIVACY"},
+	{uapi.IFA_F_SECONDARY, "IFA_F_SECONDARY"}, {uapi.IFA_F_NODAD, "IFA_F_NODAD"},
+	{uapi.IFA_F_OPTIMISTIC, "IFA_F_OPTIMISTIC"}, {uapi.IFA_F_DADFAILED, "IFA_F_DADFAILED"},
+	{uapi.IFA_F_HOMEADDRESS, "IFA_F_HOMEADDRESS"}, {uapi.IFA_F_DEPRECATED, "IFA_F_DEPRECATED"},
+	{uapi.IFA_F_TENTATIVE, "IFA_F_TENTATIVE"}, {uapi.IFA_F_PERMANENT, "IFA_F_PERMANENT"},
+	{uapi.IFA_F_MANAGETEMPADDR, "IFA_F_MANAGETEMPADDR"}, {uapi.IFA_F_NOPREFIXROUTE, "IFA_F_NOPREFIXROUTE"},
+	{uapi.IFA_F_MCAUTOJOIN, "IFA_F_MCAUTOJOIN"}, {uapi.IFA_F_STABLE_PRIVACY, "IFA_F_STABLE_PRIVACY"},
 }
 
 func fmtIFF(b []byte) string     { return fmtBits(b, iffNames) }
@@ -435,56 +445,56 @@ func fmtNTF(b []byte) string     { return fmtBits(b, ntfNames) }
 func fmtExtMask(b []byte) string { return fmtBits(b, extMaskNames) }
 
 func fmtFamily(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
-	case unix.AF_UNSPEC:
+	case uapi.AF_UNSPEC:
 		return "AF_UNSPEC (0)"
-	case unix.AF_INET:
+	case uapi.AF_INET:
 		return "AF_INET (2)"
-	case unix.AF_BRIDGE:
+	case uapi.AF_BRIDGE:
 		return "AF_BRIDGE (7)"
-	case unix.AF_INET6:
+	case uapi.AF_INET6:
 		return "AF_INET6 (10)"
-	case unix.AF_PACKET:
+	case uapi.AF_PACKET:
 		return "AF_PACKET (17)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }
 
 func fmtARPHRD(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
-	case unix.ARPHRD_ETHER:
+	case uapi.ARPHRD_ETHER:
 		return "ARPHRD_ETHER (1)"
-	case unix.ARPHRD_LOOPBACK:
+	case uapi.ARPHRD_LOOPBACK:
 		return "ARPHRD_LOOPBACK (772)"
-	case unix.ARPHRD_NONE:
+	case uapi.ARPHRD_NONE:
 		return "ARPHRD_NONE (65534)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }
 
 func fmtOperState(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if !ok || v > IF_OPER_UP {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("IF_OPER_%s (%d)", OperState(v), v)
 }
 
 func fmtMacvlanMode(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	if _, known := macvlanModeNames[MacvlanMode(v)]; !ok || !known {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("MACVLAN_MODE_%s (%d)", strings.ToUpper(MacvlanMode(v).String()), v)
 }
 
 func fmtAddrGenMode(b []byte) string {
-	v, ok := nl.HostUint(b)
+	v, ok := annotate.HostUint(b)
 	names := []string{"EUI64", "NONE", "STABLE_PRIVACY", "RANDOM"}
 	if !ok || v >= uint64(len(names)) {
-		return nl.FmtUint(b)
+		return annotate.FmtUint(b)
 	}
 	return fmt.Sprintf("IN6_ADDR_GEN_MODE_%s (%d)", names[v], v)
 }
@@ -494,22 +504,22 @@ func fmtIP(b []byte) string {
 	if a, ok := netip.AddrFromSlice(b); ok {
 		return a.String()
 	}
-	return nl.FmtBytes(b)
+	return annotate.FmtBytes(b)
 }
 
 func fmtScope(b []byte) string {
-	v, _ := nl.HostUint(b)
+	v, _ := annotate.HostUint(b)
 	switch v {
-	case unix.RT_SCOPE_UNIVERSE:
+	case uapi.RT_SCOPE_UNIVERSE:
 		return "RT_SCOPE_UNIVERSE (0)"
-	case unix.RT_SCOPE_SITE:
+	case uapi.RT_SCOPE_SITE:
 		return "RT_SCOPE_SITE (200)"
-	case unix.RT_SCOPE_LINK:
+	case uapi.RT_SCOPE_LINK:
 		return "RT_SCOPE_LINK (253)"
-	case unix.RT_SCOPE_HOST:
+	case uapi.RT_SCOPE_HOST:
 		return "RT_SCOPE_HOST (254)"
-	case unix.RT_SCOPE_NOWHERE:
+	case uapi.RT_SCOPE_NOWHERE:
 		return "RT_SCOPE_NOWHERE (255)"
 	}
-	return nl.FmtUint(b)
+	return annotate.FmtUint(b)
 }

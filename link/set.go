@@ -5,9 +5,8 @@ import (
 	"net"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -19,20 +18,20 @@ func setRequest(ifi Ifinfomsg, cmd string, attrs func(e *nl.Encoder)) nl.Request
 	if attrs != nil {
 		attrs(e)
 	}
-	return nl.Request{Type: unix.RTM_NEWLINK, Flags: nl.FlagsAck, Data: e.Bytes(), Cmd: cmd}
+	return nl.Request{Type: uapi.RTM_NEWLINK, Flags: nl.FlagsAck, Data: e.Bytes(), Cmd: cmd}
 }
 
 // SetUpRequest sets a device up: ifi_flags and ifi_change IFF_UP, as
 // `ip link set dev NAME up`. name is used only in Cmd.
 func SetUpRequest(ifindex int32, name string) nl.Request {
-	return setRequest(Ifinfomsg{Index: ifindex, Flags: unix.IFF_UP, Change: unix.IFF_UP},
+	return setRequest(Ifinfomsg{Index: ifindex, Flags: uapi.IFF_UP, Change: uapi.IFF_UP},
 		"ip link set dev "+name+" up", nil)
 }
 
 // SetDownRequest sets a device down: ifi_change IFF_UP, ifi_flags 0, as
 // `ip link set dev NAME down`.
 func SetDownRequest(ifindex int32, name string) nl.Request {
-	return setRequest(Ifinfomsg{Index: ifindex, Change: unix.IFF_UP},
+	return setRequest(Ifinfomsg{Index: ifindex, Change: uapi.IFF_UP},
 		"ip link set dev "+name+" down", nil)
 }
 
@@ -42,9 +41,9 @@ func SetDownRequest(ifindex int32, name string) nl.Request {
 // it on passes every multicast frame, 01:80:c2:00:00:0X included, up to
 // its reader.
 func SetAllmultiRequest(ifindex int32, name string, on bool) nl.Request {
-	ifi, word := Ifinfomsg{Index: ifindex, Change: unix.IFF_ALLMULTI}, "off"
+	ifi, word := Ifinfomsg{Index: ifindex, Change: uapi.IFF_ALLMULTI}, "off"
 	if on {
-		ifi.Flags, word = unix.IFF_ALLMULTI, "on"
+		ifi.Flags, word = uapi.IFF_ALLMULTI, "on"
 	}
 	return setRequest(ifi, "ip link set dev "+name+" allmulticast "+word, nil)
 }
@@ -52,14 +51,14 @@ func SetAllmultiRequest(ifindex int32, name string, on bool) nl.Request {
 // SetMTURequest sets the MTU (IFLA_MTU), as `ip link set dev NAME mtu MTU`.
 func SetMTURequest(ifindex int32, name string, mtu uint32) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s mtu %d", name, mtu),
-		func(e *nl.Encoder) { e.Uint32(unix.IFLA_MTU, mtu) })
+		func(e *nl.Encoder) { e.Uint32(uapi.IFLA_MTU, mtu) })
 }
 
 // SetMACRequest sets the hardware address (IFLA_ADDRESS), as
 // `ip link set dev NAME address MAC`.
 func SetMACRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s address %s", name, mac),
-		func(e *nl.Encoder) { e.Attr(unix.IFLA_ADDRESS, mac) })
+		func(e *nl.Encoder) { e.Attr(uapi.IFLA_ADDRESS, mac) })
 }
 
 // SetAliasRequest sets the alias (IFLA_IFALIAS), as
@@ -67,21 +66,21 @@ func SetMACRequest(ifindex int32, name string, mac net.HardwareAddr) nl.Request 
 // a NUL terminator; an empty alias removes it.
 func SetAliasRequest(ifindex int32, name, alias string) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s alias %s", name, shellQuote(alias)),
-		func(e *nl.Encoder) { e.Attr(unix.IFLA_IFALIAS, []byte(alias)) })
+		func(e *nl.Encoder) { e.Attr(uapi.IFLA_IFALIAS, []byte(alias)) })
 }
 
 // SetMasterRequest enslaves a device to master (IFLA_MASTER), as
 // `ip link set dev NAME master MASTER`.
 func SetMasterRequest(ifindex int32, name string, master int32, masterName string) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s master %s", name, masterName),
-		func(e *nl.Encoder) { e.Uint32(unix.IFLA_MASTER, uint32(master)) })
+		func(e *nl.Encoder) { e.Uint32(uapi.IFLA_MASTER, uint32(master)) })
 }
 
 // SetNoMasterRequest releases a device from its master (IFLA_MASTER 0), as
 // `ip link set dev NAME nomaster`.
 func SetNoMasterRequest(ifindex int32, name string) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, "ip link set dev "+name+" nomaster",
-		func(e *nl.Encoder) { e.Uint32(unix.IFLA_MASTER, 0) })
+		func(e *nl.Encoder) { e.Uint32(uapi.IFLA_MASTER, 0) })
 }
 
 // SetNetNSRequest moves a device to the network namespace open as file
@@ -90,7 +89,7 @@ func SetNoMasterRequest(ifindex int32, name string) nl.Request {
 // request is acknowledged.
 func SetNetNSRequest(ifindex int32, name string, nsfd int, netns string) nl.Request {
 	return setRequest(Ifinfomsg{Index: ifindex}, fmt.Sprintf("ip link set dev %s netns %s", name, netns),
-		func(e *nl.Encoder) { e.Uint32(unix.IFLA_NET_NS_FD, uint32(nsfd)) })
+		func(e *nl.Encoder) { e.Uint32(uapi.IFLA_NET_NS_FD, uint32(nsfd)) })
 }
 
 // DeleteRequest deletes a device: RTM_DELLINK with NLM_F_REQUEST|NLM_F_ACK
@@ -98,7 +97,7 @@ func SetNetNSRequest(ifindex int32, name string, nsfd int, netns string) nl.Requ
 // pair deletes both.
 func DeleteRequest(ifindex int32, name string) nl.Request {
 	r := setRequest(Ifinfomsg{Index: ifindex}, "ip link del dev "+name, nil)
-	r.Type = unix.RTM_DELLINK
+	r.Type = uapi.RTM_DELLINK
 	return r
 }
 
@@ -157,19 +156,6 @@ func SetMaster(c *nl.Conn, name, master string) error {
 // SetNoMaster releases the device called name from its master.
 func SetNoMaster(c *nl.Conn, name string) error {
 	return set(c, name, func(i int32) nl.Request { return SetNoMasterRequest(i, name) })
-}
-
-// SetNetNS moves the device called name into the network namespace netns,
-// given by name (under /run/netns) or path. The device keeps its name and
-// gets a new index there; it fails with EEXIST when the target already has
-// a device of that name.
-func SetNetNS(c *nl.Conn, name, ns string) error {
-	f, err := netns.Open(ns)
-	if err != nil {
-		return fmt.Errorf("link %s: %w", name, err)
-	}
-	defer f.Close()
-	return set(c, name, func(i int32) nl.Request { return SetNetNSRequest(i, name, int(f.Fd()), ns) })
 }
 
 // Delete deletes the device called name. A device that does not exist gives

@@ -3,9 +3,10 @@ package link
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // KindTun is the IFLA_INFO_KIND of tun and tap devices: the tun driver
@@ -31,11 +32,11 @@ type TunInfo struct {
 	Persist bool
 	// MultiQueue is IFLA_TUN_MULTI_QUEUE (IFF_MULTI_QUEUE).
 	MultiQueue bool
-	// Owner is IFLA_TUN_OWNER, the uid allowed to attach (TUNSETOWNER), or
-	// -1 when the attribute is absent (no owner).
-	Owner int64
-	// Group is IFLA_TUN_GROUP (TUNSETGROUP), or -1 when absent.
-	Group int64
+	// Owner is IFLA_TUN_OWNER, the uid allowed to attach (TUNSETOWNER);
+	// nil when the attribute is absent (no owner), as in tuntap.Config.
+	Owner *int
+	// Group is IFLA_TUN_GROUP (TUNSETGROUP); nil when absent.
+	Group *int
 	// NumQueues is IFLA_TUN_NUM_QUEUES: the files attached to a
 	// multi-queue device.
 	NumQueues uint32
@@ -46,7 +47,7 @@ type TunInfo struct {
 
 // Tap reports whether the device is a tap (Ethernet frames) rather than a
 // tun (IP packets).
-func (ti *TunInfo) Tap() bool { return ti.Type == unix.IFF_TAP }
+func (ti *TunInfo) Tap() bool { return ti.Type == uapi.IFF_TAP }
 
 // UnmarshalBinary decodes the attributes of a tun device's IFLA_INFO_DATA,
 // skipping those it does not know.
@@ -55,23 +56,23 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*ti = TunInfo{Owner: -1, Group: -1}
+	*ti = TunInfo{}
 	flags := map[uint16]*bool{ // u8, nonzero for on
-		unix.IFLA_TUN_PI:          &ti.PI,
-		unix.IFLA_TUN_VNET_HDR:    &ti.VnetHdr,
-		unix.IFLA_TUN_PERSIST:     &ti.Persist,
-		unix.IFLA_TUN_MULTI_QUEUE: &ti.MultiQueue,
+		uapi.IFLA_TUN_PI:          &ti.PI,
+		uapi.IFLA_TUN_VNET_HDR:    &ti.VnetHdr,
+		uapi.IFLA_TUN_PERSIST:     &ti.Persist,
+		uapi.IFLA_TUN_MULTI_QUEUE: &ti.MultiQueue,
 	}
-	ids := map[uint16]*int64{ // u32, -1 when absent
-		unix.IFLA_TUN_OWNER: &ti.Owner,
-		unix.IFLA_TUN_GROUP: &ti.Group,
+	ids := map[uint16]**int{ // u32, nil when absent
+		uapi.IFLA_TUN_OWNER: &ti.Owner,
+		uapi.IFLA_TUN_GROUP: &ti.Group,
 	}
 	counts := map[uint16]*uint32{
-		unix.IFLA_TUN_NUM_QUEUES:          &ti.NumQueues,
-		unix.IFLA_TUN_NUM_DISABLED_QUEUES: &ti.NumDisabledQueues,
+		uapi.IFLA_TUN_NUM_QUEUES:          &ti.NumQueues,
+		uapi.IFLA_TUN_NUM_DISABLED_QUEUES: &ti.NumDisabledQueues,
 	}
 	for _, a := range attrs {
-		if a.Type == unix.IFLA_TUN_TYPE {
+		if a.Type == uapi.IFLA_TUN_TYPE {
 			ti.Type, err = uint8Attr(a)
 		} else if p := flags[a.Type]; p != nil {
 			var v uint8
@@ -80,7 +81,7 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 		} else if p := ids[a.Type]; p != nil {
 			var v uint32
 			v, err = a.Uint32()
-			*p = int64(v)
+			*p = new(int(v))
 		} else if p := counts[a.Type]; p != nil {
 			*p, err = a.Uint32()
 		}
@@ -92,14 +93,14 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 }
 
 // tunData is a tun device's IFLA_INFO_DATA (IFLA_TUN_*) for Schema.
-var tunData = &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-	unix.IFLA_TUN_OWNER:               u("IFLA_TUN_OWNER"),
-	unix.IFLA_TUN_GROUP:               u("IFLA_TUN_GROUP"),
-	unix.IFLA_TUN_TYPE:                u("IFLA_TUN_TYPE"),
-	unix.IFLA_TUN_PI:                  u("IFLA_TUN_PI"),
-	unix.IFLA_TUN_VNET_HDR:            u("IFLA_TUN_VNET_HDR"),
-	unix.IFLA_TUN_PERSIST:             u("IFLA_TUN_PERSIST"),
-	unix.IFLA_TUN_MULTI_QUEUE:         u("IFLA_TUN_MULTI_QUEUE"),
-	unix.IFLA_TUN_NUM_QUEUES:          u("IFLA_TUN_NUM_QUEUES"),
-	unix.IFLA_TUN_NUM_DISABLED_QUEUES: u("IFLA_TUN_NUM_DISABLED_QUEUES"),
+var tunData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_TUN_OWNER:               u("IFLA_TUN_OWNER"),
+	uapi.IFLA_TUN_GROUP:               u("IFLA_TUN_GROUP"),
+	uapi.IFLA_TUN_TYPE:                u("IFLA_TUN_TYPE"),
+	uapi.IFLA_TUN_PI:                  u("IFLA_TUN_PI"),
+	uapi.IFLA_TUN_VNET_HDR:            u("IFLA_TUN_VNET_HDR"),
+	uapi.IFLA_TUN_PERSIST:             u("IFLA_TUN_PERSIST"),
+	uapi.IFLA_TUN_MULTI_QUEUE:         u("IFLA_TUN_MULTI_QUEUE"),
+	uapi.IFLA_TUN_NUM_QUEUES:          u("IFLA_TUN_NUM_QUEUES"),
+	uapi.IFLA_TUN_NUM_DISABLED_QUEUES: u("IFLA_TUN_NUM_DISABLED_QUEUES"),
 }}

@@ -3,21 +3,22 @@ package link
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // tunReply returns the RTM_NEWLINK of tap0 from the link dump tc sends first
 // in the tc fixtures, whose namespace holds a tap made by
 // `ip tuntap add tap0 mode tap` (persistent, no packet information, no
 // owner or group, single queue).
-func tunReply(t testing.TB) netlink.Message {
+func tunReply(t testing.TB) nl.Message {
 	t.Helper()
 	f, err := fixture.Load(filepath.Join("..", "testdata", "tc", "qdisc-add-ingress.fixture"))
 	if err != nil {
@@ -31,7 +32,7 @@ func tunReply(t testing.TB) netlink.Message {
 		if m.Type != unix.RTM_NEWLINK {
 			continue
 		}
-		var nm netlink.Message
+		var nm nl.Message
 		if err := nm.UnmarshalBinary(m.Raw); err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +45,7 @@ func tunReply(t testing.TB) netlink.Message {
 		}
 	}
 	t.Fatal("no RTM_NEWLINK for tap0 in qdisc-add-ingress")
-	return netlink.Message{}
+	return nl.Message{}
 }
 
 func TestDecodeTunFixture(t *testing.T) {
@@ -52,8 +53,8 @@ func TestDecodeTunFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := TunInfo{Type: unix.IFF_TAP, Persist: true, Owner: -1, Group: -1}
-	if l.Name != "tap0" || l.Kind != KindTun || l.Tun == nil || *l.Tun != want {
+	want := TunInfo{Type: unix.IFF_TAP, Persist: true}
+	if l.Name != "tap0" || l.Kind != KindTun || l.Tun == nil || !reflect.DeepEqual(*l.Tun, want) {
 		t.Fatalf("tap0: Name %q Kind %q Tun %+v; want tun info %+v", l.Name, l.Kind, l.Tun, want)
 	}
 	if !l.Tun.Tap() {
@@ -80,7 +81,7 @@ func TestTunInfoUnmarshal(t *testing.T) {
 	}{
 		{
 			name: "empty",
-			want: TunInfo{Owner: -1, Group: -1},
+			want: TunInfo{},
 		},
 		{
 			name: "multi-queue tap with owner and group",
@@ -97,7 +98,7 @@ func TestTunInfoUnmarshal(t *testing.T) {
 				e.Uint32(100, 7) // unknown: skipped
 			}),
 			want: TunInfo{Type: unix.IFF_TAP, VnetHdr: true, Persist: true, MultiQueue: true,
-				Owner: 1000, Group: 0, NumQueues: 4, NumDisabledQueues: 1},
+				Owner: new(1000), Group: new(0), NumQueues: 4, NumDisabledQueues: 1},
 		},
 		{
 			name: "tun with packet information",
@@ -105,7 +106,7 @@ func TestTunInfoUnmarshal(t *testing.T) {
 				e.Uint8(unix.IFLA_TUN_TYPE, unix.IFF_TUN)
 				e.Uint8(unix.IFLA_TUN_PI, 1)
 			}),
-			want: TunInfo{Type: unix.IFF_TUN, PI: true, Owner: -1, Group: -1},
+			want: TunInfo{Type: unix.IFF_TUN, PI: true},
 		},
 		{
 			name: "short owner",
@@ -128,7 +129,7 @@ func TestTunInfoUnmarshal(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
@@ -141,7 +142,7 @@ func TestSchemaTun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := nl.Dump(b, Schema)
+	out := annotate.Dump(b, Schema)
 	for _, name := range []string{"IFLA_TUN_TYPE", "IFLA_TUN_PI", "IFLA_TUN_VNET_HDR", "IFLA_TUN_PERSIST", "IFLA_TUN_MULTI_QUEUE"} {
 		if !strings.Contains(out, name) {
 			t.Errorf("annotation lacks %s:\n%s", name, out)

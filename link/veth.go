@@ -3,9 +3,8 @@ package link
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
-	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -33,7 +32,7 @@ type Veth struct {
 func createRequest(cmd string, attrs func(e *nl.Encoder)) nl.Request {
 	e := nl.NewEncoder(Ifinfomsg{}.Append(nil))
 	attrs(e)
-	return nl.Request{Type: unix.RTM_NEWLINK, Flags: nl.FlagsCreate, Data: e.Bytes(), Cmd: cmd}
+	return nl.Request{Type: uapi.RTM_NEWLINK, Flags: nl.FlagsCreate, Data: e.Bytes(), Cmd: cmd}
 }
 
 // AddVethRequest creates a veth pair, as
@@ -58,34 +57,16 @@ func AddVethRequest(v Veth, peerNSFD int) nl.Request {
 	// on its own and written as VETH_INFO_PEER's raw payload.
 	peer := nl.NewEncoder(Ifinfomsg{}.Append(nil))
 	if v.PeerNetNS != "" {
-		peer.Uint32(unix.IFLA_NET_NS_FD, uint32(peerNSFD))
+		peer.Uint32(uapi.IFLA_NET_NS_FD, uint32(peerNSFD))
 	}
-	peer.String(unix.IFLA_IFNAME, v.Peer)
+	peer.String(uapi.IFLA_IFNAME, v.Peer)
 	return createRequest(cmd, func(e *nl.Encoder) {
-		e.String(unix.IFLA_IFNAME, v.Name)
-		e.Nest(unix.IFLA_LINKINFO, func(e *nl.Encoder) {
-			e.Attr(unix.IFLA_INFO_KIND, []byte(KindVeth))
-			e.Nest(unix.IFLA_INFO_DATA, func(e *nl.Encoder) {
+		e.String(uapi.IFLA_IFNAME, v.Name)
+		e.Nest(uapi.IFLA_LINKINFO, func(e *nl.Encoder) {
+			e.Attr(uapi.IFLA_INFO_KIND, []byte(KindVeth))
+			e.Nest(uapi.IFLA_INFO_DATA, func(e *nl.Encoder) {
 				e.Attr(VETH_INFO_PEER, peer.Bytes())
 			})
 		})
 	})
-}
-
-// AddVeth creates the veth pair v. With v.PeerNetNS set, the peer is
-// created directly in that namespace (it never appears in this one).
-func AddVeth(c *nl.Conn, v Veth) error {
-	fd := -1
-	if v.PeerNetNS != "" {
-		f, err := netns.Open(v.PeerNetNS)
-		if err != nil {
-			return fmt.Errorf("link %s: veth peer %s: %w", v.Name, v.Peer, err)
-		}
-		defer f.Close()
-		fd = int(f.Fd())
-	}
-	if err := c.Exec(AddVethRequest(v, fd)); err != nil {
-		return fmt.Errorf("link %s: %w", v.Name, err)
-	}
-	return nil
 }

@@ -15,8 +15,8 @@ const (
 	NLA_TYPE_MASK       = ^uint16(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
 )
 
-// nlaHdrLen is sizeof(struct nlattr): nla_len u16, nla_type u16.
-const nlaHdrLen = 4
+// NlaHdrLen is sizeof(struct nlattr): nla_len u16, nla_type u16.
+const NlaHdrLen = 4
 
 // Align rounds n up to the 4-byte netlink alignment (NLA_ALIGN, NLMSG_ALIGN).
 func Align(n int) int { return (n + 3) &^ 3 }
@@ -57,14 +57,14 @@ func (e *Encoder) Uint8(typ uint16, v uint8) { e.Attr(typ, []byte{v}) }
 // Uint16 appends a host-order u16 attribute.
 func (e *Encoder) Uint16(typ uint16, v uint16) {
 	start := e.header(typ)
-	e.b = Host.AppendUint16(e.b, v)
+	e.b = host.AppendUint16(e.b, v)
 	e.finish(start)
 }
 
 // Uint32 appends a host-order u32 attribute.
 func (e *Encoder) Uint32(typ uint16, v uint32) {
 	start := e.header(typ)
-	e.b = Host.AppendUint32(e.b, v)
+	e.b = host.AppendUint32(e.b, v)
 	e.finish(start)
 }
 
@@ -79,14 +79,14 @@ func (e *Encoder) Nest(typ uint16, fn func(*Encoder)) {
 func (e *Encoder) header(typ uint16) int {
 	start := len(e.b)
 	e.b = append(e.b, 0, 0, 0, 0)
-	Host.PutUint16(e.b[start+2:], typ)
+	host.PutUint16(e.b[start+2:], typ)
 	return start
 }
 
 // finish writes nla_len for the attribute at start and pads to alignment.
 func (e *Encoder) finish(start int) {
 	n := len(e.b) - start
-	Host.PutUint16(e.b[start:], uint16(n))
+	host.PutUint16(e.b[start:], uint16(n))
 	for i := n; i < Align(n); i++ {
 		e.b = append(e.b, 0)
 	}
@@ -107,13 +107,13 @@ var ErrTruncated = errors.New("truncated")
 // kernel's nla_for_each_attr does.
 func ParseAttrs(b []byte) ([]Attr, error) {
 	var attrs []Attr
-	for off := 0; len(b)-off >= nlaHdrLen; {
-		l := int(Host.Uint16(b[off:]))
-		t := Host.Uint16(b[off+2:])
-		if l < nlaHdrLen || off+l > len(b) {
+	for off := 0; len(b)-off >= NlaHdrLen; {
+		l := int(host.Uint16(b[off:]))
+		t := host.Uint16(b[off+2:])
+		if l < NlaHdrLen || off+l > len(b) {
 			return attrs, fmt.Errorf("nl: attribute type %d at offset %d: length %d: %w", t&NLA_TYPE_MASK, off, l, ErrTruncated)
 		}
-		attrs = append(attrs, Attr{Type: t & NLA_TYPE_MASK, Nested: t&NLA_F_NESTED != 0, Data: b[off+nlaHdrLen : off+l]})
+		attrs = append(attrs, Attr{Type: t & NLA_TYPE_MASK, Nested: t&NLA_F_NESTED != 0, Data: b[off+NlaHdrLen : off+l]})
 		off += Align(l)
 	}
 	return attrs, nil
@@ -124,7 +124,7 @@ func (a Attr) Uint32() (uint32, error) {
 	if len(a.Data) < 4 {
 		return 0, fmt.Errorf("nl: attribute type %d: u32 in %d bytes: %w", a.Type, len(a.Data), ErrTruncated)
 	}
-	return Host.Uint32(a.Data), nil
+	return host.Uint32(a.Data), nil
 }
 
 // Uint64 decodes a host-order u64 payload.
@@ -132,7 +132,7 @@ func (a Attr) Uint64() (uint64, error) {
 	if len(a.Data) < 8 {
 		return 0, fmt.Errorf("nl: attribute type %d: u64 in %d bytes: %w", a.Type, len(a.Data), ErrTruncated)
 	}
-	return Host.Uint64(a.Data), nil
+	return host.Uint64(a.Data), nil
 }
 
 // String decodes a string payload, dropping the NUL terminator and anything
@@ -146,9 +146,34 @@ func (a Attr) String() string {
 	return string(a.Data)
 }
 
-// Host is the host byte order, in which netlink headers, struct fields and
+// host is the host byte order, in which netlink headers, struct fields and
 // integer attributes are written.
-var Host = native.Endian.(interface {
+var host = native.Endian.(interface {
 	binary.ByteOrder
 	binary.AppendByteOrder
 })
+
+// Uint16 reads a host-order uint16: netlink headers, struct fields and
+// integer attributes are host order.
+func Uint16(b []byte) uint16 { return host.Uint16(b) }
+
+// Uint32 reads a host-order uint32.
+func Uint32(b []byte) uint32 { return host.Uint32(b) }
+
+// Uint64 reads a host-order uint64.
+func Uint64(b []byte) uint64 { return host.Uint64(b) }
+
+// PutUint16 writes v in host order into b.
+func PutUint16(b []byte, v uint16) { host.PutUint16(b, v) }
+
+// PutUint32 writes v in host order into b.
+func PutUint32(b []byte, v uint32) { host.PutUint32(b, v) }
+
+// AppendUint16 appends v in host order to b.
+func AppendUint16(b []byte, v uint16) []byte { return host.AppendUint16(b, v) }
+
+// AppendUint32 appends v in host order to b.
+func AppendUint32(b []byte, v uint32) []byte { return host.AppendUint32(b, v) }
+
+// AppendUint64 appends v in host order to b.
+func AppendUint64(b []byte, v uint64) []byte { return host.AppendUint64(b, v) }

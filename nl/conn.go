@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
-
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
-
-	"github.com/tcwire/tcwire/internal/netns"
 )
 
 // Config configures Dial.
@@ -30,8 +26,7 @@ type Config struct {
 // until its last reply is read, except during the pause before a retry.
 type Conn struct {
 	mu sync.Mutex
-	nc *netlink.Conn // owns the socket
-	t  transport
+	t  Transport // owns the socket
 	// seq is the last sequence number used.
 	seq   uint32
 	sbuf  []byte // the next sendmsg's messages
@@ -44,63 +39,28 @@ type Conn struct {
 	sendmsgs  atomic.Uint64
 }
 
-func newConn(nc *netlink.Conn, t transport, retry Retry) *Conn {
+// NewConn returns a Conn that does its I/O through t instead of a socket of
+// its own: a fake kernel, for tests that need no privileges (nl/nltest).
+// retry is as Config.Retry.
+func NewConn(t Transport, retry Retry) *Conn { return newConn(t, retry, defaultRcvbuf) }
+
+// newConn is a Conn on t whose socket has a receive buffer of rcvbuf bytes.
+func newConn(t Transport, retry Retry, rcvbuf int) *Conn {
 	if retry == nil {
 		retry = DefaultRetry
 	}
-	rcvbuf, err := nc.ReadBuffer()
-	if err != nil || rcvbuf <= 0 {
+	if rcvbuf <= 0 {
 		rcvbuf = defaultRcvbuf
 	}
-	return &Conn{nc: nc, t: t, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
+	return &Conn{t: t, retry: retry, ackBudget: rcvbuf / 2, sleep: time.Sleep}
 }
 
 // defaultRcvbuf is the kernel's default socket receive buffer
 // (net.core.rmem_default), as SO_RCVBUF reports it.
 const defaultRcvbuf = 212992
 
-// Dial opens a NETLINK_ROUTE socket, inside cfg.NetNS when it is set. A nil
-// cfg means the caller's namespace.
-func Dial(cfg *Config) (*Conn, error) {
-	var nc netlink.Config
-	// Strict turns on NETLINK_EXT_ACK (the kernel's error text) and
-	// NETLINK_GET_STRICT_CHK where the kernel has them.
-	nc.Strict = true
-	if cfg != nil && cfg.NetNS != "" {
-		f, err := netns.Open(cfg.NetNS)
-		if err != nil {
-			return nil, errDialf("%w", err)
-		}
-		defer f.Close()
-		nc.NetNS = int(f.Fd())
-	}
-	c, err := netlink.Dial(unix.NETLINK_ROUTE, &nc)
-	var t *fdTransport
-	if err == nil {
-		if t, err = newFDTransport(c); err != nil {
-			c.Close()
-		}
-	}
-	if err != nil {
-		where := ""
-		if cfg != nil && cfg.NetNS != "" {
-			// setns fails with a bare EINVAL or EPERM: say which namespace.
-			where = fmt.Sprintf("network namespace %q: ", cfg.NetNS)
-		}
-		if errors.Is(err, unix.EPERM) {
-			return nil, errDialf("%s%w%s", where, err, netns.PermissionHint)
-		}
-		return nil, errDialf("%s%w", where, err)
-	}
-	var retry Retry
-	if cfg != nil {
-		retry = cfg.Retry
-	}
-	return newConn(c, t, retry), nil
-}
-
 // Close closes the socket.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error { return c.t.Close() }
 
 // Sendmsgs is the number of sendmsg calls the Conn has made: its round
 // trips to the kernel (a dump of many datagrams is one).
@@ -135,25 +95,25 @@ func (c *Conn) Do(reqs ...Request) []error {
 // per request, those messages (nil for a request refused). Like Do, it
 // sends them all in one sendmsg, and sends again the requests the kernel
 // refused with a transient error. It is not for dumps.
-func (c *Conn) Query(reqs ...Request) (replies [][]netlink.Message, errs []error) {
+func (c *Conn) Query(reqs ...Request) (replies [][]Message, errs []error) {
 	return c.do(reqs, true)
 }
 
-func (c *Conn) do(reqs []Request, answers bool) ([][]netlink.Message, []error) {
+func (c *Conn) do(reqs []Request, answers bool) ([][]Message, []error) {
 	errs := make([]error, len(reqs))
-	var replies [][]netlink.Message
+	var replies [][]Message
 	if answers {
-		replies = make([][]netlink.Message, len(reqs))
+		replies = make([][]Message, len(reqs))
 	}
 	if len(reqs) == 0 {
 		return replies, errs
 	}
 	for i, r := range reqs {
-		if r.Flags&netlink.Acknowledge == 0 {
+		if r.Flags&NLM_F_ACK == 0 {
 			// Without NLM_F_ACK a success has no reply to wait for: send
 			// nothing rather than wait forever.
 			for j, r := range reqs {
-				errs[j] = &Error{Cmd: r.Cmd, Err: unix.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
+				errs[j] = &Error{Cmd: r.Cmd, Err: syscall.EINVAL, Message: fmt.Sprintf("request %d has no NLM_F_ACK; nothing was sent", i+1)}
 			}
 			return replies, errs
 		}
@@ -236,13 +196,13 @@ type batch struct {
 	left    int
 	errs    []error
 	refused []bool
-	replies [][]netlink.Message // nil: answers are not kept
+	replies [][]Message // nil: answers are not kept
 }
 
 // round sends the requests of chunk in one sendmsg and reads their
 // acknowledgements, filling errs and refused (an error the kernel sent,
 // as opposed to one of the socket), and replies when it is not nil.
-func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, replies [][]netlink.Message) {
+func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, replies [][]Message) {
 	b := &c.b
 	*b = batch{reqs: reqs, chunk: chunk, first: c.seq + 1, pending: b.pending[:0], left: len(chunk), errs: errs, refused: refused, replies: replies}
 	c.sbuf = c.sbuf[:0]
@@ -257,16 +217,16 @@ func (c *Conn) round(reqs []Request, chunk []int, errs []error, refused []bool, 
 	}
 	defer func() { b.reqs, b.errs, b.refused, b.replies = nil, nil, nil, nil }()
 	c.sendmsgs.Add(1)
-	if err := c.t.send(c.sbuf); err != nil {
+	if err := c.t.Send(c.sbuf); err != nil {
 		for _, i := range chunk {
 			errs[i] = &Error{Cmd: reqs[i].Cmd, Err: err}
 		}
 		return
 	}
 	for b.left > 0 {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		switch {
-		case errors.Is(err, unix.ENOBUFS):
+		case errors.Is(err, syscall.ENOBUFS):
 			// The receive buffer overflowed and the kernel dropped
 			// acknowledgements. Those still queued tell their requests'
 			// outcome; the others' is unknown.
@@ -306,7 +266,7 @@ func (b *batch) settle(d []byte) {
 			continue
 		}
 		i := b.chunk[k]
-		if m.Header.Type != netlink.Error {
+		if m.Header.Type != NLMSG_ERROR {
 			if b.replies != nil {
 				m.Data = bytes.Clone(m.Data)
 				b.replies[i] = append(b.replies[i], m)
@@ -329,14 +289,14 @@ func (b *batch) settle(d []byte) {
 // sendmsg returns, so it waits for nothing more than a moment (a deadline
 // already past would not even read what is queued).
 func (c *Conn) drain() {
-	if err := c.t.setReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
+	if err := c.t.SetReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
 		return
 	}
-	defer c.t.setReadDeadline(time.Time{})
+	defer c.t.SetReadDeadline(time.Time{})
 	for c.b.left > 0 {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		switch {
-		case errors.Is(err, unix.ENOBUFS):
+		case errors.Is(err, syscall.ENOBUFS):
 			continue
 		case err != nil:
 			return // the queue is empty (deadline), or the socket failed
@@ -355,9 +315,9 @@ func (c *Conn) Exec(r Request) error { return c.Do(r)[0] }
 // changed while it ran, so it may hold an object twice or miss one), is
 // run again as the Retry policy says; an interrupted dump that is not
 // gives an error wrapping ErrDumpInterrupted rather than partial data.
-func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
-	var msgs []netlink.Message
-	err := c.dump(r, true, func(m netlink.Message) error {
+func (c *Conn) Dump(r Request) ([]Message, error) {
+	var msgs []Message
+	err := c.dump(r, true, func(m Message) error {
 		msgs = append(msgs, m)
 		return nil
 	}, func() { msgs = msgs[:0] })
@@ -374,7 +334,7 @@ func (c *Conn) Dump(r Request) ([]netlink.Message, error) {
 // gives an error wrapping ErrDumpInterrupted. An error from fn ends the
 // walk (the rest of the dump is read and dropped, so the socket can dump
 // again) and is returned.
-func (c *Conn) DumpEach(r Request, fn func(m netlink.Message) error) error {
+func (c *Conn) DumpEach(r Request, fn func(m Message) error) error {
 	return c.dump(r, false, fn, nil)
 }
 
@@ -383,7 +343,7 @@ func (c *Conn) DumpEach(r Request, fn func(m netlink.Message) error) error {
 // outlive the datagram; restart (if not nil) is called before a retry. A
 // dump whose messages did not outlive their datagram is retried only if
 // each saw none.
-func (c *Conn) dump(r Request, keep bool, each func(netlink.Message) error, restart func()) error {
+func (c *Conn) dump(r Request, keep bool, each func(Message) error, restart func()) error {
 	for tries := 1; ; tries++ {
 		c.mu.Lock()
 		delivered, refused, err := c.dumpOnce(r, keep, each)
@@ -406,24 +366,24 @@ func (c *Conn) dump(r Request, keep bool, each func(netlink.Message) error, rest
 // that proves the dump produced nothing usable and may be run again: the
 // kernel's refusal, or an interrupted dump. delivered says whether each
 // was called.
-func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) (delivered, refused bool, err error) {
+func (c *Conn) dumpOnce(r Request, keep bool, each func(Message) error) (delivered, refused bool, err error) {
 	c.seq++
 	seq := c.seq
 	c.sbuf = appendMessage(c.sbuf[:0], r, seq)
 	c.sendmsgs.Add(1)
-	if err := c.t.send(c.sbuf); err != nil {
+	if err := c.t.Send(c.sbuf); err != nil {
 		return false, false, &Error{Cmd: r.Cmd, Err: err}
 	}
 	interrupted := false
 	var failed error // each's: the rest is drained
 	for {
-		d, err := c.t.recv()
+		d, err := c.t.Recv()
 		if err != nil {
 			return delivered, false, &Error{Cmd: r.Cmd, Err: err}
 		}
 		// A datagram holds the answer of one request. Others are late
 		// answers to earlier requests.
-		if len(d) < NlmsgHdrLen || Host.Uint32(d[8:]) != seq {
+		if len(d) < NlmsgHdrLen || host.Uint32(d[8:]) != seq {
 			continue
 		}
 		if keep {
@@ -436,13 +396,13 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) 
 				return delivered, false, &Error{Cmd: r.Cmd, Err: err}
 			case m.Header.Sequence != seq:
 				continue
-			case m.Header.Type == netlink.Error:
+			case m.Header.Type == NLMSG_ERROR:
 				// A refusal (a dump has no acknowledgement).
 				if err := kernelError(r.Cmd, m); err != nil {
 					return delivered, true, err
 				}
 				continue
-			case m.Header.Type == netlink.Done:
+			case m.Header.Type == NLMSG_DONE:
 				if err := kernelError(r.Cmd, m); err != nil {
 					return delivered, true, err
 				}
@@ -454,10 +414,10 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(netlink.Message) error) 
 				}
 				return delivered, false, nil
 			}
-			if m.Header.Flags&netlink.DumpInterrupted != 0 {
+			if m.Header.Flags&NLM_F_DUMP_INTR != 0 {
 				interrupted = true
 			}
-			more = m.Header.Flags&netlink.Multi != 0
+			more = m.Header.Flags&NLM_F_MULTI != 0
 			if failed == nil {
 				delivered = true
 				failed = each(m)

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/internal/nstest"
 	"github.com/tcwire/tcwire/nl"
 	"golang.org/x/sys/unix"
@@ -66,13 +65,13 @@ func links(t *testing.T, c *nl.Conn) map[string]int {
 	return m
 }
 
-func parseLinks(msgs []netlink.Message) (map[string]int, error) {
+func parseLinks(msgs []nl.Message) (map[string]int, error) {
 	out := map[string]int{}
 	for _, m := range msgs {
 		if m.Header.Type != unix.RTM_NEWLINK || len(m.Data) < unix.SizeofIfInfomsg {
 			return nil, fmt.Errorf("unexpected reply type %d, %d bytes", m.Header.Type, len(m.Data))
 		}
-		index := int(int32(nl.Host.Uint32(m.Data[4:8])))
+		index := int(int32(nl.Uint32(m.Data[4:8])))
 		attrs, err := nl.ParseAttrs(m.Data[unix.SizeofIfInfomsg:])
 		if err != nil {
 			return nil, fmt.Errorf("link %d: %v", index, err)
@@ -90,7 +89,7 @@ func parseLinks(msgs []netlink.Message) (map[string]int, error) {
 var qdiscDump = nl.Request{
 	Type:  unix.RTM_GETQDISC,
 	Flags: nl.FlagsDump,
-	Data:  nl.Tcmsg{}.Append(nil),
+	Data:  tcmsg(0, 0, 0),
 	Cmd:   "tc qdisc show",
 }
 
@@ -102,11 +101,14 @@ func ingressOn(t *testing.T, c *nl.Conn, ifindex int) bool {
 		t.Fatalf("qdisc dump: %v", err)
 	}
 	for _, m := range msgs {
-		var tcm nl.Tcmsg
-		if err := tcm.UnmarshalBinary(m.Data); err != nil {
-			t.Fatalf("qdisc reply: %v", err)
+		if len(m.Data) < 20 {
+			t.Fatalf("qdisc reply of %d bytes", len(m.Data))
 		}
-		attrs, err := nl.ParseAttrs(m.Data[nl.TcmsgLen:])
+		tcm := struct {
+			Ifindex        int32
+			Handle, Parent uint32
+		}{int32(nl.Uint32(m.Data[4:])), nl.Uint32(m.Data[8:]), nl.Uint32(m.Data[12:])}
+		attrs, err := nl.ParseAttrs(m.Data[20:]) // after the tcmsg
 		if err != nil {
 			t.Fatalf("qdisc reply: %v", err)
 		}
@@ -574,9 +576,9 @@ func TestDumpEachLive(t *testing.T) {
 	}
 	c := dial(t, &nl.Config{NetNS: ns.Name})
 	want := links(t, c)
-	var got []netlink.Message
-	if err := c.DumpEach(linkDump, func(m netlink.Message) error {
-		got = append(got, netlink.Message{Header: m.Header, Data: bytes.Clone(m.Data)})
+	var got []nl.Message
+	if err := c.DumpEach(linkDump, func(m nl.Message) error {
+		got = append(got, nl.Message{Header: m.Header, Data: bytes.Clone(m.Data)})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,11 @@
 // so the same bytes feed the kernel, the golden tests and `tcwire explain`.
 // Attributes are written with Encoder, which, like iproute2's addattr_nest,
 // sets NLA_F_NESTED only where the caller asks for it. Replies are read with
-// ParseAttrs, which keeps attributes it does not know. Annotate turns any
-// message into an annotated hex dump, given a Schema.
+// ParseAttrs, which keeps attributes it does not know. The kernel's
+// answers are Messages, nl's own (struct nlmsghdr and what follows it), so
+// the decoders of tc and link take them without their callers importing
+// mdlayher/netlink. Package nl/annotate turns any message into an
+// annotated hex dump, given a Schema.
 //
 // A Conn is dialled with mdlayher/netlink (namespaces, socket options) and
 // does its own I/O on the socket's descriptor through the runtime poller:
@@ -26,4 +29,7 @@
 // and a dump interrupted by a concurrent change, are tried again (Retry,
 // DefaultRetry); a request is never sent twice unless the kernel said it
 // had refused it.
+//
+// All of it but Dial is pure and builds on any GOOS, so tools anywhere can
+// encode, decode and explain messages; Dial needs Linux and fails elsewhere.
 package nl

@@ -3,9 +3,8 @@ package nl
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrReplyLost is wrapped by the error of a request whose acknowledgement
@@ -36,7 +35,7 @@ func DefaultRetry(tries int, err error) (time.Duration, bool) {
 	if tries >= 5 {
 		return 0, false
 	}
-	if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN) || errors.Is(err, ErrDumpInterrupted) {
+	if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, ErrDumpInterrupted) {
 		return 10 * time.Millisecond, true
 	}
 	return 0, false
@@ -63,7 +62,7 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		s += ": " + e.Message
 	}
-	if errors.Is(e.Err, unix.EPERM) || errors.Is(e.Err, unix.EACCES) {
+	if errors.Is(e.Err, syscall.EPERM) || errors.Is(e.Err, syscall.EACCES) {
 		s += " (CAP_NET_ADMIN is needed)"
 	}
 	return s

@@ -4,54 +4,44 @@ import (
 	"fmt"
 
 	"github.com/tcwire/tcwire/nl"
-	"golang.org/x/sys/unix"
 )
 
-// Build `tc qdisc add dev eth0 ingress` by hand (eth0 at ifindex 2) and
-// explain its bytes with a two-line schema.
-func ExampleDump() {
-	schema := nl.Schema{
-		unix.RTM_NEWQDISC: {
-			Name: "RTM_NEWQDISC",
-			Header: &nl.Struct{Name: "tcmsg", Fields: []nl.Field{
-				{Name: "tcm_family", Size: 1},
-				{Name: "tcm__pad", Size: 3},
-				{Name: "tcm_ifindex", Size: 4, Format: nl.FmtInt},
-				{Name: "tcm_handle", Size: 4, Format: nl.FmtHex},
-				{Name: "tcm_parent", Size: 4, Format: nl.FmtHex},
-				{Name: "tcm_info", Size: 4},
-			}},
-			Attrs: &nl.Nest{Attrs: map[uint16]*nl.AttrSpec{
-				unix.TCA_KIND: {Name: "TCA_KIND", Format: nl.FmtString},
-			}},
-		},
-	}
+// RTM_GETLINK and RTM_NEWLINK from <linux/rtnetlink.h>, IFLA_IFNAME from
+// <linux/if_link.h>.
+const (
+	rtmNewlink = 16
+	rtmGetlink = 18
+	iflaIfname = 3
+)
 
-	e := nl.NewEncoder(nl.Tcmsg{Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1}.Append(nil))
-	e.String(unix.TCA_KIND, "ingress")
-	req := nl.Request{
-		Type:  unix.RTM_NEWQDISC,
-		Flags: nl.FlagsCreate,
-		Data:  e.Bytes(),
-		Cmd:   "tc qdisc add dev eth0 ingress",
-	}
+// Ask the kernel for the loopback device by name, as `ip link show dev lo`
+// does: a struct ifinfomsg of zeroes (16 bytes), then IFLA_IFNAME. The
+// request is plain data, built and printed without a socket; Dial and
+// Query send it (no privileges needed for a GET).
+func ExampleDial() {
+	e := nl.NewEncoder(make([]byte, 16))
+	e.String(iflaIfname, "lo")
+	req := nl.Request{Type: rtmGetlink, Flags: nl.FlagsAck, Data: e.Bytes(), Cmd: "ip link show dev lo"}
 	b, err := req.MarshalBinary()
 	if err != nil {
 		panic(err)
 	}
-	fmt.Print(nl.Dump(b, schema))
+	fmt.Printf("% x\n", b)
+
+	c, err := nl.Dial(nil) // the caller's network namespace
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	replies, errs := c.Query(req)
+	if errs[0] != nil {
+		panic(errs[0])
+	}
+	m := replies[0][0]
+	if m.Header.Type == rtmNewlink {
+		fmt.Println("RTM_NEWLINK, ifi_index", int32(nl.Uint32(m.Data[4:])))
+	}
 	// Output:
-	// 0000  30 00 00 00                                      nlmsg_len  48
-	// 0004  24 00                                            nlmsg_type  RTM_NEWQDISC (36)
-	// 0006  05 06                                            nlmsg_flags  REQUEST|ACK|EXCL|CREATE (0x0605)
-	// 0008  00 00 00 00                                      nlmsg_seq  0
-	// 000c  00 00 00 00                                      nlmsg_pid  0
-	// 0010  00                                               tcm_family  0
-	// 0011  00 00 00                                         tcm__pad
-	// 0014  02 00 00 00                                      tcm_ifindex  2
-	// 0018  00 00 ff ff                                      tcm_handle  0xffff0000
-	// 001c  f1 ff ff ff                                      tcm_parent  0xfffffff1
-	// 0020  00 00 00 00                                      tcm_info  0
-	// 0024  0c 00 01 00                                      TCA_KIND  nla_len 12, nla_type 1
-	// 0028  69 6e 67 72 65 73 73 00                              "ingress"
+	// 28 00 00 00 12 00 05 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 07 00 03 00 6c 6f 00 00
+	// RTM_NEWLINK, ifi_index 1
 }

@@ -12,7 +12,7 @@ func TestFlags(t *testing.T) {
 	// The values iproute2 sends, from <linux/netlink.h>.
 	tests := []struct {
 		name string
-		got  netlink.HeaderFlags
+		got  nl.HeaderFlags
 		want uint16
 	}{
 		{"FlagsCreate", nl.FlagsCreate, unix.NLM_F_REQUEST | unix.NLM_F_ACK | unix.NLM_F_EXCL | unix.NLM_F_CREATE},
@@ -28,14 +28,14 @@ func TestFlags(t *testing.T) {
 	if nl.FlagsCreate != 0x0605 {
 		t.Errorf("FlagsCreate = %#04x, want 0x0605 (what tc sends)", uint16(nl.FlagsCreate))
 	}
-	if nl.FlagsDump&netlink.Acknowledge != 0 {
+	if nl.FlagsDump&nl.NLM_F_ACK != 0 {
 		t.Error("FlagsDump must not ask for an ACK")
 	}
 }
 
 // ingressRequest is `tc qdisc add dev <ifindex> ingress` built by hand.
 func ingressRequest(ifindex int32, cmd string) nl.Request {
-	e := nl.NewEncoder(nl.Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: 0xfffffff1}.Append(nil))
+	e := nl.NewEncoder(tcmsg(ifindex, 0xffff0000, 0xfffffff1))
 	e.String(unix.TCA_KIND, "ingress")
 	return nl.Request{Type: unix.RTM_NEWQDISC, Flags: nl.FlagsCreate, Data: e.Bytes(), Cmd: cmd}
 }
@@ -111,9 +111,23 @@ func TestRequestMarshalBinary(t *testing.T) {
 			if err := m.UnmarshalBinary(b); err != nil {
 				t.Fatalf("mdlayher/netlink cannot read it back: %v", err)
 			}
-			if m.Header.Type != tt.r.Type || m.Header.Flags != tt.r.Flags || m.Header.Sequence != 0 || m.Header.PID != 0 {
+			if m.Header.Type != netlink.HeaderType(tt.r.Type) || m.Header.Flags != netlink.HeaderFlags(tt.r.Flags) || m.Header.Sequence != 0 || m.Header.PID != 0 {
 				t.Fatalf("header read back as %+v", m.Header)
 			}
 		})
 	}
+}
+
+// ingressTcmsg is the struct tcmsg of `tc qdisc add dev eth0 ingress`, eth0
+// at ifindex 2, by hand (little-endian): family 0 and padding, ifindex 2,
+// handle ffff:0000, parent ffff:fff1 (TC_H_INGRESS), info 0.
+var ingressTcmsg = []byte{0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xf1, 0xff, 0xff, 0xff, 0, 0, 0, 0}
+
+// tcmsg is a struct tcmsg (<linux/rtnetlink.h>, tc's header) of family 0
+// and tcm_info 0: a message of another layer, to carry on nl's requests.
+func tcmsg(ifindex int32, handle, parent uint32) []byte {
+	b := nl.AppendUint32(make([]byte, 4), uint32(ifindex))
+	b = nl.AppendUint32(b, handle)
+	b = nl.AppendUint32(b, parent)
+	return nl.AppendUint32(b, 0)
 }

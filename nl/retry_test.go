@@ -462,7 +462,7 @@ func TestDumpSkipsLateAnswers(t *testing.T) {
 	k := newFakeKernel(func(m netlink.Message, n int) (unix.Errno, [][]byte, bool) {
 		return 0, [][]byte{[]byte("lo")}, false
 	})
-	late := netlink.Message{Header: netlink.Header{Sequence: 7, Flags: nl.FlagsAck}}
+	late := netlink.Message{Header: netlink.Header{Sequence: 7, Flags: netlink.HeaderFlags(nl.FlagsAck)}}
 	k.queue = append(k.queue, []netlink.Message{ack(late, 0)}, []netlink.Message{ack(late, unix.EEXIST)})
 	c, _ := nl.NewTestConn(k, nl.NoRetry, 0)
 	msgs, err := c.Dump(dumpReq())
@@ -493,7 +493,7 @@ func TestQuery(t *testing.T) {
 	var reqs []nl.Request
 	for _, n := range []string{"eth0", "busy", "none", "bare", "tap0"} {
 		r := req(n)
-		r.Flags |= netlink.Echo
+		r.Flags |= nl.NLM_F_ECHO
 		reqs = append(reqs, r)
 	}
 	before := c.Sendmsgs()
@@ -523,7 +523,7 @@ func TestDumpEach(t *testing.T) {
 	objs := [][]byte{[]byte("lo"), []byte("eth0"), []byte("tap0")}
 	names := func(c *nl.Conn, stopAt string) (string, error) {
 		var got []string
-		err := c.DumpEach(dumpReq(), func(m netlink.Message) error {
+		err := c.DumpEach(dumpReq(), func(m nl.Message) error {
 			got = append(got, strings.TrimRight(string(m.Data), "\x00"))
 			if got[len(got)-1] == stopAt {
 				return errors.New("enough")

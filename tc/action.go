@@ -4,44 +4,35 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tcwire/tcwire/nl"
-)
+	"github.com/tcwire/tcwire/internal/uapi"
 
-// Action attributes, from <linux/pkt_cls.h> (enum TCA_ACT_*).
-const (
-	TCA_ACT_UNSPEC        = 0
-	TCA_ACT_KIND          = 1
-	TCA_ACT_OPTIONS       = 2
-	TCA_ACT_INDEX         = 3
-	TCA_ACT_STATS         = 4
-	TCA_ACT_PAD           = 5
-	TCA_ACT_COOKIE        = 6
-	TCA_ACT_FLAGS         = 7
-	TCA_ACT_HW_STATS      = 8
-	TCA_ACT_USED_HW_STATS = 9
-	TCA_ACT_IN_HW_COUNT   = 10
+	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // TC_ACT_COOKIE_MAX_SIZE is the largest action cookie the kernel keeps.
 const TC_ACT_COOKIE_MAX_SIZE = 16
 
-// Action controls: what happens to a frame after an action, from
-// <linux/pkt_cls.h>.
+// Control is an action control (tc_gen's action): what happens to a frame
+// after an action.
+type Control int32
+
+// Action controls, from <linux/pkt_cls.h>.
 const (
-	TC_ACT_UNSPEC     = -1
-	TC_ACT_OK         = 0
-	TC_ACT_RECLASSIFY = 1
-	TC_ACT_SHOT       = 2
-	TC_ACT_PIPE       = 3
-	TC_ACT_STOLEN     = 4
-	TC_ACT_QUEUED     = 5
-	TC_ACT_REPEAT     = 6
-	TC_ACT_REDIRECT   = 7
-	TC_ACT_TRAP       = 8
+	TC_ACT_UNSPEC     Control = -1
+	TC_ACT_OK                 = 0
+	TC_ACT_RECLASSIFY         = 1
+	TC_ACT_SHOT               = 2
+	TC_ACT_PIPE               = 3
+	TC_ACT_STOLEN             = 4
+	TC_ACT_QUEUED             = 5
+	TC_ACT_REPEAT             = 6
+	TC_ACT_REDIRECT           = 7
+	TC_ACT_TRAP               = 8
 )
 
 // controlNames are tc's words for the action controls.
-var controlNames = map[int32]string{
+var controlNames = map[Control]string{
 	TC_ACT_UNSPEC:     "continue",
 	TC_ACT_OK:         "pass",
 	TC_ACT_RECLASSIFY: "reclassify",
@@ -54,18 +45,18 @@ var controlNames = map[int32]string{
 	TC_ACT_TRAP:       "trap",
 }
 
-// ControlName is tc's word for an action control ("pipe", "stolen" …).
-func ControlName(c int32) string {
+// String is tc's word for the control ("pipe", "stolen" …).
+func (c Control) String() string {
 	if n, ok := controlNames[c]; ok {
 		return n
 	}
-	return fmt.Sprintf("control %d", c)
+	return fmt.Sprintf("control %d", int32(c))
 }
 
 // ParseControl reads an action control word as tc takes it. "stolen" is not
 // a word tc accepts on the command line; it is accepted here so every
-// control ControlName prints reads back.
-func ParseControl(s string) (int32, error) {
+// control String prints reads back.
+func ParseControl(s string) (Control, error) {
 	if s == "ok" {
 		return TC_ACT_OK, nil
 	}
@@ -109,12 +100,12 @@ type Action struct {
 func encodeActions(e *nl.Encoder, acts []Action) {
 	for i, a := range acts {
 		e.Nest(uint16(i+1), func(e *nl.Encoder) {
-			e.String(TCA_ACT_KIND, a.Kind)
+			e.String(uapi.TCA_ACT_KIND, a.Kind)
 			if a.Mirred != nil {
-				e.Nest(TCA_ACT_OPTIONS|nl.NLA_F_NESTED, a.Mirred.encode)
+				e.Nest(uapi.TCA_ACT_OPTIONS|nl.NLA_F_NESTED, a.Mirred.encode)
 			}
 			if len(a.Cookie) > 0 {
-				e.Attr(TCA_ACT_COOKIE, a.Cookie)
+				e.Attr(uapi.TCA_ACT_COOKIE, a.Cookie)
 			}
 		})
 	}
@@ -144,7 +135,7 @@ func (a Action) spec() string {
 		s += " " + a.Mirred.spec()
 	}
 	if len(a.Cookie) > 0 {
-		s += " cookie " + strings.ReplaceAll(nl.FmtBytes(a.Cookie), ":", "")
+		s += " cookie " + strings.ReplaceAll(annotate.FmtBytes(a.Cookie), ":", "")
 	}
 	return s
 }
@@ -177,17 +168,17 @@ func (a *Action) UnmarshalBinary(b []byte) error {
 	var opts []byte
 	for _, at := range attrs {
 		switch at.Type {
-		case TCA_ACT_KIND:
+		case uapi.TCA_ACT_KIND:
 			a.Kind = at.String()
-		case TCA_ACT_OPTIONS:
+		case uapi.TCA_ACT_OPTIONS:
 			opts = at.Data
-		case TCA_ACT_INDEX:
+		case uapi.TCA_ACT_INDEX:
 			if a.Index, err = at.Uint32(); err != nil {
 				return err
 			}
-		case TCA_ACT_COOKIE:
+		case uapi.TCA_ACT_COOKIE:
 			a.Cookie = append([]byte(nil), at.Data...)
-		case TCA_ACT_STATS:
+		case uapi.TCA_ACT_STATS:
 			if err := a.decodeStats(at.Data); err != nil {
 				return err
 			}
@@ -221,24 +212,24 @@ func (a *Action) decodeStats(b []byte) error {
 	var pkt64 *uint64
 	for _, at := range attrs {
 		switch at.Type {
-		case TCA_STATS_BASIC:
+		case uapi.TCA_STATS_BASIC:
 			if len(at.Data) < 12 {
 				return fmt.Errorf("tc: gnet_stats_basic in %d bytes: %w", len(at.Data), nl.ErrTruncated)
 			}
-			a.Bytes = nl.Host.Uint64(at.Data)
-			a.Packets = uint64(nl.Host.Uint32(at.Data[8:]))
-		case TCA_STATS_PKT64:
+			a.Bytes = nl.Uint64(at.Data)
+			a.Packets = uint64(nl.Uint32(at.Data[8:]))
+		case uapi.TCA_STATS_PKT64:
 			v, err := at.Uint64()
 			if err != nil {
 				return fmt.Errorf("tc: TCA_STATS_PKT64: %w", err)
 			}
 			pkt64 = &v
-		case TCA_STATS_QUEUE:
+		case uapi.TCA_STATS_QUEUE:
 			if len(at.Data) < gnetStatsQueueLen {
 				return fmt.Errorf("tc: gnet_stats_queue in %d bytes: %w", len(at.Data), nl.ErrTruncated)
 			}
-			a.Drops = uint64(nl.Host.Uint32(at.Data[8:]))
-			a.Overlimits = uint64(nl.Host.Uint32(at.Data[16:]))
+			a.Drops = uint64(nl.Uint32(at.Data[8:]))
+			a.Overlimits = uint64(nl.Uint32(at.Data[16:]))
 		}
 	}
 	if pkt64 != nil {

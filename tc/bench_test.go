@@ -66,7 +66,7 @@ func BenchmarkAttach(b *testing.B) {
 		b.StopTimer()
 		var reqs []nl.Request
 		for _, p := range pairs {
-			reqs = append(reqs, DelQdiscRequest(Ingress(p.veth.Name, p.veth.Index)), DelQdiscRequest(Ingress(p.tap.Name, p.tap.Index)))
+			reqs = append(reqs, DelQdiscRequest(Ingress(p.veth.Index, p.veth.Name)), DelQdiscRequest(Ingress(p.tap.Index, p.tap.Name)))
 		}
 		for _, err := range c.Do(reqs...) {
 			if err != nil && !isGone(err) {

@@ -19,6 +19,6 @@ const (
 
 // Clsact is the clsact qdisc of a device, as `tc qdisc add dev DEV clsact`
 // makes it.
-func Clsact(dev string, ifindex int32) Qdisc {
+func Clsact(ifindex int32, dev string) Qdisc {
 	return Qdisc{Dev: dev, Ifindex: ifindex, Handle: ClsactHandle, Parent: TC_H_CLSACT, Kind: KindClsact}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -136,8 +138,8 @@ func TestU32SelLayout(t *testing.T) {
 		}
 		return out
 	}
-	le16 := func(v uint16) []byte { return nl.Host.AppendUint16(nil, v) }
-	le32 := func(v uint32) []byte { return nl.Host.AppendUint32(nil, v) }
+	le16 := func(v uint16) []byte { return nl.AppendUint16(nil, v) }
+	le32 := func(v uint32) []byte { return nl.AppendUint32(nil, v) }
 	want := bytes.Join([][]byte{
 		{0x03, 6, 1, 0}, h("0f00"), le16(0x0102), le16(0xfffe), le16(0x0304), h("0000ff00"),
 		h("ffff0000"), h("08000000"), le32(12), le32(0xffffffff),
@@ -192,8 +194,8 @@ func TestU32SelRoundTrip(t *testing.T) {
 
 func TestMirredRoundTrip(t *testing.T) {
 	for _, m := range []*Mirred{
-		EgressRedirect("tap0", 4),
-		EgressMirror("peer1", 7),
+		EgressRedirect(4, "tap0"),
+		EgressMirror(7, "peer1"),
 		{Index: 9, Capab: 1, Action: TC_ACT_PIPE, Refcnt: 2, Bindcnt: 1, Eaction: TCA_INGRESS_REDIR, Ifindex: 0xffffffff},
 		{Action: TC_ACT_UNSPEC, Refcnt: -1, Bindcnt: -2, Eaction: TCA_INGRESS_MIRROR, Ifindex: 1},
 	} {
@@ -204,14 +206,14 @@ func TestMirredRoundTrip(t *testing.T) {
 		if len(b) != tcMirredLen {
 			t.Errorf("tc_mirred is %d bytes, want 28", len(b))
 		}
-		if nl.Host.Uint32(b[8:]) != uint32(m.Action) || nl.Host.Uint32(b[20:]) != uint32(m.Eaction) || nl.Host.Uint32(b[24:]) != m.Ifindex {
+		if nl.Uint32(b[8:]) != uint32(m.Action) || nl.Uint32(b[20:]) != uint32(m.Eaction) || nl.Uint32(b[24:]) != m.Ifindex {
 			t.Errorf("field offsets wrong: %x", b)
 		}
 		// The options nest as the kernel reports it: a timestamp first,
 		// then the parameters.
 		e := nl.NewEncoder(nil)
-		e.Attr(TCA_MIRRED_TM, make([]byte, 32))
-		e.Attr(TCA_MIRRED_PARMS, b)
+		e.Attr(uapi.TCA_MIRRED_TM, make([]byte, 32))
+		e.Attr(uapi.TCA_MIRRED_PARMS, b)
 		var got Mirred
 		if err := got.UnmarshalBinary(e.Bytes()); err != nil {
 			t.Fatal(err)
@@ -222,10 +224,10 @@ func TestMirredRoundTrip(t *testing.T) {
 			t.Errorf("round trip\n got %+v\nwant %+v", got, want)
 		}
 	}
-	if r := EgressRedirect("tap0", 4); !r.IsRedirect() || r.Action != TC_ACT_STOLEN || r.Eaction != TCA_EGRESS_REDIR || r.Ifindex != 4 {
+	if r := EgressRedirect(4, "tap0"); !r.IsRedirect() || r.Action != TC_ACT_STOLEN || r.Eaction != TCA_EGRESS_REDIR || r.Ifindex != 4 {
 		t.Errorf("EgressRedirect = %+v", r)
 	}
-	if r := EgressMirror("tap0", 4); r.IsRedirect() || r.Action != TC_ACT_PIPE || r.Eaction != TCA_EGRESS_MIRROR {
+	if r := EgressMirror(4, "tap0"); r.IsRedirect() || r.Action != TC_ACT_PIPE || r.Eaction != TCA_EGRESS_MIRROR {
 		t.Errorf("EgressMirror = %+v", r)
 	}
 	// A redirect that does not steal the frame is a copy.
@@ -235,12 +237,12 @@ func TestMirredRoundTrip(t *testing.T) {
 
 	var m Mirred
 	e := nl.NewEncoder(nil)
-	e.Attr(TCA_MIRRED_PARMS, make([]byte, 27))
+	e.Attr(uapi.TCA_MIRRED_PARMS, make([]byte, 27))
 	if err := m.UnmarshalBinary(e.Bytes()); !errors.Is(err, nl.ErrTruncated) {
 		t.Errorf("27-byte tc_mirred: %v, want ErrTruncated", err)
 	}
 	e = nl.NewEncoder(nil)
-	e.Attr(TCA_MIRRED_TM, make([]byte, 32))
+	e.Attr(uapi.TCA_MIRRED_TM, make([]byte, 32))
 	if err := m.UnmarshalBinary(e.Bytes()); err == nil || !strings.Contains(err.Error(), "TCA_MIRRED_PARMS") {
 		t.Errorf("no parms: %v", err)
 	}
@@ -253,8 +255,8 @@ func TestMirredRoundTrip(t *testing.T) {
 // dump would return it.
 func TestActionRoundTrip(t *testing.T) {
 	acts := []Action{
-		{Kind: KindMirred, Mirred: EgressRedirect("tap0", 4), Cookie: []byte{1, 2, 3}},
-		{Kind: KindMirred, Mirred: EgressMirror("peer1", 9)},
+		{Kind: KindMirred, Mirred: EgressRedirect(4, "tap0"), Cookie: []byte{1, 2, 3}},
+		{Kind: KindMirred, Mirred: EgressMirror(9, "peer1")},
 		{Kind: "gact"},
 	}
 	e := nl.NewEncoder(nil)
@@ -289,15 +291,15 @@ func TestActionRoundTrip(t *testing.T) {
 		}
 		inner, _ := nl.ParseAttrs(a.Data)
 		for _, in := range inner {
-			if in.Type == TCA_ACT_OPTIONS && !in.Nested {
+			if in.Type == uapi.TCA_ACT_OPTIONS && !in.Nested {
 				t.Errorf("entry %d: TCA_ACT_OPTIONS without NLA_F_NESTED", i)
 			}
 		}
 	}
 	// A mirred entry without options decodes without parameters.
 	e = nl.NewEncoder(nil)
-	e.String(TCA_ACT_KIND, KindMirred)
-	e.Uint32(TCA_ACT_INDEX, 5)
+	e.String(uapi.TCA_ACT_KIND, KindMirred)
+	e.Uint32(uapi.TCA_ACT_INDEX, 5)
 	var a Action
 	if err := a.UnmarshalBinary(e.Bytes()); err != nil || a.Kind != KindMirred || a.Mirred != nil || a.Index != 5 {
 		t.Errorf("mirred without options: %+v, %v", a, err)
@@ -309,7 +311,7 @@ func TestActionRoundTrip(t *testing.T) {
 func TestValidation(t *testing.T) {
 	good := func() Filter {
 		return Filter{Dev: "eth0", Ifindex: 3, Parent: IngressHandle, Protocol: ETH_P_ALL,
-			U32: CatchAll(Action{Kind: KindMirred, Mirred: EgressRedirect("tap0", 4)})}
+			U32: CatchAll(Action{Kind: KindMirred, Mirred: EgressRedirect(4, "tap0")})}
 	}
 	if _, err := AddFilterRequest(good()); err != nil {
 		t.Fatalf("valid filter: %v", err)
@@ -333,7 +335,7 @@ func TestValidation(t *testing.T) {
 		{"mirred without parameters", func(f *Filter) { f.U32.Actions[0].Mirred = nil }, []string{"mirred without parameters"}},
 		{"mirred parameters on gact", func(f *Filter) { f.U32.Actions[0].Kind = "gact" }, []string{`"gact"`, "mirred parameters"}},
 		{"second action bad", func(f *Filter) {
-			f.U32.Actions = append(f.U32.Actions, Action{Kind: KindMirred, Mirred: EgressMirror("peer1", 0)})
+			f.U32.Actions = append(f.U32.Actions, Action{Kind: KindMirred, Mirred: EgressMirror(0, "peer1")})
 		}, []string{"egress mirror", "no target device"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -382,8 +384,8 @@ func TestRequestCmd(t *testing.T) {
 		q    Qdisc
 		want string
 	}{
-		{Ingress("eth0", 3), "tc qdisc add dev eth0 ingress"},
-		{Clsact("", 3), "tc qdisc add dev if3 clsact"},
+		{Ingress(3, "eth0"), "tc qdisc add dev eth0 ingress"},
+		{Clsact(3, ""), "tc qdisc add dev if3 clsact"},
 		{Qdisc{Dev: "eth0", Parent: TC_H_ROOT, Kind: "noqueue"}, "tc qdisc add dev eth0 root noqueue"},
 		{Qdisc{Dev: "eth0", Parent: TC_H_ROOT, Handle: MakeHandle(1, 0), Kind: "prio"}, "tc qdisc add dev eth0 root handle 1: prio"},
 		{Qdisc{Dev: "eth0", Parent: MakeHandle(1, 1), Kind: "pfifo"}, "tc qdisc add dev eth0 parent 1:1 pfifo"},
@@ -393,10 +395,10 @@ func TestRequestCmd(t *testing.T) {
 			t.Errorf("AddQdiscRequest(%+v).Cmd = %q, want %q", c.q, got, c.want)
 		}
 	}
-	if got := FlushFiltersRequest("tap0", 4, ClsactIngress).Cmd; got != "tc filter del dev tap0 ingress" {
+	if got := FlushFiltersRequest(4, "tap0", ClsactIngress).Cmd; got != "tc filter del dev tap0 ingress" {
 		t.Errorf("flush: %q", got)
 	}
-	if got := ListQdiscsRequest("", 0).Cmd; got != "tc qdisc show" {
+	if got := ListQdiscsRequest(0, "").Cmd; got != "tc qdisc show" {
 		t.Errorf("list all: %q", got)
 	}
 }

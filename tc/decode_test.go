@@ -204,8 +204,8 @@ func TestDecodeFilterDump(t *testing.T) {
 // kind and chain.
 func checkFilterHeader(t *testing.T, ctx string, f *fixture.Fixture, fl Filter, b tcBlock) {
 	t.Helper()
-	if p, _ := b.word("protocol"); ProtocolName(fl.Protocol) != p || fl.Protocol != ETH_P_ALL {
-		t.Errorf("%s: protocol %s (%#x), tc printed %q, want all", ctx, ProtocolName(fl.Protocol), fl.Protocol, p)
+	if p, _ := b.word("protocol"); fl.Protocol.String() != p || fl.Protocol != ETH_P_ALL {
+		t.Errorf("%s: protocol %s (%#x), tc printed %q, want all", ctx, fl.Protocol.String(), fl.Protocol, p)
 	}
 	if p, _ := b.word("pref"); int64(fl.Pref) != atoi(t, "pref", p) {
 		t.Errorf("%s: pref %d, tc printed %s", ctx, fl.Pref, p)
@@ -301,16 +301,16 @@ func checkKnode(t *testing.T, ctx string, f *fixture.Fixture, fl Filter, b tcBlo
 		t.Fatalf("%s: mirred without parameters", ctx)
 	}
 	text := strings.ToLower(strings.Join(aw, " "))
-	if !strings.Contains(text, "("+EactionName(m.Eaction)+" to device ") || m.Eaction != TCA_EGRESS_REDIR {
-		t.Errorf("%s: eaction %s, tc printed %v", ctx, EactionName(m.Eaction), aw)
+	if !strings.Contains(text, "("+m.Eaction.String()+" to device ") || m.Eaction != TCA_EGRESS_REDIR {
+		t.Errorf("%s: eaction %s, tc printed %v", ctx, m.Eaction.String(), aw)
 	}
 	dev, _ := wordAfter(aw, "device")
 	dev = strings.TrimSuffix(dev, ")")
 	if int32(m.Ifindex) != ifnameIndex(t, f, dev) || int32(m.Ifindex) != tap0 {
 		t.Errorf("%s: target ifindex %d, tc printed device %s (tap0 is %d)", ctx, m.Ifindex, dev, tap0)
 	}
-	if ControlName(m.Action) != aw[len(aw)-1] || m.Action != TC_ACT_STOLEN || !m.IsRedirect() {
-		t.Errorf("%s: control %s, tc printed %q, want stolen", ctx, ControlName(m.Action), aw[len(aw)-1])
+	if m.Action.String() != aw[len(aw)-1] || m.Action != TC_ACT_STOLEN || !m.IsRedirect() {
+		t.Errorf("%s: control %s, tc printed %q, want stolen", ctx, m.Action.String(), aw[len(aw)-1])
 	}
 	// "index 1 ref 1 bind 1"
 	sw := stats[0]
@@ -478,7 +478,7 @@ func TestDecodeQdiscDump(t *testing.T) {
 				// The ingress qdiscs are what Ingress builds, and a hook
 				// reading them sees an ingress qdisc.
 				if q.Kind == KindIngress {
-					want := Ingress("", q.Ifindex)
+					want := Ingress(q.Ifindex, "")
 					if q != want {
 						t.Errorf("%s: %+v, want %+v", ctx, q, want)
 					}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/nstest"
@@ -137,21 +139,21 @@ func qdiscDrops(t *testing.T, ns *nstest.NS, dev string) uint64 {
 func TestActionStats(t *testing.T) {
 	stats := func(pkt64 bool, queue []byte) []byte {
 		e := nl.NewEncoder(nil)
-		e.String(TCA_ACT_KIND, KindMirred)
-		e.Nest(TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
-			basic := nl.Host.AppendUint64(nil, 1500)
-			basic = nl.Host.AppendUint32(basic, 7)
-			e.Attr(TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
+		e.String(uapi.TCA_ACT_KIND, KindMirred)
+		e.Nest(uapi.TCA_ACT_STATS|nl.NLA_F_NESTED, func(e *nl.Encoder) {
+			basic := nl.AppendUint64(nil, 1500)
+			basic = nl.AppendUint32(basic, 7)
+			e.Attr(uapi.TCA_STATS_BASIC, append(basic, 0, 0, 0, 0))
 			if pkt64 {
-				e.Attr(TCA_STATS_PKT64, nl.Host.AppendUint64(nil, 1<<33))
+				e.Attr(uapi.TCA_STATS_PKT64, nl.AppendUint64(nil, 1<<33))
 			}
-			e.Attr(TCA_STATS_QUEUE, queue)
+			e.Attr(uapi.TCA_STATS_QUEUE, queue)
 		})
 		return e.Bytes()
 	}
 	var q []byte
 	for _, v := range []uint32{1, 2, 3, 4, 5} { // qlen backlog drops requeues overlimits
-		q = nl.Host.AppendUint32(q, v)
+		q = nl.AppendUint32(q, v)
 	}
 	var a Action
 	if err := a.UnmarshalBinary(stats(false, q)); err != nil || a.Bytes != 1500 || a.Packets != 7 || a.Drops != 3 || a.Overlimits != 5 {

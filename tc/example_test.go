@@ -1,9 +1,12 @@
 package tc_test
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 	"github.com/tcwire/tcwire/tc"
 )
 
@@ -47,11 +50,11 @@ func ExamplePlanWire() {
 // Schema explains a request field by field: here `tc qdisc add dev eth0
 // ingress` (the bytes shown are a little-endian host's).
 func ExampleSchema() {
-	b, err := tc.AddQdiscRequest(tc.Ingress("eth0", 3)).MarshalBinary()
+	b, err := tc.AddQdiscRequest(tc.Ingress(3, "eth0")).MarshalBinary()
 	if err != nil {
 		panic(err)
 	}
-	fmt.Print(nl.Dump(b, tc.Schema))
+	fmt.Print(annotate.Dump(b, tc.Schema))
 	// Output:
 	// 0000  30 00 00 00                                      nlmsg_len  48
 	// 0004  24 00                                            nlmsg_type  RTM_NEWQDISC (36)
@@ -67,4 +70,26 @@ func ExampleSchema() {
 	// 0020  00 00 00 00                                      tcm_info  0
 	// 0024  0c 00 01 00                                      TCA_KIND  nla_len 12, nla_type 1
 	// 0028  69 6e 67 72 65 73 73 00                              "ingress"
+}
+
+// Wire a container's eth0 to a VM's tap0 in the network namespace "pod1"
+// (as root): both devices looked up in one round trip, then Wire reads
+// their ingress hooks and sends the qdiscs and filters in one batch,
+// undoing what it added if any request fails. Unwire takes them back.
+func ExampleWire() {
+	c, err := nl.Dial(&nl.Config{NetNS: "pod1"})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	links, errs := link.LookupNames(c, "eth0", "tap0")
+	if err := errors.Join(errs...); err != nil {
+		panic(err)
+	}
+	eth0 := tc.Dev{Name: links[0].Name, Index: links[0].Index}
+	tap0 := tc.Dev{Name: links[1].Name, Index: links[1].Index}
+	if err := tc.Wire(c, eth0, tap0, tc.WireOptions{}); err != nil {
+		panic(err)
+	}
+	defer tc.Unwire(c, eth0, tap0)
 }

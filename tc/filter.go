@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -18,9 +17,9 @@ type Filter struct {
 	Dev      string // device name, for command lines only
 	Ifindex  int32
 	Parent   Handle
-	Pref     uint16 // 0 lets the kernel choose (49152, then 49151 …)
-	Protocol uint16 // ETH_P_*, host order; tc's "all" is ETH_P_ALL
-	Handle   uint32 // 0 lets the classifier choose (u32: 800::800 …)
+	Pref     uint16   // 0 lets the kernel choose (49152, then 49151 …)
+	Protocol Protocol // ETH_P_*; tc's "all" is ETH_P_ALL
+	Handle   uint32   // 0 lets the classifier choose (u32: 800::800 …)
 	Chain    *uint32
 	// Kind is the classifier (TCA_KIND). Requests take it from U32 when
 	// empty; dumps set it for every filter.
@@ -35,12 +34,12 @@ func (f Filter) kind() string {
 	return f.Kind
 }
 
-func (f Filter) tcmsg() nl.Tcmsg {
-	return nl.Tcmsg{
+func (f Filter) tcmsg() Tcmsg {
+	return Tcmsg{
 		Ifindex: f.Ifindex,
 		Handle:  f.Handle,
 		Parent:  uint32(f.Parent),
-		Info:    uint32(f.Pref)<<16 | uint32(htons(f.Protocol)),
+		Info:    uint32(f.Pref)<<16 | uint32(htons(uint16(f.Protocol))),
 	}
 }
 
@@ -56,16 +55,16 @@ func ReplaceFilterRequest(f Filter) (nl.Request, error) {
 	return f.modify(nl.FlagsReplace, "replace")
 }
 
-func (f Filter) modify(flags netlink.HeaderFlags, verb string) (nl.Request, error) {
+func (f Filter) modify(flags nl.HeaderFlags, verb string) (nl.Request, error) {
 	if err := f.validate(); err != nil {
 		return nl.Request{}, err
 	}
-	return newRequest(unix.RTM_NEWTFILTER, flags, f.tcmsg(), func(e *nl.Encoder) {
-		e.String(TCA_KIND, KindU32)
+	return newRequest(uapi.RTM_NEWTFILTER, flags, f.tcmsg(), func(e *nl.Encoder) {
+		e.String(uapi.TCA_KIND, KindU32)
 		if f.Chain != nil {
-			e.Uint32(TCA_CHAIN, *f.Chain)
+			e.Uint32(uapi.TCA_CHAIN, *f.Chain)
 		}
-		e.Nest(TCA_OPTIONS, f.U32.encode)
+		e.Nest(uapi.TCA_OPTIONS, f.U32.encode)
 	}, f.cmd(verb)+" "+f.U32.spec()), nil
 }
 
@@ -96,29 +95,29 @@ func DelFilterRequest(f Filter) nl.Request {
 	if kind != "" {
 		cmd += " " + kind
 	}
-	return newRequest(unix.RTM_DELTFILTER, nl.FlagsAck, f.tcmsg(), func(e *nl.Encoder) {
+	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, f.tcmsg(), func(e *nl.Encoder) {
 		if kind != "" {
-			e.String(TCA_KIND, kind)
+			e.String(uapi.TCA_KIND, kind)
 		}
 		if f.Chain != nil {
-			e.Uint32(TCA_CHAIN, *f.Chain)
+			e.Uint32(uapi.TCA_CHAIN, *f.Chain)
 		}
 	}, cmd)
 }
 
 // FlushFiltersRequest is `tc filter del dev DEV parent P`: a bare tcmsg
 // (pref 0, no kind) removes every filter of the hook.
-func FlushFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
-	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
-	return newRequest(unix.RTM_DELTFILTER, nl.FlagsAck, m, nil,
+func FlushFiltersRequest(ifindex int32, dev string, parent Handle) nl.Request {
+	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
+	return newRequest(uapi.RTM_DELTFILTER, nl.FlagsAck, m, nil,
 		fmt.Sprintf("tc filter del dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
 
 // ListFiltersRequest is `tc filter show dev DEV parent P`: an
 // RTM_GETTFILTER dump.
-func ListFiltersRequest(dev string, ifindex int32, parent Handle) nl.Request {
-	m := nl.Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
-	return newRequest(unix.RTM_GETTFILTER, nl.FlagsDump, m, nil,
+func ListFiltersRequest(ifindex int32, dev string, parent Handle) nl.Request {
+	m := Tcmsg{Ifindex: ifindex, Parent: uint32(parent)}
+	return newRequest(uapi.RTM_GETTFILTER, nl.FlagsDump, m, nil,
 		fmt.Sprintf("tc filter show dev %s %s", devName(dev, ifindex), parentSpec(parent)))
 }
 
@@ -142,7 +141,7 @@ func (f Filter) cmd(verb string) string {
 		b = strconv.AppendUint(append(b, " chain "...), uint64(*f.Chain), 10)
 	}
 	if f.Protocol != 0 {
-		b = append(append(b, " protocol "...), ProtocolName(f.Protocol)...)
+		b = append(append(b, " protocol "...), f.Protocol.String()...)
 	}
 	return string(b)
 }
@@ -180,7 +179,7 @@ func U32HandleString(h uint32) string {
 	return s
 }
 
-var protocolNames = map[uint16]string{
+var protocolNames = map[Protocol]string{
 	ETH_P_ALL:   "all",
 	ETH_P_IP:    "ip",
 	ETH_P_ARP:   "arp",
@@ -188,16 +187,16 @@ var protocolNames = map[uint16]string{
 	ETH_P_IPV6:  "ipv6",
 }
 
-// ProtocolName is tc's name for a filter protocol ("all", "ip" …, else hex).
-func ProtocolName(p uint16) string {
+// String is tc's name for the protocol ("all", "ip" …, else hex).
+func (p Protocol) String() string {
 	if s, ok := protocolNames[p]; ok {
 		return s
 	}
-	return fmt.Sprintf("0x%04x", p)
+	return fmt.Sprintf("0x%04x", uint16(p))
 }
 
 // ParseProtocol reads a filter protocol as tc takes it: a name or a number.
-func ParseProtocol(s string) (uint16, error) {
+func ParseProtocol(s string) (Protocol, error) {
 	for p, n := range protocolNames {
 		if n == s {
 			return p, nil
@@ -207,17 +206,17 @@ func ParseProtocol(s string) (uint16, error) {
 	if _, err := fmt.Sscan(s, &v); err != nil || v == 0 {
 		return 0, fmt.Errorf("tc: unknown protocol %q", s)
 	}
-	return v, nil
+	return Protocol(v), nil
 }
 
 // UnmarshalBinary decodes an RTM_NEWTFILTER message body as dumps return
 // it. Unknown attributes are skipped; options are decoded for u32 only.
 func (f *Filter) UnmarshalBinary(b []byte) error {
-	var m nl.Tcmsg
+	var m Tcmsg
 	if err := m.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("tc: filter: %w", err)
 	}
-	attrs, err := nl.ParseAttrs(b[nl.TcmsgLen:])
+	attrs, err := nl.ParseAttrs(b[TcmsgLen:])
 	if err != nil {
 		return fmt.Errorf("tc: filter: %w", err)
 	}
@@ -226,20 +225,20 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 		Parent:   Handle(m.Parent),
 		Handle:   m.Handle,
 		Pref:     uint16(m.Info >> 16),
-		Protocol: htons(uint16(m.Info)), // ntohs
+		Protocol: Protocol(htons(uint16(m.Info))), // ntohs
 	}
 	var opts []byte
 	for _, a := range attrs {
 		switch a.Type {
-		case TCA_KIND:
+		case uapi.TCA_KIND:
 			f.Kind = a.String()
-		case TCA_CHAIN:
+		case uapi.TCA_CHAIN:
 			c, err := a.Uint32()
 			if err != nil {
 				return fmt.Errorf("tc: filter: TCA_CHAIN: %w", err)
 			}
 			f.Chain = &c
-		case TCA_OPTIONS:
+		case uapi.TCA_OPTIONS:
 			opts = a.Data
 		}
 	}
@@ -254,13 +253,13 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 
 // Filters lists the filters of one hook of a device.
 func Filters(c *nl.Conn, ifindex int32, parent Handle) ([]Filter, error) {
-	msgs, err := c.Dump(ListFiltersRequest("", ifindex, parent))
+	msgs, err := c.Dump(ListFiltersRequest(ifindex, "", parent))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Filter, 0, len(msgs))
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWTFILTER {
+		if m.Header.Type != uapi.RTM_NEWTFILTER {
 			continue
 		}
 		var f Filter

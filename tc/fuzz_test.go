@@ -6,11 +6,15 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mdlayher/netlink"
+	"github.com/tcwire/tcwire/internal/fuzzcheck"
+
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // Fuzz targets for every decoder, seeded with what tc sent and the kernel
@@ -63,26 +67,26 @@ func fixtureSeeds(t testing.TB) *seeds {
 
 // filterParts collects the selectors, actions and mirred options of a filter.
 func (s *seeds) filterParts(b []byte) {
-	if len(b) < nl.TcmsgLen {
+	if len(b) < TcmsgLen {
 		return
 	}
-	top, _ := nl.ParseAttrs(b[nl.TcmsgLen:])
+	top, _ := nl.ParseAttrs(b[TcmsgLen:])
 	for _, a := range top {
-		if a.Type != TCA_OPTIONS {
+		if a.Type != uapi.TCA_OPTIONS {
 			continue
 		}
 		opts, _ := nl.ParseAttrs(a.Data)
 		for _, o := range opts {
 			switch o.Type {
-			case TCA_U32_SEL:
+			case uapi.TCA_U32_SEL:
 				s.sels = append(s.sels, o.Data)
-			case TCA_U32_ACT:
+			case uapi.TCA_U32_ACT:
 				entries, _ := nl.ParseAttrs(o.Data)
 				for _, e := range entries {
 					s.actions = append(s.actions, e.Data)
 					inner, _ := nl.ParseAttrs(e.Data)
 					for _, in := range inner {
-						if in.Type == TCA_ACT_OPTIONS {
+						if in.Type == uapi.TCA_ACT_OPTIONS {
 							s.mirreds = append(s.mirreds, in.Data)
 						}
 					}
@@ -136,7 +140,7 @@ func FuzzFilterUnmarshal(f *testing.F) {
 		}
 		var back Filter
 		if err := back.UnmarshalBinary(r.Data); err != nil {
-			t.Fatalf("re-encoded filter does not decode: %v\n%s", err, nl.Dump(r.Data, nil))
+			t.Fatalf("re-encoded filter does not decode: %v\n%s", err, annotate.Dump(r.Data, nil))
 		}
 		if back.Ifindex != fl.Ifindex || back.Parent != fl.Parent || back.Pref != fl.Pref ||
 			back.Protocol != fl.Protocol || back.Handle != fl.Handle || back.Kind != KindU32 ||
@@ -177,8 +181,8 @@ func FuzzQdiscUnmarshal(f *testing.F) {
 func FuzzProbeKind(f *testing.F) {
 	addSeeds(f, fixtureSeeds(f).qdiscs)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m := netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: b}
-		kind, err := ProbeKind(3, []netlink.Message{m}, nil)
+		m := nl.Message{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: b}
+		kind, err := ProbeKind(3, []nl.Message{m}, nil)
 		if err != nil || kind == "" {
 			return
 		}
@@ -250,7 +254,7 @@ func FuzzMirred(f *testing.F) {
 		attrs, _ := nl.ParseAttrs(b)
 		var parms []byte
 		for _, a := range attrs {
-			if a.Type == TCA_MIRRED_PARMS {
+			if a.Type == uapi.TCA_MIRRED_PARMS {
 				parms = a.Data[:tcMirredLen]
 				break
 			}
@@ -282,12 +286,7 @@ func FuzzDumpSchema(f *testing.F) {
 	}
 	f.Add(all)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = nl.Dump(b, Schema)
-		for _, l := range nl.Annotate(b, Schema) {
-			if l.Offset < 0 || l.Offset+len(l.Bytes) > len(b) || !bytes.Equal(l.Bytes, b[l.Offset:l.Offset+len(l.Bytes)]) {
-				t.Fatalf("row %+v does not match the input at its offset", l)
-			}
-		}
+		fuzzcheck.Annotate(t, b, Schema)
 	})
 }
 
@@ -310,13 +309,13 @@ func FuzzParseText(f *testing.F) {
 			if p == 0 {
 				t.Fatalf("ParseProtocol(%q) = 0, which the kernel refuses", s)
 			}
-			if back, err := ParseProtocol(ProtocolName(p)); err != nil || back != p {
-				t.Fatalf("ParseProtocol(%q) = %#x, printed %q, read back %#x, %v", s, p, ProtocolName(p), back, err)
+			if back, err := ParseProtocol(p.String()); err != nil || back != p {
+				t.Fatalf("ParseProtocol(%q) = %#x, printed %q, read back %#x, %v", s, p, p.String(), back, err)
 			}
 		}
 		if c, err := ParseControl(s); err == nil {
-			if back, err := ParseControl(ControlName(c)); err != nil || back != c {
-				t.Fatalf("ParseControl(%q) = %d, printed %q, read back %d, %v", s, c, ControlName(c), back, err)
+			if back, err := ParseControl(c.String()); err != nil || back != c {
+				t.Fatalf("ParseControl(%q) = %d, printed %q, read back %d, %v", s, c, c.String(), back, err)
 			}
 		}
 	})

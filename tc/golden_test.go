@@ -7,10 +7,12 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
-// tcRequestTypes are the messages tc sends that tcwire encodes; tc's other
-// messages (its RTM_GETLINK name lookups) are not compared.
+// isTCRequest reports the messages tc sends that tcwire encodes (RTM_NEWQDISC
+// … RTM_GETTFILTER); tc's other messages (its RTM_GETLINK name lookups) are
+// not compared.
 func isTCRequest(t uint16) bool { return t >= 36 && t <= 46 } // RTM_NEWQDISC … RTM_GETTFILTER
 
 // loadFixture reads testdata/tc/NAME.fixture.
@@ -39,14 +41,17 @@ func tcRequests(t testing.TB, f *fixture.Fixture) [][]byte {
 	return out
 }
 
-func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto uint16, sel *U32) Filter {
+// u32Filter is a u32 filter on the fixture's device dev.
+func u32Filter(f *fixture.Fixture, dev string, parent Handle, proto Protocol, sel *U32) Filter {
 	return Filter{Dev: dev, Ifindex: int32(f.Ifindex[dev]), Parent: parent, Protocol: proto, U32: sel}
 }
 
+// redirectTo is `action mirred egress redirect dev DEV` to the fixture's dev.
 func redirectTo(f *fixture.Fixture, dev string) Action {
-	return Action{Kind: KindMirred, Mirred: EgressRedirect(dev, int32(f.Ifindex[dev]))}
+	return Action{Kind: KindMirred, Mirred: EgressRedirect(int32(f.Ifindex[dev]), dev)}
 }
 
+// mustMatch is a u32 selector with the keys fn adds and no others.
 func mustMatch(t *testing.T, fn func(*U32Sel) error) *U32 {
 	u := CatchAll()
 	u.Sel.Keys = nil
@@ -71,25 +76,25 @@ func goldenCases(t *testing.T) []struct {
 		cmd   string
 	}{
 		{name: "qdisc-add-ingress", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(AddQdiscRequest(Ingress("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(AddQdiscRequest(Ingress(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "qdisc-add-ingress-tap", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(AddQdiscRequest(Ingress("tap0", int32(f.Ifindex["tap0"]))))
+			return ok(AddQdiscRequest(Ingress(int32(f.Ifindex["tap0"]), "tap0")))
 		}},
 		{name: "qdisc-del-ingress", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(DelQdiscRequest(Ingress("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(DelQdiscRequest(Ingress(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "qdisc-del-ingress-missing", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(DelQdiscRequest(Ingress("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(DelQdiscRequest(Ingress(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "qdisc-add-clsact", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(AddQdiscRequest(Clsact("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(AddQdiscRequest(Clsact(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "qdisc-add-clsact-over-ingress", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(AddQdiscRequest(Clsact("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(AddQdiscRequest(Clsact(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "qdisc-del-clsact", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(DelQdiscRequest(Clsact("eth0", int32(f.Ifindex["eth0"]))))
+			return ok(DelQdiscRequest(Clsact(int32(f.Ifindex["eth0"]), "eth0")))
 		}},
 		{name: "filter-add-redirect", build: func(f *fixture.Fixture) (nl.Request, error) {
 			return AddFilterRequest(u32Filter(f, "eth0", IngressHandle, ETH_P_ALL, CatchAll(redirectTo(f, "tap0"))))
@@ -114,12 +119,12 @@ func goldenCases(t *testing.T) []struct {
 			return AddFilterRequest(u32Filter(f, "eth0", ClsactIngress, ETH_P_ALL, CatchAll(redirectTo(f, "tap0"))))
 		}},
 		{name: "filter-add-mirror", build: func(f *fixture.Fixture) (nl.Request, error) {
-			a := Action{Kind: KindMirred, Mirred: EgressMirror("tap0", int32(f.Ifindex["tap0"]))}
+			a := Action{Kind: KindMirred, Mirred: EgressMirror(int32(f.Ifindex["tap0"]), "tap0")}
 			return AddFilterRequest(u32Filter(f, "eth0", IngressHandle, ETH_P_ALL, CatchAll(a)))
 		}},
 		{name: "filter-add-mirror-pipe", cmd: "tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress mirror dev tap0",
 			build: func(f *fixture.Fixture) (nl.Request, error) {
-				a := Action{Kind: KindMirred, Mirred: EgressMirror("tap0", int32(f.Ifindex["tap0"]))}
+				a := Action{Kind: KindMirred, Mirred: EgressMirror(int32(f.Ifindex["tap0"]), "tap0")}
 				return AddFilterRequest(u32Filter(f, "eth0", IngressHandle, ETH_P_ALL, CatchAll(a)))
 			}},
 		{name: "filter-add-ingress-redirect", build: func(f *fixture.Fixture) (nl.Request, error) {
@@ -164,19 +169,19 @@ func goldenCases(t *testing.T) []struct {
 			return ok(DelFilterRequest(Filter{Dev: "eth0", Ifindex: int32(f.Ifindex["eth0"]), Parent: IngressHandle, Pref: 49152}))
 		}},
 		{name: "filter-flush", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(FlushFiltersRequest("eth0", int32(f.Ifindex["eth0"]), IngressHandle))
+			return ok(FlushFiltersRequest(int32(f.Ifindex["eth0"]), "eth0", IngressHandle))
 		}},
 		{name: "dump-filter-show", cmd: "tc filter show dev eth0 parent ffff:", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(ListFiltersRequest("eth0", int32(f.Ifindex["eth0"]), IngressHandle))
+			return ok(ListFiltersRequest(int32(f.Ifindex["eth0"]), "eth0", IngressHandle))
 		}},
 		{name: "dump-filter-show-clsact", cmd: "tc filter show dev eth0 ingress", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(ListFiltersRequest("eth0", int32(f.Ifindex["eth0"]), ClsactIngress))
+			return ok(ListFiltersRequest(int32(f.Ifindex["eth0"]), "eth0", ClsactIngress))
 		}},
 		{name: "dump-qdisc-show", cmd: "tc qdisc show dev eth0", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(ListQdiscsRequest("eth0", int32(f.Ifindex["eth0"])))
+			return ok(ListQdiscsRequest(int32(f.Ifindex["eth0"]), "eth0"))
 		}},
 		{name: "dump-qdisc-show-all", cmd: "tc qdisc show", build: func(f *fixture.Fixture) (nl.Request, error) {
-			return ok(ListQdiscsRequest("", 0))
+			return ok(ListQdiscsRequest(0, ""))
 		}},
 	}
 }
@@ -200,7 +205,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, reqs[0]) {
-				t.Errorf("bytes differ from %q:\n%s", f.Cmd, nl.SideBySide("tc", reqs[0], "tcwire", got, Schema))
+				t.Errorf("bytes differ from %q:\n%s", f.Cmd, annotate.SideBySide("tc", reqs[0], "tcwire", got, Schema))
 			}
 			want := c.cmd
 			if want == "" {

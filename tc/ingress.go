@@ -12,6 +12,6 @@ const IngressHandle Handle = 0xffff0000
 
 // Ingress is the ingress qdisc of a device, as `tc qdisc add dev DEV
 // ingress` makes it.
-func Ingress(dev string, ifindex int32) Qdisc {
+func Ingress(ifindex int32, dev string) Qdisc {
 	return Qdisc{Dev: dev, Ifindex: ifindex, Handle: IngressHandle, Parent: TC_H_INGRESS, Kind: KindIngress}
 }

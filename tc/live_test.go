@@ -13,6 +13,7 @@ import (
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/internal/nstest"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // The bidirectional setup as tc commands, in the order tcwire sends it.
@@ -78,7 +79,7 @@ func TestRecapture(t *testing.T) {
 		got := requestBytes(t, p.Requests[i])
 		if !bytes.Equal(got, reqs[0]) {
 			t.Errorf("%s: installed %s sends other bytes than tcwire:\n%s", cmd, strings.TrimSpace(version),
-				nl.SideBySide("tc (installed)", reqs[0], "tcwire", got, Schema))
+				annotate.SideBySide("tc (installed)", reqs[0], "tcwire", got, Schema))
 		}
 	}
 	// The commands worked: the namespace is wired.
@@ -110,7 +111,7 @@ func mustReq(t *testing.T) func(nl.Request, error) nl.Request {
 	}
 }
 
-func redirect(d Dev) Action { return Action{Kind: KindMirred, Mirred: EgressRedirect(d.Name, d.Index)} }
+func redirect(d Dev) Action { return Action{Kind: KindMirred, Mirred: EgressRedirect(d.Index, d.Name)} }
 
 var oracleCases = []oracleCase{
 	{
@@ -135,9 +136,9 @@ var oracleCases = []oracleCase{
 		reqs: func(t *testing.T, d map[string]Dev) []nl.Request {
 			eth0, tap0 := d["eth0"], d["tap0"]
 			return []nl.Request{
-				AddQdiscRequest(Clsact(eth0.Name, eth0.Index)),
+				AddQdiscRequest(Clsact(eth0.Index, eth0.Name)),
 				mustReq(t)(AddFilterRequest(WireFilter(eth0, tap0, ClsactIngress, WireOptions{}))),
-				AddQdiscRequest(Clsact(tap0.Name, tap0.Index)),
+				AddQdiscRequest(Clsact(tap0.Index, tap0.Name)),
 				mustReq(t)(AddFilterRequest(WireFilter(tap0, eth0, ClsactIngress, WireOptions{}))),
 			}
 		},
@@ -147,7 +148,7 @@ var oracleCases = []oracleCase{
 		setup: []string{"tc qdisc add dev eth0 ingress"},
 		tc:    []string{"tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress mirror dev tap0"},
 		reqs: func(t *testing.T, d map[string]Dev) []nl.Request {
-			a := Action{Kind: KindMirred, Mirred: EgressMirror("tap0", d["tap0"].Index)}
+			a := Action{Kind: KindMirred, Mirred: EgressMirror(d["tap0"].Index, "tap0")}
 			return []nl.Request{mustReq(t)(AddFilterRequest(Filter{Dev: "eth0", Ifindex: d["eth0"].Index,
 				Parent: IngressHandle, Protocol: ETH_P_ALL, U32: CatchAll(a)}))}
 		},
@@ -206,7 +207,7 @@ var oracleCases = []oracleCase{
 		},
 		tc: []string{"tc filter replace dev eth0 parent ffff: pref 10 handle 800::800 protocol all u32 match u8 0 0 action mirred egress mirror dev peer0"},
 		reqs: func(t *testing.T, d map[string]Dev) []nl.Request {
-			a := Action{Kind: KindMirred, Mirred: EgressMirror("peer0", d["peer0"].Index)}
+			a := Action{Kind: KindMirred, Mirred: EgressMirror(d["peer0"].Index, "peer0")}
 			return []nl.Request{mustReq(t)(ReplaceFilterRequest(Filter{Dev: "eth0", Ifindex: d["eth0"].Index, Parent: IngressHandle,
 				Pref: 10, Handle: 0x80000800, Protocol: ETH_P_ALL, U32: CatchAll(a)}))}
 		},
@@ -249,7 +250,7 @@ var oracleCases = []oracleCase{
 		},
 		tc: []string{"tc filter del dev eth0 parent ffff:"},
 		reqs: func(t *testing.T, d map[string]Dev) []nl.Request {
-			return []nl.Request{FlushFiltersRequest("eth0", d["eth0"].Index, IngressHandle)}
+			return []nl.Request{FlushFiltersRequest(d["eth0"].Index, "eth0", IngressHandle)}
 		},
 	},
 	{
@@ -257,7 +258,7 @@ var oracleCases = []oracleCase{
 		setup: wireCmds,
 		tc:    []string{"tc qdisc del dev eth0 ingress", "tc qdisc del dev tap0 ingress"},
 		reqs: func(t *testing.T, d map[string]Dev) []nl.Request {
-			return []nl.Request{DelQdiscRequest(Ingress("eth0", d["eth0"].Index)), DelQdiscRequest(Ingress("tap0", d["tap0"].Index))}
+			return []nl.Request{DelQdiscRequest(Ingress(d["eth0"].Index, "eth0")), DelQdiscRequest(Ingress(d["tap0"].Index, "tap0"))}
 		},
 	},
 }
@@ -484,7 +485,7 @@ func TestExecuteRollback(t *testing.T) {
 	t.Run("last request fails", func(t *testing.T) {
 		ns := newWireNS(t)
 		p, _, _ := plan(t, ns)
-		p.Requests = append(p.Requests, AddQdiscRequest(Ingress("", 9999)))
+		p.Requests = append(p.Requests, AddQdiscRequest(Ingress(9999, "")))
 		before := tcState(t, ns, "eth0", "tap0")
 		err := p.Execute(dial(t, ns))
 		if !errors.Is(err, unix.ENODEV) || !strings.Contains(err.Error(), "dev if9999") {
@@ -500,7 +501,7 @@ func TestExecuteRollback(t *testing.T) {
 		ns := newWireNS(t, "eth1")
 		p, _, _ := plan(t, ns)
 		eth1 := dev(t, ns, "eth1")
-		p.Requests = append(p.Requests, AddQdiscRequest(Ingress("eth1", eth1.Index)), AddQdiscRequest(Ingress("", 9999)))
+		p.Requests = append(p.Requests, AddQdiscRequest(Ingress(eth1.Index, "eth1")), AddQdiscRequest(Ingress(9999, "")))
 		before := tcState(t, ns, "eth0", "tap0")
 		if err := p.Execute(dial(t, ns)); !errors.Is(err, unix.ENODEV) {
 			t.Fatalf("Execute = %v, want ENODEV", err)
@@ -562,5 +563,58 @@ func TestExecuteRollback(t *testing.T) {
 		}
 		requireSameState(t, "after rollback", before, tcState(t, ns, "eth0", "tap0"))
 		waitMirredActions(t, ns, 0)
+	})
+}
+
+// TestRemoveGone: Remove takes what the kernel answers for "already gone"
+// as success, and no other refusal. The plan is made while the wire is up
+// and sent after the objects changed.
+func TestRemoveGone(t *testing.T) {
+	nstest.RequireRoot(t)
+	nstest.RequireTool(t, "tc")
+	wiredPlan := func(t *testing.T) (*nstest.NS, *nl.Conn, *Plan) {
+		ns := newWireNS(t)
+		c := dial(t, ns)
+		eth0, tap0 := dev(t, ns, "eth0"), dev(t, ns, "tap0")
+		if err := Wire(c, eth0, tap0, WireOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		hs, err := ReadHooks(c, []Dev{eth0, tap0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns, c, PlanUnwire(hs[0], hs[1])
+	}
+
+	t.Run("already unwired", func(t *testing.T) {
+		// The filter deletes meet "Parent Qdisc doesn't exists", the
+		// qdisc deletes "Invalid handle": both EINVAL, both gone.
+		ns, c, p := wiredPlan(t)
+		before := tcState(t, ns, "eth0", "tap0")
+		if err := Unwire(c, dev(t, ns, "eth0"), dev(t, ns, "tap0")); err != nil {
+			t.Fatal(err)
+		}
+		if after := tcState(t, ns, "eth0", "tap0"); after == before {
+			t.Fatal("Unwire changed nothing")
+		}
+		if err := p.Remove(c); err != nil {
+			t.Fatalf("Remove after Unwire = %v, want nil", err)
+		}
+	})
+
+	t.Run("ingress replaced by clsact", func(t *testing.T) {
+		// eth0's ingress qdisc gives way to a clsact: its filter is gone
+		// (ENOENT), but the ingress delete meets the clsact, an EINVAL
+		// that is not "gone" and must be reported.
+		ns, c, p := wiredPlan(t)
+		tcRun(t, ns, "tc qdisc del dev eth0 ingress")
+		tcRun(t, ns, "tc qdisc add dev eth0 clsact")
+		err := p.Remove(c)
+		if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "tc qdisc del dev eth0 ingress") {
+			t.Fatalf("Remove = %v, want EINVAL from eth0's qdisc delete", err)
+		}
+		if strings.Contains(err.Error(), "tap0") {
+			t.Errorf("Remove = %v: tap0's deletes succeeded", err)
+		}
 	})
 }

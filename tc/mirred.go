@@ -3,6 +3,8 @@ package tc
 import (
 	"fmt"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -13,21 +15,16 @@ import (
 // KindMirred is the mirred action's TCA_ACT_KIND.
 const KindMirred = "mirred"
 
-// Mirred attributes, from <linux/tc_act/tc_mirred.h>.
-const (
-	TCA_MIRRED_UNSPEC  = 0
-	TCA_MIRRED_TM      = 1
-	TCA_MIRRED_PARMS   = 2
-	TCA_MIRRED_PAD     = 3
-	TCA_MIRRED_BLOCKID = 4
-)
+// Eaction is mirred's eaction: which way the frame goes to the target, and
+// whether it is moved or copied.
+type Eaction int32
 
 // Mirred's eactions, from <linux/tc_act/tc_mirred.h>.
 const (
-	TCA_EGRESS_REDIR   = 1 // packet redirect to EGRESS
-	TCA_EGRESS_MIRROR  = 2 // mirror packet to EGRESS
-	TCA_INGRESS_REDIR  = 3 // packet redirect to INGRESS
-	TCA_INGRESS_MIRROR = 4 // mirror packet to INGRESS
+	TCA_EGRESS_REDIR   Eaction = 1 // packet redirect to EGRESS
+	TCA_EGRESS_MIRROR          = 2 // mirror packet to EGRESS
+	TCA_INGRESS_REDIR          = 3 // packet redirect to INGRESS
+	TCA_INGRESS_MIRROR         = 4 // mirror packet to INGRESS
 )
 
 // tcMirredLen is sizeof(struct tc_mirred).
@@ -44,10 +41,10 @@ const tcMirredLen = 28
 type Mirred struct {
 	Index   uint32
 	Capab   uint32
-	Action  int32 // the control: TC_ACT_STOLEN for redirect, TC_ACT_PIPE for mirror
+	Action  Control // TC_ACT_STOLEN for redirect, TC_ACT_PIPE for mirror
 	Refcnt  int32
 	Bindcnt int32
-	Eaction int32 // TCA_EGRESS_REDIR …
+	Eaction Eaction // TCA_EGRESS_REDIR …
 	Ifindex uint32
 
 	// Dev names the target in command lines only.
@@ -57,19 +54,19 @@ type Mirred struct {
 // EgressRedirect is `mirred egress redirect dev DEV`: the frame leaves DEV and
 // nothing else sees it (TC_ACT_STOLEN). Any other control would clone it
 // and let the original go on up the stack.
-func EgressRedirect(dev string, ifindex int32) *Mirred {
+func EgressRedirect(ifindex int32, dev string) *Mirred {
 	return &Mirred{Action: TC_ACT_STOLEN, Eaction: TCA_EGRESS_REDIR, Ifindex: uint32(ifindex), Dev: dev}
 }
 
 // EgressMirror is `mirred egress mirror dev DEV`: a copy leaves DEV and the
 // original goes on (TC_ACT_PIPE).
-func EgressMirror(dev string, ifindex int32) *Mirred {
+func EgressMirror(ifindex int32, dev string) *Mirred {
 	return &Mirred{Action: TC_ACT_PIPE, Eaction: TCA_EGRESS_MIRROR, Ifindex: uint32(ifindex), Dev: dev}
 }
 
 // DefaultControl is the control tc uses when none is given: STOLEN for the
 // redirects, PIPE for the mirrors.
-func DefaultControl(eaction int32) int32 {
+func DefaultControl(eaction Eaction) Control {
 	if eaction == TCA_EGRESS_MIRROR || eaction == TCA_INGRESS_MIRROR {
 		return TC_ACT_PIPE
 	}
@@ -81,7 +78,7 @@ func (m *Mirred) MarshalBinary() ([]byte, error) { return m.append(nil), nil }
 
 func (m *Mirred) append(b []byte) []byte {
 	for _, v := range [...]uint32{m.Index, m.Capab, uint32(m.Action), uint32(m.Refcnt), uint32(m.Bindcnt), uint32(m.Eaction), m.Ifindex} {
-		b = nl.Host.AppendUint32(b, v)
+		b = nl.AppendUint32(b, v)
 	}
 	return b
 }
@@ -89,7 +86,7 @@ func (m *Mirred) append(b []byte) []byte {
 // encode writes mirred's TCA_ACT_OPTIONS payload.
 func (m *Mirred) encode(e *nl.Encoder) {
 	var buf [tcMirredLen]byte
-	e.Attr(TCA_MIRRED_PARMS, m.append(buf[:0]))
+	e.Attr(uapi.TCA_MIRRED_PARMS, m.append(buf[:0]))
 }
 
 // UnmarshalBinary decodes mirred's options nest (TCA_MIRRED_PARMS and
@@ -100,7 +97,7 @@ func (m *Mirred) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("tc: mirred: %w", err)
 	}
 	for _, a := range attrs {
-		if a.Type != TCA_MIRRED_PARMS {
+		if a.Type != uapi.TCA_MIRRED_PARMS {
 			continue
 		}
 		if len(a.Data) < tcMirredLen {
@@ -108,32 +105,42 @@ func (m *Mirred) UnmarshalBinary(b []byte) error {
 		}
 		d := a.Data
 		*m = Mirred{
-			Index:   nl.Host.Uint32(d[0:]),
-			Capab:   nl.Host.Uint32(d[4:]),
-			Action:  int32(nl.Host.Uint32(d[8:])),
-			Refcnt:  int32(nl.Host.Uint32(d[12:])),
-			Bindcnt: int32(nl.Host.Uint32(d[16:])),
-			Eaction: int32(nl.Host.Uint32(d[20:])),
-			Ifindex: nl.Host.Uint32(d[24:]),
+			Index:   nl.Uint32(d[0:]),
+			Capab:   nl.Uint32(d[4:]),
+			Action:  Control(nl.Uint32(d[8:])),
+			Refcnt:  int32(nl.Uint32(d[12:])),
+			Bindcnt: int32(nl.Uint32(d[16:])),
+			Eaction: Eaction(nl.Uint32(d[20:])),
+			Ifindex: nl.Uint32(d[24:]),
 		}
 		return nil
 	}
 	return fmt.Errorf("tc: mirred: no TCA_MIRRED_PARMS")
 }
 
-var eactionWords = map[int32]string{
+var eactionWords = map[Eaction]string{
 	TCA_EGRESS_REDIR:   "egress redirect",
 	TCA_EGRESS_MIRROR:  "egress mirror",
 	TCA_INGRESS_REDIR:  "ingress redirect",
 	TCA_INGRESS_MIRROR: "ingress mirror",
 }
 
-// EactionName is tc's wording of an eaction ("egress redirect" …).
-func EactionName(e int32) string {
+// String is tc's wording of the eaction ("egress redirect" …).
+func (e Eaction) String() string {
 	if s, ok := eactionWords[e]; ok {
 		return s
 	}
-	return fmt.Sprintf("eaction %d", e)
+	return fmt.Sprintf("eaction %d", int32(e))
+}
+
+// ParseEaction reads an eaction as tc writes it: "egress redirect" …
+func ParseEaction(s string) (Eaction, error) {
+	for e, w := range eactionWords {
+		if w == s {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("tc: unknown mirred eaction %q", s)
 }
 
 // IsRedirect reports whether the frame is taken away from its path (the
@@ -147,7 +154,7 @@ func (m *Mirred) validate() error {
 		return fmt.Errorf("tc: mirred: unknown eaction %d", m.Eaction)
 	}
 	if m.Ifindex == 0 {
-		return fmt.Errorf("tc: mirred %s: no target device", EactionName(m.Eaction))
+		return fmt.Errorf("tc: mirred %s: no target device", m.Eaction.String())
 	}
 	return nil
 }
@@ -155,9 +162,9 @@ func (m *Mirred) validate() error {
 // spec is mirred's part of a tc command line; the control is spelled out
 // only when it is not tc's default.
 func (m *Mirred) spec() string {
-	s := EactionName(m.Eaction) + " dev " + devName(m.Dev, int32(m.Ifindex))
+	s := m.Eaction.String() + " dev " + devName(m.Dev, int32(m.Ifindex))
 	if m.Action != DefaultControl(m.Eaction) {
-		s += " " + ControlName(m.Action)
+		s += " " + m.Action.String()
 	}
 	if m.Index != 0 {
 		s += fmt.Sprintf(" index %d", m.Index)

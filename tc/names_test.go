@@ -99,9 +99,9 @@ func TestU32HandleString(t *testing.T) {
 	}
 }
 
-func TestProtocolName(t *testing.T) {
+func TestProtocolString(t *testing.T) {
 	for _, c := range []struct {
-		p    uint16
+		p    Protocol
 		name string
 	}{
 		{ETH_P_ALL, "all"},
@@ -112,17 +112,17 @@ func TestProtocolName(t *testing.T) {
 		{0x88b5, "0x88b5"},
 		{0x0001, "0x0001"},
 	} {
-		if got := ProtocolName(c.p); got != c.name {
-			t.Errorf("ProtocolName(%#04x) = %q, want %q", c.p, got, c.name)
+		if got := c.p.String(); got != c.name {
+			t.Errorf("Protocol(%#04x).String() = %q, want %q", uint16(c.p), got, c.name)
 		}
-		// Whatever ProtocolName prints, ParseProtocol reads back.
+		// Whatever String prints, ParseProtocol reads back.
 		if got, err := ParseProtocol(c.name); err != nil || got != c.p {
-			t.Errorf("ParseProtocol(%q) = %#04x, %v; want %#04x", c.name, got, err, c.p)
+			t.Errorf("ParseProtocol(%q) = %#04x, %v; want %#04x", c.name, uint16(got), err, uint16(c.p))
 		}
 	}
 	for _, c := range []struct {
 		s    string
-		want uint16
+		want Protocol
 	}{
 		{"2048", ETH_P_IP},
 		{"0x86dd", ETH_P_IPV6},
@@ -130,7 +130,7 @@ func TestProtocolName(t *testing.T) {
 		{"65535", 0xffff},
 	} {
 		if got, err := ParseProtocol(c.s); err != nil || got != c.want {
-			t.Errorf("ParseProtocol(%q) = %#04x, %v; want %#04x", c.s, got, err, c.want)
+			t.Errorf("ParseProtocol(%q) = %#04x, %v; want %#04x", c.s, uint16(got), err, uint16(c.want))
 		}
 	}
 	for _, s := range []string{"", "0", "0x0", "foo", "IP", "65536", "-1", "ip6"} {
@@ -140,9 +140,9 @@ func TestProtocolName(t *testing.T) {
 	}
 }
 
-func TestControlName(t *testing.T) {
+func TestControlString(t *testing.T) {
 	for _, c := range []struct {
-		c    int32
+		c    Control
 		name string
 	}{
 		{TC_ACT_UNSPEC, "continue"},
@@ -156,8 +156,8 @@ func TestControlName(t *testing.T) {
 		{TC_ACT_REDIRECT, "redirect"},
 		{TC_ACT_TRAP, "trap"},
 	} {
-		if got := ControlName(c.c); got != c.name {
-			t.Errorf("ControlName(%d) = %q, want %q", c.c, got, c.name)
+		if got := c.c.String(); got != c.name {
+			t.Errorf("Control(%d).String() = %q, want %q", c.c, got, c.name)
 		}
 		if got, err := ParseControl(c.name); err != nil || got != c.c {
 			t.Errorf("ParseControl(%q) = %d, %v; want %d", c.name, got, err, c.c)
@@ -166,8 +166,8 @@ func TestControlName(t *testing.T) {
 	if got, err := ParseControl("ok"); err != nil || got != TC_ACT_OK {
 		t.Errorf(`ParseControl("ok") = %d, %v; want TC_ACT_OK`, got, err)
 	}
-	if got := ControlName(99); got != "control 99" {
-		t.Errorf("ControlName(99) = %q", got)
+	if got := Control(99).String(); got != "control 99" {
+		t.Errorf("Control(99).String() = %q", got)
 	}
 	for _, s := range []string{"", "steal", "PIPE", "control 99"} {
 		if _, err := ParseControl(s); err == nil || !strings.Contains(err.Error(), `"`+s+`"`) {
@@ -176,21 +176,27 @@ func TestControlName(t *testing.T) {
 	}
 }
 
-func TestEactionName(t *testing.T) {
-	for e, want := range map[int32]string{
+func TestEactionString(t *testing.T) {
+	for e, want := range map[Eaction]string{
 		TCA_EGRESS_REDIR: "egress redirect", TCA_EGRESS_MIRROR: "egress mirror",
 		TCA_INGRESS_REDIR: "ingress redirect", TCA_INGRESS_MIRROR: "ingress mirror", 9: "eaction 9",
 	} {
-		if got := EactionName(e); got != want {
-			t.Errorf("EactionName(%d) = %q, want %q", e, got, want)
+		if got := e.String(); got != want {
+			t.Errorf("Eaction(%d).String() = %q, want %q", e, got, want)
+		}
+		if want == "eaction 9" {
+			continue
+		}
+		if got, err := ParseEaction(want); err != nil || got != e {
+			t.Errorf("ParseEaction(%q) = %d, %v; want %d", want, got, err, e)
 		}
 	}
-	for e, want := range map[int32]int32{
+	for e, want := range map[Eaction]Control{
 		TCA_EGRESS_REDIR: TC_ACT_STOLEN, TCA_INGRESS_REDIR: TC_ACT_STOLEN,
 		TCA_EGRESS_MIRROR: TC_ACT_PIPE, TCA_INGRESS_MIRROR: TC_ACT_PIPE,
 	} {
 		if got := DefaultControl(e); got != want {
-			t.Errorf("DefaultControl(%s) = %s, want %s", EactionName(e), ControlName(got), ControlName(want))
+			t.Errorf("DefaultControl(%s) = %s, want %s", e.String(), got.String(), want.String())
 		}
 	}
 }

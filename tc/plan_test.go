@@ -10,6 +10,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/fixture"
 	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // PlanWire and PlanUnwire are pure: these tests hand them hooks built the
@@ -25,7 +26,7 @@ func fixtureDevs(t *testing.T) (f *fixture.Fixture, eth0, tap0, peer0 Dev) {
 // dumped returns the entries a dump shows for one u32 filter at pref: the
 // classifier (handle 0), its hash table (htid:) and the key node, each with
 // chain 0 and the kind set, as Filter.UnmarshalBinary decodes them.
-func dumped(from Dev, parent Handle, pref uint16, htid uint32, proto uint16, u *U32, index uint32) []Filter {
+func dumped(from Dev, parent Handle, pref uint16, htid uint32, proto Protocol, u *U32, index uint32) []Filter {
 	zero := uint32(0)
 	base := Filter{Ifindex: from.Index, Parent: parent, Pref: pref, Protocol: proto, Chain: &zero, Kind: KindU32}
 	cls, ht, node := base, base, base
@@ -72,7 +73,7 @@ func checkAgainst(t *testing.T, r nl.Request, name string) {
 		t.Fatalf("%s: %d tc requests", name, len(want))
 	}
 	if got := requestBytes(t, r); !bytes.Equal(got, want[0]) {
-		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, nl.SideBySide("tc", want[0], "tcwire", got, Schema))
+		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, annotate.SideBySide("tc", want[0], "tcwire", got, Schema))
 	}
 }
 
@@ -160,7 +161,7 @@ func TestPlanWireIdempotent(t *testing.T) {
 // mirroring is an ingress hook with a foreign filter: a mirror of every
 // frame to another device, which takes nothing away.
 func mirroring(from, to Dev) Hook {
-	u := CatchAll(Action{Kind: KindMirred, Mirred: EgressMirror(to.Name, to.Index)})
+	u := CatchAll(Action{Kind: KindMirred, Mirred: EgressMirror(to.Index, to.Name)})
 	return Hook{Dev: from, Qdisc: KindIngress, Filters: dumped(from, IngressHandle, 5, 0x800, ETH_P_ALL, u, 7)}
 }
 
@@ -309,7 +310,7 @@ func TestPlanUnwireUndoesPlanWire(t *testing.T) {
 		// Apply the plan to the hooks by hand, as the kernel would.
 		after := [2]Hook{{Dev: eth0, Qdisc: qa}, {Dev: tap0}}
 		for _, r := range p.Requests {
-			var m nl.Tcmsg
+			var m Tcmsg
 			if err := m.UnmarshalBinary(r.Data); err != nil {
 				t.Fatal(err)
 			}

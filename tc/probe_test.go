@@ -6,7 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/mdlayher/netlink"
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
@@ -15,7 +16,7 @@ import (
 // TestProbeIngressRequest pins the probe's bytes, as testdata/tc/README.md
 // gives them.
 func TestProbeIngressRequest(t *testing.T) {
-	r := ProbeIngressRequest("eth0", 3)
+	r := ProbeIngressRequest(3, "eth0")
 	got, err := r.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -32,28 +33,28 @@ func TestProbeIngressRequest(t *testing.T) {
 
 // TestProbeKind decodes the answers the kernel gives a probe.
 func TestProbeKind(t *testing.T) {
-	qdisc := func(ifindex int32, parent Handle, kind string) netlink.Message {
-		e := nl.NewEncoder(nl.Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: uint32(parent)}.Append(nil))
-		e.String(TCA_KIND, kind)
-		return netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: e.Bytes()}
+	qdisc := func(ifindex int32, parent Handle, kind string) nl.Message {
+		e := nl.NewEncoder(Tcmsg{Ifindex: ifindex, Handle: 0xffff0000, Parent: uint32(parent)}.Append(nil))
+		e.String(uapi.TCA_KIND, kind)
+		return nl.Message{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: e.Bytes()}
 	}
 	enoent := &nl.Error{Err: unix.ENOENT}
 	for _, tt := range []struct {
 		name    string
-		replies []netlink.Message
+		replies []nl.Message
 		err     error
 		want    string
 		wantErr bool
 	}{
-		{"ingress", []netlink.Message{qdisc(3, TC_H_INGRESS, KindIngress)}, nil, KindIngress, false},
-		{"clsact", []netlink.Message{qdisc(3, TC_H_INGRESS, KindClsact)}, nil, KindClsact, false},
+		{"ingress", []nl.Message{qdisc(3, TC_H_INGRESS, KindIngress)}, nil, KindIngress, false},
+		{"clsact", []nl.Message{qdisc(3, TC_H_INGRESS, KindClsact)}, nil, KindClsact, false},
 		{"never had one: ENOENT", nil, enoent, "", false},
 		{"deleted: a bare ack", nil, nil, "", false},
 		{"device gone", nil, &nl.Error{Err: unix.ENODEV}, "", true},
-		{"another device's", []netlink.Message{qdisc(4, TC_H_INGRESS, KindIngress)}, nil, "", true},
-		{"another parent", []netlink.Message{qdisc(3, TC_H_ROOT, "noqueue")}, nil, "", true},
-		{"two answers", []netlink.Message{qdisc(3, TC_H_INGRESS, KindIngress), qdisc(3, TC_H_INGRESS, KindClsact)}, nil, "", true},
-		{"truncated", []netlink.Message{{Header: netlink.Header{Type: unix.RTM_NEWQDISC}, Data: []byte{0, 0}}}, nil, "", true},
+		{"another device's", []nl.Message{qdisc(4, TC_H_INGRESS, KindIngress)}, nil, "", true},
+		{"another parent", []nl.Message{qdisc(3, TC_H_ROOT, "noqueue")}, nil, "", true},
+		{"two answers", []nl.Message{qdisc(3, TC_H_INGRESS, KindIngress), qdisc(3, TC_H_INGRESS, KindClsact)}, nil, "", true},
+		{"truncated", []nl.Message{{Header: nl.Header{Type: unix.RTM_NEWQDISC}, Data: []byte{0, 0}}}, nil, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ProbeKind(3, tt.replies, tt.err)
@@ -83,7 +84,7 @@ func TestProbeIngress(t *testing.T) {
 	devs := []Dev{eth0, tap0, eth1, peer0}
 	reqs := make([]nl.Request, len(devs))
 	for i, d := range devs {
-		reqs[i] = ProbeIngressRequest(d.Name, d.Index)
+		reqs[i] = ProbeIngressRequest(d.Index, d.Name)
 	}
 	before := c.Sendmsgs()
 	replies, errs := c.Query(reqs...)
@@ -115,7 +116,7 @@ func TestProbeIngress(t *testing.T) {
 	}
 
 	// Without NLM_F_ECHO: the ack alone, for the device with ingress too.
-	plain := ProbeIngressRequest(eth0.Name, eth0.Index)
+	plain := ProbeIngressRequest(eth0.Index, eth0.Name)
 	plain.Flags = nl.FlagsAck
 	rs, es := c.Query(plain)
 	if es[0] != nil || len(rs[0]) != 0 {

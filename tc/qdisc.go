@@ -3,9 +3,9 @@ package tc
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -23,19 +23,19 @@ type Qdisc struct {
 // NLM_F_EXCL|NLM_F_CREATE. Qdiscs without parameters (ingress, clsact,
 // noqueue) carry no TCA_OPTIONS.
 func AddQdiscRequest(q Qdisc) nl.Request {
-	return q.request(unix.RTM_NEWQDISC, nl.FlagsCreate, "add")
+	return q.request(uapi.RTM_NEWQDISC, nl.FlagsCreate, "add")
 }
 
 // DelQdiscRequest is `tc qdisc del dev DEV …`: the same tcmsg and kind as
 // the add, as RTM_DELQDISC.
 func DelQdiscRequest(q Qdisc) nl.Request {
-	return q.request(unix.RTM_DELQDISC, nl.FlagsAck, "del")
+	return q.request(uapi.RTM_DELQDISC, nl.FlagsAck, "del")
 }
 
-func (q Qdisc) request(typ netlink.HeaderType, flags netlink.HeaderFlags, verb string) nl.Request {
-	m := nl.Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
+func (q Qdisc) request(typ nl.HeaderType, flags nl.HeaderFlags, verb string) nl.Request {
+	m := Tcmsg{Ifindex: q.Ifindex, Handle: uint32(q.Handle), Parent: uint32(q.Parent)}
 	return newRequest(typ, flags, m, func(e *nl.Encoder) {
-		e.String(TCA_KIND, q.Kind)
+		e.String(uapi.TCA_KIND, q.Kind)
 	}, "tc qdisc "+verb+" dev "+devName(q.Dev, q.Ifindex)+" "+q.spec())
 }
 
@@ -57,12 +57,12 @@ func (q Qdisc) spec() string {
 
 // ListQdiscsRequest is `tc qdisc show [dev DEV]`: an RTM_GETQDISC dump. An
 // ifindex of 0 lists every device's qdiscs.
-func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
+func ListQdiscsRequest(ifindex int32, dev string) nl.Request {
 	cmd := "tc qdisc show"
 	if ifindex != 0 {
 		cmd += " dev " + devName(dev, ifindex)
 	}
-	return newRequest(unix.RTM_GETQDISC, nl.FlagsDump, nl.Tcmsg{Ifindex: ifindex}, nil, cmd)
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsDump, Tcmsg{Ifindex: ifindex}, nil, cmd)
 }
 
 // ProbeIngressRequest asks which qdisc holds a device's ingress hook,
@@ -73,8 +73,8 @@ func ListQdiscsRequest(dev string, ifindex int32) nl.Request {
 // hook then holds the builtin noop qdisc, which the kernel does not
 // report). See testdata/tc/README.md. Being no dump, the probes of many
 // devices go in one sendmsg (nl.Conn.Query).
-func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
-	return newRequest(unix.RTM_GETQDISC, nl.FlagsEcho, nl.Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
+func ProbeIngressRequest(ifindex int32, dev string) nl.Request {
+	return newRequest(uapi.RTM_GETQDISC, nl.FlagsEcho, Tcmsg{Ifindex: ifindex, Parent: TC_H_INGRESS}, nil,
 		"tc qdisc show dev "+devName(dev, ifindex)+" ingress")
 }
 
@@ -82,8 +82,8 @@ func ProbeIngressRequest(dev string, ifindex int32) nl.Request {
 // the qdisc on the hook (KindIngress or KindClsact), or "" when there is
 // none (ENOENT, or an ack alone). err is the request's error from
 // nl.Conn.Query.
-func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, error) {
-	if errors.Is(err, unix.ENOENT) {
+func ProbeKind(ifindex int32, replies []nl.Message, err error) (string, error) {
+	if errors.Is(err, syscall.ENOENT) {
 		return "", nil
 	}
 	if err != nil {
@@ -91,7 +91,7 @@ func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, err
 	}
 	kind := ""
 	for _, m := range replies {
-		if m.Header.Type != unix.RTM_NEWQDISC {
+		if m.Header.Type != uapi.RTM_NEWQDISC {
 			continue
 		}
 		var q Qdisc
@@ -109,17 +109,17 @@ func ProbeKind(ifindex int32, replies []netlink.Message, err error) (string, err
 // UnmarshalBinary decodes an RTM_NEWQDISC message body (tcmsg and
 // attributes). Attributes other than TCA_KIND are ignored.
 func (q *Qdisc) UnmarshalBinary(b []byte) error {
-	var m nl.Tcmsg
+	var m Tcmsg
 	if err := m.UnmarshalBinary(b); err != nil {
 		return fmt.Errorf("tc: qdisc: %w", err)
 	}
-	attrs, err := nl.ParseAttrs(b[nl.TcmsgLen:])
+	attrs, err := nl.ParseAttrs(b[TcmsgLen:])
 	if err != nil {
 		return fmt.Errorf("tc: qdisc: %w", err)
 	}
 	*q = Qdisc{Ifindex: m.Ifindex, Handle: Handle(m.Handle), Parent: Handle(m.Parent)}
 	for _, a := range attrs {
-		if a.Type == TCA_KIND {
+		if a.Type == uapi.TCA_KIND {
 			q.Kind = a.String()
 		}
 	}
@@ -128,13 +128,13 @@ func (q *Qdisc) UnmarshalBinary(b []byte) error {
 
 // Qdiscs lists the qdiscs of one device (ifindex 0: all devices).
 func Qdiscs(c *nl.Conn, ifindex int32) ([]Qdisc, error) {
-	msgs, err := c.Dump(ListQdiscsRequest("", ifindex))
+	msgs, err := c.Dump(ListQdiscsRequest(ifindex, ""))
 	if err != nil {
 		return nil, err
 	}
 	var out []Qdisc
 	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWQDISC {
+		if m.Header.Type != uapi.RTM_NEWQDISC {
 			continue
 		}
 		var q Qdisc

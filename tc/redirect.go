@@ -24,10 +24,10 @@ type Redirect struct {
 	Parent        Handle // ffff: on an ingress qdisc, ffff:fff2 on clsact
 	Pref          uint16
 	Handle        uint32
-	Protocol      uint16
-	Eaction       int32 // TCA_EGRESS_REDIR …
-	Action        int32 // TC_ACT_STOLEN …
-	CatchAll      bool  // the u32 filter matches every frame
+	Protocol      Protocol
+	Eaction       Eaction // TCA_EGRESS_REDIR …
+	Action        Control // TC_ACT_STOLEN …
+	CatchAll      bool    // the u32 filter matches every frame
 	Index         uint32
 	Packets       uint64
 	Bytes         uint64
@@ -79,7 +79,7 @@ func ReadHook(c *nl.Conn, d Dev) (Hook, error) {
 func ReadHooks(c *nl.Conn, devs []Dev) ([]Hook, error) {
 	reqs := make([]nl.Request, len(devs))
 	for i, d := range devs {
-		reqs[i] = ProbeIngressRequest(d.Name, d.Index)
+		reqs[i] = ProbeIngressRequest(d.Index, d.Name)
 	}
 	replies, errs := c.Query(reqs...)
 	hs := make([]Hook, len(devs))
@@ -169,7 +169,8 @@ var ErrRedirected = errors.New("already redirected to another device")
 
 // ErrTargetGone is the ErrRedirected of a redirect whose target was deleted:
 // the kernel then reports the target as ifindex 0, and the redirect drops
-// every frame until it is removed (Unwire with a Hook of index 0 does).
+// every frame until it is removed: PlanUnwire with, as the other hook, one
+// whose Dev has index 0 plans its removal.
 var ErrTargetGone = fmt.Errorf("%w, one that no longer exists", ErrRedirected)
 
 // RedirectedError is the refusal of PlanWire to wire a device that already
@@ -196,11 +197,12 @@ func (e *RedirectedError) Unwrap() error {
 	return ErrRedirected
 }
 
-// WireOptions tunes the filters Wire adds. The zero value is the seeds'
-// setup, byte-identical to the tc commands.
+// WireOptions tunes the filters Wire adds. The zero value gives the filters
+// of `tc filter add … protocol all u32 match u8 0 0 action mirred egress
+// redirect dev …` with no pref, byte-identical to what tc sends.
 type WireOptions struct {
-	Pref     uint16 // 0: the kernel's choice, as tc without pref
-	Protocol uint16 // 0 means ETH_P_ALL
+	Pref     uint16   // 0: the kernel's choice, as tc without pref
+	Protocol Protocol // 0 means ETH_P_ALL
 }
 
 // WireFilter is the filter that sends every frame arriving on from out of
@@ -211,7 +213,7 @@ func WireFilter(from, to Dev, parent Handle, o WireOptions) Filter {
 	if proto == 0 {
 		proto = ETH_P_ALL
 	}
-	act := Action{Kind: KindMirred, Mirred: EgressRedirect(to.Name, to.Index)}
+	act := Action{Kind: KindMirred, Mirred: EgressRedirect(to.Index, to.Name)}
 	return Filter{Dev: from.Name, Ifindex: from.Index, Parent: parent, Pref: o.Pref, Protocol: proto, U32: CatchAll(act)}
 }
 
@@ -251,7 +253,7 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 			continue
 		}
 		if from.Qdisc == "" {
-			q := Ingress(from.Dev.Name, from.Dev.Index)
+			q := Ingress(from.Dev.Index, from.Dev.Name)
 			p.add(AddQdiscRequest(q), func(c *nl.Conn) error { return c.Exec(DelQdiscRequest(q)) })
 		}
 		f := WireFilter(from.Dev, to, from.Parent(), o)
@@ -353,7 +355,7 @@ func PlanUnwire(ha, hb Hook) *Plan {
 		}
 		if from.Qdisc == KindIngress && kept == 0 {
 			// Deleting the qdisc takes its filters with it.
-			p.add(DelQdiscRequest(Ingress(from.Dev.Name, from.Dev.Index)), nil)
+			p.add(DelQdiscRequest(Ingress(from.Dev.Index, from.Dev.Name)), nil)
 			continue
 		}
 		for _, f := range wires {

@@ -41,7 +41,7 @@ func TestFilters10000(t *testing.T) {
 
 	c := dial(t, ns)
 	eth0, tap0 := dev(t, ns, "eth0"), dev(t, ns, "tap0")
-	msgs, err := c.Dump(ListFiltersRequest("eth0", eth0.Index, IngressHandle))
+	msgs, err := c.Dump(ListFiltersRequest(eth0.Index, "eth0", IngressHandle))
 	if err != nil {
 		t.Fatal(err)
 	}

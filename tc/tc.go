@@ -5,8 +5,17 @@
 //
 // Every request is built by a pure function returning an nl.Request, so it
 // can be sent (nl.Conn), compared with a golden capture, or explained
-// (nl.Dump with Schema) without a socket. The Redirect type is the
-// high-level API: wire device A to device B both ways, list and remove.
+// (annotate.Dump with Schema) without a socket.
+//
+// Wire and Unwire are the API: they read both devices' ingress hooks
+// (ReadHooks), decide what to send (PlanWire, PlanUnwire) and send it in
+// one batch, undoing a half-done Wire. A Redirect is a read-only record of
+// one mirred redirect found on a hook (Hook.Redirects).
+//
+// Builders take a device as (ifindex, name), as package link's do: the
+// index is what the kernel reads, the name only labels the command line
+// and errors. link's builders, three times as many, already had that
+// order, so tc's were changed to match.
 package tc
 
 import (
@@ -15,48 +24,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mdlayher/netlink"
 	"github.com/tcwire/tcwire/nl"
-)
-
-// Top-level tc attributes, from <linux/rtnetlink.h> (enum TCA_*).
-const (
-	TCA_UNSPEC         = 0
-	TCA_KIND           = 1
-	TCA_OPTIONS        = 2
-	TCA_STATS          = 3
-	TCA_XSTATS         = 4
-	TCA_RATE           = 5
-	TCA_FCNT           = 6
-	TCA_STATS2         = 7
-	TCA_STAB           = 8
-	TCA_PAD            = 9
-	TCA_DUMP_INVISIBLE = 10
-	TCA_CHAIN          = 11
-	TCA_HW_OFFLOAD     = 12
-	TCA_INGRESS_BLOCK  = 13
-	TCA_EGRESS_BLOCK   = 14
-)
-
-// Statistics attributes inside TCA_STATS2 and TCA_ACT_STATS, from
-// <linux/gen_stats.h>.
-const (
-	TCA_STATS_BASIC      = 1
-	TCA_STATS_RATE_EST   = 2
-	TCA_STATS_QUEUE      = 3
-	TCA_STATS_APP        = 4
-	TCA_STATS_RATE_EST64 = 5
-	TCA_STATS_PAD        = 6
-	TCA_STATS_BASIC_HW   = 7
-	TCA_STATS_PKT64      = 8
 )
 
 // Handles, from <linux/pkt_sched.h>: a handle is major:minor, 16 bits each.
 const (
-	TC_H_MAJ_MASK = 0xffff0000
-	TC_H_MIN_MASK = 0x0000ffff
-	TC_H_UNSPEC   = 0
-	TC_H_ROOT     = 0xffffffff
+	TC_H_UNSPEC = 0
+	TC_H_ROOT   = 0xffffffff
 	// TC_H_INGRESS is the parent of the ingress and clsact qdiscs.
 	TC_H_INGRESS = 0xfffffff1
 	// TC_H_CLSACT is the same value as TC_H_INGRESS: the kernel tells the
@@ -68,13 +42,17 @@ const (
 	TC_H_MIN_EGRESS  = 0xfff3
 )
 
+// Protocol is a filter's protocol, an Ethernet protocol number (ETH_P_*),
+// host order; tcm_info carries it in network order.
+type Protocol uint16
+
 // Ethernet protocols used as filter protocols, from <linux/if_ether.h>.
 const (
-	ETH_P_ALL   = 0x0003
-	ETH_P_IP    = 0x0800
-	ETH_P_ARP   = 0x0806
-	ETH_P_8021Q = 0x8100
-	ETH_P_IPV6  = 0x86dd
+	ETH_P_ALL   Protocol = 0x0003
+	ETH_P_IP             = 0x0800
+	ETH_P_ARP            = 0x0806
+	ETH_P_8021Q          = 0x8100
+	ETH_P_IPV6           = 0x86dd
 )
 
 // Handle is a tc handle, major:minor.
@@ -135,12 +113,12 @@ func ParseHandle(s string) (Handle, error) {
 func htons(v uint16) uint16 {
 	var b [2]byte
 	binary.BigEndian.PutUint16(b[:], v)
-	return nl.Host.Uint16(b[:])
+	return nl.Uint16(b[:])
 }
 
 // newRequest builds a tc message: the tcmsg, then the attributes attrs
 // writes (attrs may be nil).
-func newRequest(typ netlink.HeaderType, flags netlink.HeaderFlags, m nl.Tcmsg, attrs func(*nl.Encoder), cmd string) nl.Request {
+func newRequest(typ nl.HeaderType, flags nl.HeaderFlags, m Tcmsg, attrs func(*nl.Encoder), cmd string) nl.Request {
 	e := nl.NewEncoder(m.Append(make([]byte, 0, 128)))
 	if attrs != nil {
 		attrs(e)

@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strings"
 
+	"github.com/tcwire/tcwire/internal/uapi"
+
 	"github.com/tcwire/tcwire/nl"
 )
 
@@ -15,23 +17,6 @@ import (
 
 // KindU32 is the u32 filter's TCA_KIND.
 const KindU32 = "u32"
-
-// U32 attributes, from <linux/pkt_cls.h> (enum TCA_U32_*).
-const (
-	TCA_U32_UNSPEC  = 0
-	TCA_U32_CLASSID = 1
-	TCA_U32_HASH    = 2
-	TCA_U32_LINK    = 3
-	TCA_U32_DIVISOR = 4
-	TCA_U32_SEL     = 5
-	TCA_U32_POLICE  = 6
-	TCA_U32_ACT     = 7
-	TCA_U32_INDEV   = 8
-	TCA_U32_PCNT    = 9
-	TCA_U32_MARK    = 10
-	TCA_U32_FLAGS   = 11
-	TCA_U32_PAD     = 12
-)
 
 // Selector flags, from <linux/pkt_cls.h>.
 const (
@@ -92,15 +77,15 @@ func (s *U32Sel) MarshalBinary() ([]byte, error) {
 func (s *U32Sel) append(b []byte) []byte {
 	b = append(b, s.Flags, s.Offshift, uint8(len(s.Keys)), 0)
 	b = binary.BigEndian.AppendUint16(b, s.Offmask)
-	b = nl.Host.AppendUint16(b, s.Off)
-	b = nl.Host.AppendUint16(b, uint16(s.Offoff))
-	b = nl.Host.AppendUint16(b, uint16(s.Hoff))
+	b = nl.AppendUint16(b, s.Off)
+	b = nl.AppendUint16(b, uint16(s.Offoff))
+	b = nl.AppendUint16(b, uint16(s.Hoff))
 	b = binary.BigEndian.AppendUint32(b, s.Hmask)
 	for _, k := range s.Keys {
 		b = binary.BigEndian.AppendUint32(b, k.Mask)
 		b = binary.BigEndian.AppendUint32(b, k.Val)
-		b = nl.Host.AppendUint32(b, uint32(k.Off))
-		b = nl.Host.AppendUint32(b, uint32(k.Offmask))
+		b = nl.AppendUint32(b, uint32(k.Off))
+		b = nl.AppendUint32(b, uint32(k.Offmask))
 	}
 	return b
 }
@@ -118,9 +103,9 @@ func (s *U32Sel) UnmarshalBinary(b []byte) error {
 		Flags:    b[0],
 		Offshift: b[1],
 		Offmask:  binary.BigEndian.Uint16(b[4:]),
-		Off:      nl.Host.Uint16(b[6:]),
-		Offoff:   int16(nl.Host.Uint16(b[8:])),
-		Hoff:     int16(nl.Host.Uint16(b[10:])),
+		Off:      nl.Uint16(b[6:]),
+		Offoff:   int16(nl.Uint16(b[8:])),
+		Hoff:     int16(nl.Uint16(b[10:])),
 		Hmask:    binary.BigEndian.Uint32(b[12:]),
 	}
 	if n > 0 {
@@ -131,8 +116,8 @@ func (s *U32Sel) UnmarshalBinary(b []byte) error {
 		s.Keys[i] = U32Key{
 			Mask:    binary.BigEndian.Uint32(k[0:]),
 			Val:     binary.BigEndian.Uint32(k[4:]),
-			Off:     int32(nl.Host.Uint32(k[8:])),
-			Offmask: int32(nl.Host.Uint32(k[12:])),
+			Off:     int32(nl.Uint32(k[8:])),
+			Offmask: int32(nl.Uint32(k[12:])),
 		}
 	}
 	return nil
@@ -248,9 +233,9 @@ func (u *U32) IsCatchAll() bool {
 // as tc parses it, then the selector. Neither nest is flagged NLA_F_NESTED.
 func (u *U32) encode(e *nl.Encoder) {
 	if len(u.Actions) > 0 {
-		e.Nest(TCA_U32_ACT, func(e *nl.Encoder) { encodeActions(e, u.Actions) })
+		e.Nest(uapi.TCA_U32_ACT, func(e *nl.Encoder) { encodeActions(e, u.Actions) })
 	}
-	e.Attr(TCA_U32_SEL, u.Sel.append(make([]byte, 0, u32SelLen+len(u.Sel.Keys)*u32KeyLen)))
+	e.Attr(uapi.TCA_U32_SEL, u.Sel.append(make([]byte, 0, u32SelLen+len(u.Sel.Keys)*u32KeyLen)))
 }
 
 func (u *U32) validate() error {
@@ -287,15 +272,15 @@ func (u *U32) UnmarshalBinary(b []byte) error {
 	*u = U32{}
 	for _, a := range attrs {
 		switch a.Type {
-		case TCA_U32_SEL:
+		case uapi.TCA_U32_SEL:
 			if err := u.Sel.UnmarshalBinary(a.Data); err != nil {
 				return err
 			}
-		case TCA_U32_ACT:
+		case uapi.TCA_U32_ACT:
 			if u.Actions, err = decodeActions(a.Data); err != nil {
 				return err
 			}
-		case TCA_U32_DIVISOR:
+		case uapi.TCA_U32_DIVISOR:
 			if u.Divisor, err = a.Uint32(); err != nil {
 				return err
 			}

@@ -45,12 +45,12 @@ type Config struct {
 	Persist bool
 
 	// Owner is the uid allowed to attach to the device without
-	// CAP_NET_ADMIN (TUNSETOWNER). nil or -1 leaves it unset. With Go 1.26,
-	// new(1000) makes the pointer.
+	// CAP_NET_ADMIN (TUNSETOWNER). nil leaves it unset, as in package
+	// tcwire's Options. With Go 1.26, new(1000) makes the pointer.
 	Owner *int
 
 	// Group is the gid allowed to attach to the device without
-	// CAP_NET_ADMIN (TUNSETGROUP). nil or -1 leaves it unset.
+	// CAP_NET_ADMIN (TUNSETGROUP). nil leaves it unset.
 	Group *int
 
 	// VnetHdrSize sets the virtio-net header length (TUNSETVNETHDRSZ), e.g.
@@ -144,14 +144,14 @@ func validName(name string) error {
 	return nil
 }
 
-// validID checks an Owner or Group: nil or -1 is unset, otherwise it must be
+// validID checks an Owner or Group: nil is unset, otherwise it must be
 // a valid 32-bit id ((uid_t)-1 is the kernel's "invalid").
 func validID(field string, id *int) error {
 	switch {
-	case id == nil || *id == -1:
+	case id == nil:
 		return nil
-	case *id < -1:
-		return invalid("%s %d is negative (nil or -1 means unset)", field, *id)
+	case *id < 0:
+		return invalid("%s %d is negative (nil means unset)", field, *id)
 	case int64(*id) >= math.MaxUint32:
 		return invalid("%s %d is not a valid 32-bit id", field, *id)
 	}

@@ -23,7 +23,7 @@ import (
 )
 
 // Every test here creates devices only inside namespaces from nstest, through
-// Config.NetNS / WithNetNS or `ip netns exec`.
+// Config.NetNS / OpenConfig.NetNS or `ip netns exec`.
 
 func mustCreate(t *testing.T, cfg Config) *Tap {
 	t.Helper()
@@ -164,7 +164,7 @@ func TestLifetime(t *testing.T) {
 		if want := "tuntap: delete per0: no such device"; err.Error() != want {
 			t.Errorf("second Delete: %q, want %q", err, want)
 		}
-		if _, err := Open("per0", WithNetNS(ns.Name)); !errors.Is(err, unix.ENODEV) {
+		if _, err := Open(OpenConfig{Name: "per0", NetNS: ns.Name}); !errors.Is(err, unix.ENODEV) {
 			t.Errorf("Open of a deleted tap: %v, want ENODEV", err)
 		}
 	})
@@ -175,7 +175,7 @@ func TestLifetime(t *testing.T) {
 		if !errors.Is(err, ErrNotTunTap) || err.Error() != "tuntap: delete ve0: not a tun/tap device (kind veth)" {
 			t.Errorf("Delete(veth) = %v", err)
 		}
-		if _, err := Open("lo", WithNetNS(ns.Name)); !errors.Is(err, ErrNotTunTap) {
+		if _, err := Open(OpenConfig{Name: "lo", NetNS: ns.Name}); !errors.Is(err, ErrNotTunTap) {
 			t.Errorf("Open(lo) = %v, want ErrNotTunTap", err)
 		}
 		if !exists(ns, "ve0") || !exists(ns, "lo") {
@@ -265,7 +265,7 @@ func TestOpen(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns.Run("ip", append([]string{"tuntap", "add", "dev", tc.name, "mode", "tap"}, tc.args...)...)
-			tap, err := Open(tc.name, WithNetNS(ns.Name))
+			tap, err := Open(OpenConfig{Name: tc.name, NetNS: ns.Name})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +293,7 @@ func TestOpen(t *testing.T) {
 
 	t.Run("multi-queue", func(t *testing.T) {
 		ns.Run("ip", "tuntap", "add", "dev", "opmq", "mode", "tap", "vnet_hdr", "multi_queue")
-		tap, err := Open("opmq", WithNetNS(ns.Name), WithQueues(3))
+		tap, err := Open(OpenConfig{Name: "opmq", NetNS: ns.Name, Queues: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +301,7 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Queues() = %d, info_data %v", tap.Queues(), infoData(t, ns, "opmq"))
 		}
 		// A second opener just adds queues.
-		more, err := Open("opmq", WithNetNS(ns.Name))
+		more, err := Open(OpenConfig{Name: "opmq", NetNS: ns.Name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,30 +314,30 @@ func TestOpen(t *testing.T) {
 
 	t.Run("single queue busy", func(t *testing.T) {
 		first := mustCreate(t, Config{Name: "opsq", NetNS: ns.Name})
-		_, err := Open("opsq", WithNetNS(ns.Name))
+		_, err := Open(OpenConfig{Name: "opsq", NetNS: ns.Name})
 		if !errors.Is(err, unix.EBUSY) || !strings.HasPrefix(err.Error(), "tuntap: open opsq: TUNSETIFF: device or resource busy") {
 			t.Errorf("Open of an attached single-queue tap: %v", err)
 		}
-		_, err = Open("opsq", WithNetNS(ns.Name), WithQueues(2))
+		_, err = Open(OpenConfig{Name: "opsq", NetNS: ns.Name, Queues: 2})
 		if !errors.Is(err, ErrInvalid) {
-			t.Errorf("WithQueues(2) on a single-queue tap: %v", err)
+			t.Errorf("Queues 2 on a single-queue tap: %v", err)
 		}
 		first.Close()
 	})
 
-	t.Run("WithFlags", func(t *testing.T) {
+	t.Run("Flags", func(t *testing.T) {
 		// As tc-redirect-tap makes them: packet information on.
 		ns.Run("ip", "tuntap", "add", "dev", "opwf", "mode", "tap", "pi", "vnet_hdr", "one_queue")
-		if _, err := Open("opwf", WithNetNS(ns.Name), WithFlags(IFF_TUN|IFF_NO_PI)); !errors.Is(err, ErrInvalid) {
-			t.Errorf("WithFlags(IFF_TUN) on a tap: %v", err)
+		if _, err := Open(OpenConfig{Name: "opwf", NetNS: ns.Name, Flags: IFF_TUN | IFF_NO_PI}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Flags IFF_TUN on a tap: %v", err)
 		}
-		tap, err := Open("opwf", WithNetNS(ns.Name), WithFlags(DefaultFlags))
+		tap, err := Open(OpenConfig{Name: "opwf", NetNS: ns.Name, Flags: DefaultFlags})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tap.Close()
 		if data := infoData(t, ns, "opwf"); data["pi"] != false {
-			t.Errorf("pi still on after WithFlags(DefaultFlags): %v", data)
+			t.Errorf("pi still on after Flags DefaultFlags: %v", data)
 		}
 	})
 }
@@ -817,11 +817,11 @@ func TestLookupTunMatchesIP(t *testing.T) {
 			typ = "tap"
 		}
 		got := map[string]any{"type": typ, "pi": ti.PI, "vnet_hdr": ti.VnetHdr, "multi_queue": ti.MultiQueue, "persist": ti.Persist}
-		if ti.Owner >= 0 {
-			got["user"] = float64(ti.Owner)
+		if ti.Owner != nil {
+			got["user"] = float64(*ti.Owner)
 		}
-		if ti.Group >= 0 {
-			got["group"] = float64(ti.Group)
+		if ti.Group != nil {
+			got["group"] = float64(*ti.Group)
 		}
 		if ti.MultiQueue {
 			got["numqueues"] = float64(ti.NumQueues)

@@ -29,7 +29,8 @@ func TestCreateRejectsInvalidConfig(t *testing.T) {
 		{"name dotdot", Config{Name: ".."}, `device name ".." is not allowed`},
 		{"queues negative", Config{Queues: -1}, `Queues -1 is negative`},
 		{"queues too many", Config{Queues: MaxQueues + 1}, `Queues 257 is more than the kernel's maximum of 256`},
-		{"owner negative", Config{Owner: new(-2)}, `Owner -2 is negative (nil or -1 means unset)`},
+		{"owner negative", Config{Owner: new(-2)}, `Owner -2 is negative (nil means unset)`},
+		{"owner -1", Config{Owner: new(-1)}, `Owner -1 is negative (nil means unset)`},
 		{"group negative", Config{Group: new(-5)}, `Group -5 is negative`},
 		{"owner too big", Config{Owner: new(1 << 32)}, `Owner 4294967296 is not a valid 32-bit id`},
 		{"owner uid_t -1", Config{Owner: new(1<<32 - 1)}, `not a valid 32-bit id`},
@@ -81,7 +82,7 @@ func TestPlan(t *testing.T) {
 		{"queues 4 adds multi_queue", Config{Queues: 4}, DefaultFlags | IFF_MULTI_QUEUE, 4},
 		{"queues max", Config{Queues: MaxQueues}, DefaultFlags | IFF_MULTI_QUEUE, MaxQueues},
 		{"one queue, multi_queue asked", Config{Flags: DefaultFlags | IFF_MULTI_QUEUE}, DefaultFlags | IFF_MULTI_QUEUE, 1},
-		{"unset ids", Config{Owner: new(-1), Group: new(-1)}, DefaultFlags, 1},
+		{"unset ids", Config{Owner: nil, Group: nil}, DefaultFlags, 1},
 		{"root ids", Config{Owner: new(0), Group: new(0)}, DefaultFlags, 1},
 		{"largest id", Config{Owner: new(1<<32 - 2)}, DefaultFlags, 1},
 		{"vnet size 12", Config{VnetHdrSize: 12}, DefaultFlags, 1},
@@ -106,13 +107,13 @@ func TestOpenDeleteRejectInvalidArguments(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"open empty name", open(""), `empty device name`},
-		{"open long name", open("abcdefghijklmnop"), `longer than IFNAMSIZ-1`},
-		{"open pattern-free slash", open("x/y"), `contains '/'`},
-		{"open zero queues", open("tap0", WithQueues(0)), `WithQueues(0): want 1 to 256`},
-		{"open too many queues", open("tap0", WithQueues(257)), `WithQueues(257)`},
-		{"open bad netns", open("tap0", WithNetNS("..")), `network namespace name ".."`},
-		{"open unknown flags", open("tap0", WithFlags(IFF_TAP|0x0004)), `unknown flags 0x0004`},
+		{"open empty name", open(OpenConfig{Name: ""}), `empty device name`},
+		{"open long name", open(OpenConfig{Name: "abcdefghijklmnop"}), `longer than IFNAMSIZ-1`},
+		{"open pattern-free slash", open(OpenConfig{Name: "x/y"}), `contains '/'`},
+		{"open negative queues", open(OpenConfig{Name: "tap0", Queues: -1}), `Queues -1: want 0 to 256`},
+		{"open too many queues", open(OpenConfig{Name: "tap0", Queues: 257}), `Queues 257`},
+		{"open bad netns", open(OpenConfig{Name: "tap0", NetNS: ".."}), `network namespace name ".."`},
+		{"open unknown flags", open(OpenConfig{Name: "tap0", Flags: IFF_TAP | 0x0004}), `unknown flags 0x0004`},
 		{"delete empty name", Delete("", "x"), `empty device name`},
 		{"delete dot", Delete(".", ""), `device name "." is not allowed`},
 		{"delete bad netns", Delete("tap0", "."), `network namespace name "."`},
@@ -126,8 +127,8 @@ func TestOpenDeleteRejectInvalidArguments(t *testing.T) {
 	}
 }
 
-func open(name string, opts ...Option) error {
-	tap, err := Open(name, opts...)
+func open(cfg OpenConfig) error {
+	tap, err := Open(cfg)
 	if err == nil {
 		tap.Close()
 	}

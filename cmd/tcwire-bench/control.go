@@ -185,7 +185,7 @@ func detachAll(ns string, pairs []cpPair) error {
 	var reqs []nl.Request
 	var errs []error
 	for i, p := range pairs {
-		reqs = append(reqs, tc.DelQdiscRequest(tc.Ingress(p.veth.Name, p.veth.Index)), tc.DelQdiscRequest(tc.Ingress(p.tap.Name, p.tap.Index)))
+		reqs = append(reqs, tc.DelQdiscRequest(tc.Ingress(p.veth.Index, p.veth.Name)), tc.DelQdiscRequest(tc.Ingress(p.tap.Index, p.tap.Name)))
 		if len(reqs) >= 200 || i == len(pairs)-1 {
 			errs = append(errs, c.Do(reqs...)...)
 			reqs = reqs[:0]

@@ -306,7 +306,7 @@ func (h *harness) forwardedSlowTrial(t *topo) (bench.SlowTrial, error) {
 	if err != nil {
 		return bench.SlowTrial{}, err
 	}
-	for _, req := range []nl.Request{tc.AddQdiscRequest(tc.Ingress(src.Name, src.Index)), f} {
+	for _, req := range []nl.Request{tc.AddQdiscRequest(tc.Ingress(src.Index, src.Name)), f} {
 		if err := cfar.Exec(req); err != nil {
 			return bench.SlowTrial{}, err
 		}

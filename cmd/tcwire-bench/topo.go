@@ -415,7 +415,7 @@ func buildMacvtap(t *topo, mode link.MacvlanMode) error {
 		return err
 	}
 	_, statErr := os.Stat(link.MacvtapDevPath(l.Index))
-	path, err := link.MakeMacvtapDev(l.Name, l.Index)
+	path, err := link.MakeMacvtapDev(l.Index, l.Name)
 	if err != nil {
 		return err
 	}

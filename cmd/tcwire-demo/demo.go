@@ -170,7 +170,7 @@ func (d *demo) setup() error {
 
 	// Open the tap as a VMM does: tap0 gets its carrier, so mirred
 	// delivers to it from now on.
-	tap, err := tuntap.Open("tap0", tuntap.WithNetNS(d.vm))
+	tap, err := tuntap.Open(tuntap.OpenConfig{Name: "tap0", NetNS: d.vm})
 	if err != nil {
 		return err
 	}

@@ -317,7 +317,7 @@ func pluginAdd(t *testing.T, host *cniHost, ctr *nstest.NS, version, prevResult,
 // in host, then sends one out of hostDev and expects it on the tap's fd.
 func framesThrough(t *testing.T, host *nstest.NS, hostDev string, ctr *nstest.NS, tapName string) {
 	t.Helper()
-	tap, err := tuntap.Open(tapName, tuntap.WithNetNS(ctr.Path()))
+	tap, err := tuntap.Open(tuntap.OpenConfig{Name: tapName, NetNS: ctr.Path()})
 	if err != nil {
 		t.Fatalf("open %s: %v", tapName, err)
 	}
@@ -536,7 +536,7 @@ func TestCNIPluginKnobs(t *testing.T) {
 	l := kernelLink(t, ns, "vm1")
 	// A multiqueue tap has the kernel's maximum of queues; queues=2 shows
 	// as IFF_MULTI_QUEUE.
-	if l.MTU != 1500 || l.Tun == nil || !l.Tun.MultiQueue || l.Tun.Owner != 1000 || l.Tun.Group != 100 {
+	if l.MTU != 1500 || l.Tun == nil || !l.Tun.MultiQueue || l.Tun.Owner == nil || *l.Tun.Owner != 1000 || l.Tun.Group == nil || *l.Tun.Group != 100 {
 		t.Errorf("vm1: MTU %d, tun %+v; want MTU 1500, multiqueue, owner 1000, group 100", l.MTU, l.Tun)
 	}
 	args := "CNI_ARGS=TC_REDIRECT_TAP_NAME=vm1;TC_REDIRECT_TAP_GID=100"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/link"
-	"github.com/tcwire/tcwire/nl"
+	"github.com/tcwire/tcwire/nl/annotate"
 	"github.com/tcwire/tcwire/tc"
 )
 
@@ -63,7 +63,7 @@ func printPlan(w io.Writer, p *tcwire.Plan) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# %s\n", n)
 	}
-	schema := nl.Merge(tc.Schema, link.Schema)
+	schema := annotate.Merge(tc.Schema, link.Schema)
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n# %d. %s\n", i+1, s.Cmd)
 		if s.Request == nil {
@@ -74,7 +74,7 @@ func printPlan(w io.Writer, p *tcwire.Plan) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(w, nl.Dump(raw, schema))
+		fmt.Fprint(w, annotate.Dump(raw, schema))
 	}
 	return nil
 }

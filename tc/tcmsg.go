@@ -1,7 +1,9 @@
-package nl
+package tc
 
 import (
 	"fmt"
+
+	"github.com/tcwire/tcwire/nl"
 )
 
 // TcmsgLen is sizeof(struct tcmsg).
@@ -36,21 +38,21 @@ func (t Tcmsg) MarshalBinary() ([]byte, error) { return t.Append(nil), nil }
 // Append appends the encoding of t to b.
 func (t Tcmsg) Append(b []byte) []byte {
 	b = append(b, t.Family, 0, 0, 0)
-	b = Host.AppendUint32(b, uint32(t.Ifindex))
-	b = Host.AppendUint32(b, t.Handle)
-	b = Host.AppendUint32(b, t.Parent)
-	return Host.AppendUint32(b, t.Info)
+	b = nl.AppendUint32(b, uint32(t.Ifindex))
+	b = nl.AppendUint32(b, t.Handle)
+	b = nl.AppendUint32(b, t.Parent)
+	return nl.AppendUint32(b, t.Info)
 }
 
 // UnmarshalBinary decodes the first TcmsgLen bytes of b.
 func (t *Tcmsg) UnmarshalBinary(b []byte) error {
 	if len(b) < TcmsgLen {
-		return fmt.Errorf("nl: tcmsg in %d bytes: %w", len(b), ErrTruncated)
+		return fmt.Errorf("tc: tcmsg in %d bytes: %w", len(b), nl.ErrTruncated)
 	}
 	t.Family = b[0]
-	t.Ifindex = int32(Host.Uint32(b[4:]))
-	t.Handle = Host.Uint32(b[8:])
-	t.Parent = Host.Uint32(b[12:])
-	t.Info = Host.Uint32(b[16:])
+	t.Ifindex = int32(nl.Uint32(b[4:]))
+	t.Handle = nl.Uint32(b[8:])
+	t.Parent = nl.Uint32(b[12:])
+	t.Info = nl.Uint32(b[16:])
 	return nil
 }

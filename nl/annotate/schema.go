@@ -1,17 +1,17 @@
-package nl
+package annotate
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/mdlayher/netlink"
+	"github.com/tcwire/tcwire/nl"
 )
 
-// A Schema tells Annotate how to read the messages of one protocol family:
+// A Schema tells Lines how to read the messages of one protocol family:
 // which fixed header each message type carries and which attributes follow.
 // tc/ and link/ each export theirs; Merge combines them.
-type Schema map[netlink.HeaderType]*MessageSpec
+type Schema map[nl.HeaderType]*MessageSpec
 
 // Merge returns a Schema holding the message types of all of ss.
 func Merge(ss ...Schema) Schema {
@@ -94,11 +94,11 @@ func HostUint(b []byte) (uint64, bool) {
 	case 1:
 		return uint64(b[0]), true
 	case 2:
-		return uint64(Host.Uint16(b)), true
+		return uint64(nl.Uint16(b)), true
 	case 4:
-		return uint64(Host.Uint32(b)), true
+		return uint64(nl.Uint32(b)), true
 	case 8:
-		return Host.Uint64(b), true
+		return nl.Uint64(b), true
 	}
 	return 0, false
 }
@@ -142,7 +142,7 @@ func FmtBE(b []byte) string {
 }
 
 // FmtString renders a NUL-terminated string.
-func FmtString(b []byte) string { return strconv.Quote(Attr{Data: b}.String()) }
+func FmtString(b []byte) string { return strconv.Quote(nl.Attr{Data: b}.String()) }
 
 // FmtBytes renders bytes as colon-separated hex (addresses, cookies).
 func FmtBytes(b []byte) string {

@@ -1,11 +1,10 @@
-package nl
+package annotate
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+	"github.com/tcwire/tcwire/nl"
 )
 
 // Line is one row of an annotated dump: the bytes at Offset, what they are
@@ -22,9 +21,9 @@ type Line struct {
 // name.
 const bytesPerLine = 16
 
-// Annotate explains b, one or more netlink messages back to back, field by
+// Lines explains b, one or more netlink messages back to back, field by
 // field. It never fails: bytes it cannot explain are shown as such.
-func Annotate(b []byte, s Schema) []Line {
+func Lines(b []byte, s Schema) []Line {
 	a := annotator{schema: s}
 	for off := 0; off < len(b); {
 		n := a.message(b[off:], off, 0)
@@ -36,8 +35,8 @@ func Annotate(b []byte, s Schema) []Line {
 	return a.lines
 }
 
-// Dump is Annotate rendered as text.
-func Dump(b []byte, s Schema) string { return FormatLines(Annotate(b, s)) }
+// Dump is Lines rendered as text.
+func Dump(b []byte, s Schema) string { return Format(Lines(b, s)) }
 
 type annotator struct {
 	schema Schema
@@ -55,13 +54,13 @@ func (a *annotator) add(off int, b []byte, depth int, name, value string) {
 // message annotates the message at the start of rest, found at offset off,
 // and returns its aligned length, or 0 when nothing more can be read.
 func (a *annotator) message(rest []byte, off, depth int) int {
-	if len(rest) < NlmsgHdrLen {
+	if len(rest) < nl.NlmsgHdrLen {
 		a.add(off, rest, depth, "(trailing bytes)", "")
 		return 0
 	}
-	length := int(Host.Uint32(rest))
-	typ := netlink.HeaderType(Host.Uint16(rest[4:]))
-	flags := netlink.HeaderFlags(Host.Uint16(rest[6:]))
+	length := int(nl.Uint32(rest))
+	typ := nl.HeaderType(nl.Uint16(rest[4:]))
+	flags := nl.HeaderFlags(nl.Uint16(rest[6:]))
 	spec := a.schema[typ]
 	a.add(off, rest[0:4], depth, "nlmsg_len", fmt.Sprint(length))
 	a.add(off+4, rest[4:6], depth, "nlmsg_type", typeName(typ, spec))
@@ -69,16 +68,16 @@ func (a *annotator) message(rest []byte, off, depth int) int {
 	a.add(off+8, rest[8:12], depth, "nlmsg_seq", FmtUint(rest[8:12]))
 	a.add(off+12, rest[12:16], depth, "nlmsg_pid", FmtUint(rest[12:16]))
 	end := length
-	if length < NlmsgHdrLen || length > len(rest) {
-		a.add(off+NlmsgHdrLen, rest[NlmsgHdrLen:], depth, "(truncated message)", fmt.Sprintf("nlmsg_len %d, %d bytes present", length, len(rest)))
+	if length < nl.NlmsgHdrLen || length > len(rest) {
+		a.add(off+nl.NlmsgHdrLen, rest[nl.NlmsgHdrLen:], depth, "(truncated message)", fmt.Sprintf("nlmsg_len %d, %d bytes present", length, len(rest)))
 		return 0
 	}
-	body := rest[NlmsgHdrLen:end]
-	boff := off + NlmsgHdrLen
+	body := rest[nl.NlmsgHdrLen:end]
+	boff := off + nl.NlmsgHdrLen
 	switch {
-	case typ == netlink.Error:
+	case typ == nl.NLMSG_ERROR:
 		a.errorBody(body, boff, depth, flags)
-	case typ == netlink.Done:
+	case typ == nl.NLMSG_DONE:
 		if len(body) >= 4 {
 			a.add(boff, body[:4], depth, "error", errnoName(body[:4]))
 		}
@@ -91,14 +90,14 @@ func (a *annotator) message(rest []byte, off, depth int) int {
 	default:
 		a.add(boff, body, depth, "(payload)", "")
 	}
-	if pad := Align(end) - end; pad > 0 && end+pad <= len(rest) {
+	if pad := nl.Align(end) - end; pad > 0 && end+pad <= len(rest) {
 		a.add(off+end, rest[end:end+pad], depth, "(padding)", "")
 	}
-	return Align(end)
+	return nl.Align(end)
 }
 
 // errorBody annotates struct nlmsgerr and the extended-ack TLVs after it.
-func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlags) {
+func (a *annotator) errorBody(b []byte, off, depth int, flags nl.HeaderFlags) {
 	if len(b) < 4 {
 		a.add(off, b, depth, "(truncated nlmsgerr)", "")
 		return
@@ -106,15 +105,15 @@ func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlag
 	a.add(off, b[:4], depth, "error", errnoName(b[:4]))
 	a.add(off+4, nil, depth, "msg", "the request, echoed")
 	inner := b[4:]
-	if len(inner) < NlmsgHdrLen {
+	if len(inner) < nl.NlmsgHdrLen {
 		a.add(off+4, inner, depth+1, "(truncated)", "")
 		return
 	}
-	n := int(Host.Uint32(inner))
-	if flags&netlink.Capped != 0 || n > len(inner) {
-		n = NlmsgHdrLen // only the request's header is echoed
+	n := int(nl.Uint32(inner))
+	if flags&nl.NLM_F_CAPPED != 0 || n > len(inner) {
+		n = nl.NlmsgHdrLen // only the request's header is echoed
 		a.add(off+4, inner[:4], depth+1, "nlmsg_len", FmtUint(inner[:4]))
-		a.add(off+8, inner[4:6], depth+1, "nlmsg_type", typeName(netlink.HeaderType(Host.Uint16(inner[4:])), a.schema[netlink.HeaderType(Host.Uint16(inner[4:]))]))
+		a.add(off+8, inner[4:6], depth+1, "nlmsg_type", typeName(nl.HeaderType(nl.Uint16(inner[4:])), a.schema[nl.HeaderType(nl.Uint16(inner[4:]))]))
 		a.add(off+10, inner[6:8], depth+1, "nlmsg_flags", FmtHex(inner[6:8]))
 		a.add(off+12, inner[8:16], depth+1, "nlmsg_seq, nlmsg_pid", "")
 	} else {
@@ -122,16 +121,16 @@ func (a *annotator) errorBody(b []byte, off, depth int, flags netlink.HeaderFlag
 	}
 	// An echoed nlmsg_len that is not a multiple of 4 may point past the
 	// end once aligned: then there is no room left for TLVs.
-	if flags&netlink.AcknowledgeTLVs != 0 && Align(n) <= len(inner) {
-		tlv := inner[Align(n):]
-		a.nest(tlv, off+4+Align(n), depth, extAckNest)
+	if flags&nl.NLM_F_ACK_TLVS != 0 && nl.Align(n) <= len(inner) {
+		tlv := inner[nl.Align(n):]
+		a.nest(tlv, off+4+nl.Align(n), depth, extAckNest)
 	}
 }
 
 var extAckNest = &Nest{Attrs: map[uint16]*AttrSpec{
-	unix.NLMSGERR_ATTR_MSG:    {Name: "NLMSGERR_ATTR_MSG", Format: FmtString},
-	unix.NLMSGERR_ATTR_OFFS:   {Name: "NLMSGERR_ATTR_OFFS", Format: FmtUint},
-	unix.NLMSGERR_ATTR_COOKIE: {Name: "NLMSGERR_ATTR_COOKIE", Format: FmtBytes},
+	nl.NLMSGERR_ATTR_MSG:    {Name: "NLMSGERR_ATTR_MSG", Format: FmtString},
+	nl.NLMSGERR_ATTR_OFFS:   {Name: "NLMSGERR_ATTR_OFFS", Format: FmtUint},
+	nl.NLMSGERR_ATTR_COOKIE: {Name: "NLMSGERR_ATTR_COOKIE", Format: FmtBytes},
 }}
 
 // strct annotates a struct and returns the bytes it covered.
@@ -161,7 +160,7 @@ func formatField(f Field, b []byte) string {
 
 // nest annotates a run of attributes described by n (which may be nil).
 func (a *annotator) nest(b []byte, off, depth int, n *Nest) {
-	attrs, err := ParseAttrs(b)
+	attrs, err := nl.ParseAttrs(b)
 	kind := ""
 	if n != nil && n.Kind != 0 {
 		for _, at := range attrs {
@@ -172,8 +171,8 @@ func (a *annotator) nest(b []byte, off, depth int, n *Nest) {
 	}
 	pos := 0
 	for _, at := range attrs {
-		raw := Host.Uint16(b[pos:])
-		typ := Host.Uint16(b[pos+2:])
+		raw := nl.Uint16(b[pos:])
+		typ := nl.Uint16(b[pos+2:])
 		spec := n.lookup(at.Type)
 		name := fmt.Sprintf("type %d", at.Type)
 		if spec != nil && spec.Name != "" {
@@ -182,16 +181,16 @@ func (a *annotator) nest(b []byte, off, depth int, n *Nest) {
 			name += " (unknown)"
 		}
 		hdr := fmt.Sprintf("nla_len %d, nla_type %d", raw, at.Type)
-		if typ&NLA_F_NESTED != 0 {
+		if typ&nl.NLA_F_NESTED != 0 {
 			hdr += "|NLA_F_NESTED"
 		}
-		if typ&NLA_F_NET_BYTEORDER != 0 {
+		if typ&nl.NLA_F_NET_BYTEORDER != 0 {
 			hdr += "|NLA_F_NET_BYTEORDER"
 		}
-		a.add(off+pos, b[pos:pos+nlaHdrLen], depth, name, hdr)
-		a.payload(at.Data, off+pos+nlaHdrLen, depth+1, spec, kind)
+		a.add(off+pos, b[pos:pos+nl.NlaHdrLen], depth, name, hdr)
+		a.payload(at.Data, off+pos+nl.NlaHdrLen, depth+1, spec, kind)
 		end := pos + int(raw)
-		next := Align(end)
+		next := nl.Align(end)
 		if next > len(b) {
 			next = len(b)
 		}
@@ -242,28 +241,28 @@ func (a *annotator) payload(b []byte, off, depth int, spec *AttrSpec, kind strin
 	}
 }
 
-func typeName(t netlink.HeaderType, spec *MessageSpec) string {
+func typeName(t nl.HeaderType, spec *MessageSpec) string {
 	switch {
 	case spec != nil:
 		return fmt.Sprintf("%s (%d)", spec.Name, t)
-	case t == netlink.Error:
+	case t == nl.NLMSG_ERROR:
 		return "NLMSG_ERROR (2)"
-	case t == netlink.Done:
+	case t == nl.NLMSG_DONE:
 		return "NLMSG_DONE (3)"
-	case t == netlink.Noop:
+	case t == nl.NLMSG_NOOP:
 		return "NLMSG_NOOP (1)"
 	}
-	return fmt.Sprint(t)
+	return fmt.Sprintf("unknown(%d)", t)
 }
 
 // flagNames spells nlmsg_flags the way <linux/netlink.h> names them; bits
 // 0x100-0x800 mean different things for GET requests, NEW/DEL requests and
 // acks.
-func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) string {
+func flagNames(f nl.HeaderFlags, t nl.HeaderType, spec *MessageSpec) string {
 	names := []string{"REQUEST", "MULTI", "ACK", "ECHO", "DUMP_INTR", "DUMP_FILTERED"}
 	var high []string
 	switch {
-	case t == netlink.Error:
+	case t == nl.NLMSG_ERROR:
 		high = []string{"CAPPED", "ACK_TLVS"}
 	case spec != nil && strings.HasPrefix(spec.Name, "RTM_GET"):
 		high = []string{"ROOT", "MATCH", "ATOMIC"}
@@ -283,7 +282,7 @@ func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) s
 			parts = append(parts, n)
 		}
 	}
-	known := netlink.HeaderFlags(1<<len(names)-1) | netlink.HeaderFlags((1<<len(high)-1)<<8)
+	known := nl.HeaderFlags(1<<len(names)-1) | nl.HeaderFlags((1<<len(high)-1)<<8)
 	if rest := f &^ known; rest != 0 {
 		parts = append(parts, fmt.Sprintf("0x%x", uint16(rest)))
 	}
@@ -294,20 +293,19 @@ func flagNames(f netlink.HeaderFlags, t netlink.HeaderType, spec *MessageSpec) s
 }
 
 func errnoName(b []byte) string {
-	e := int32(Host.Uint32(b))
+	e := int32(nl.Uint32(b))
 	if e == 0 {
 		return "0 (success)"
 	}
 	if e < 0 {
-		errno := unix.Errno(-e)
-		return fmt.Sprintf("%d (%s: %v)", e, unix.ErrnoName(errno), errno)
+		return fmt.Sprintf("%d (%s)", e, errnoText(uint32(-e)))
 	}
 	return fmt.Sprint(e)
 }
 
-// FormatLines renders lines as text: offset, hex bytes, indented name and
+// Format renders lines as text: offset, hex bytes, indented name and
 // value.
-func FormatLines(lines []Line) string {
+func Format(lines []Line) string {
 	var sb strings.Builder
 	for _, l := range lines {
 		sb.WriteString(formatLine(l))
@@ -332,7 +330,7 @@ func formatLine(l Line) string {
 // with '!' the rows whose bytes differ: what a golden test prints on a
 // mismatch.
 func SideBySide(wantName string, want []byte, gotName string, got []byte, s Schema) string {
-	wl, gl := Annotate(want, s), Annotate(got, s)
+	wl, gl := Lines(want, s), Lines(got, s)
 	const col = 100
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "  %-*s | %s\n", col, wantName, gotName)

@@ -1,8 +1,12 @@
-package nl_test
+package tc_test
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
+
+	"github.com/tcwire/tcwire/tc"
 
 	"github.com/tcwire/tcwire/nl"
 )
@@ -20,21 +24,21 @@ var ingressTcmsg = []byte{
 func TestTcmsgMarshal(t *testing.T) {
 	tests := []struct {
 		name string
-		m    nl.Tcmsg
+		m    tc.Tcmsg
 		want []byte
 	}{
 		{
 			name: "zero",
-			want: make([]byte, nl.TcmsgLen),
+			want: make([]byte, tc.TcmsgLen),
 		},
 		{
 			name: "ingress qdisc",
-			m:    nl.Tcmsg{Family: 0, Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1, Info: 0},
+			m:    tc.Tcmsg{Family: 0, Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1, Info: 0},
 			want: ingressTcmsg,
 		},
 		{
 			name: "u32 filter, prio 0, protocol ETH_P_ALL",
-			m:    nl.Tcmsg{Ifindex: 7, Parent: 0xffff0000, Info: 0x00000300},
+			m:    tc.Tcmsg{Ifindex: 7, Parent: 0xffff0000, Info: 0x00000300},
 			want: []byte{
 				0x00, 0x00, 0x00, 0x00,
 				0x07, 0x00, 0x00, 0x00,
@@ -45,7 +49,7 @@ func TestTcmsgMarshal(t *testing.T) {
 		},
 		{
 			name: "family and negative ifindex",
-			m:    nl.Tcmsg{Family: 0x11, Ifindex: -1, Handle: 0x80000800, Parent: 0xffffffff, Info: 0xc0000008},
+			m:    tc.Tcmsg{Family: 0x11, Ifindex: -1, Handle: 0x80000800, Parent: 0xffffffff, Info: 0xc0000008},
 			want: []byte{
 				0x11, 0x00, 0x00, 0x00,
 				0xff, 0xff, 0xff, 0xff,
@@ -62,18 +66,18 @@ func TestTcmsgMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatalf("failed to marshal: %v", err)
 			}
-			if diff := nl.Diff(tt.want, b); diff != "" {
+			if diff := diff(tt.want, b); diff != "" {
 				t.Fatalf("unexpected bytes (-want +got):\n%s", diff)
 			}
-			if diff := nl.Diff(append([]byte{0xaa}, tt.want...), tt.m.Append([]byte{0xaa})); diff != "" {
+			if diff := diff(append([]byte{0xaa}, tt.want...), tt.m.Append([]byte{0xaa})); diff != "" {
 				t.Fatalf("Append: unexpected bytes (-want +got):\n%s", diff)
 			}
 
-			var got nl.Tcmsg
+			var got tc.Tcmsg
 			if err := got.UnmarshalBinary(b); err != nil {
 				t.Fatalf("failed to unmarshal: %v", err)
 			}
-			if diff := nl.Diff(tt.m, got); diff != "" {
+			if diff := diff(tt.m, got); diff != "" {
 				t.Fatalf("round trip (-want +got):\n%s", diff)
 			}
 		})
@@ -85,18 +89,18 @@ func TestTcmsgUnmarshal(t *testing.T) {
 		b := append([]byte(nil), ingressTcmsg...)
 		b[1], b[2], b[3] = 0xaa, 0xbb, 0xcc
 		b = append(b, 0x0c, 0x00, 0x01, 0x00, 'i', 'n', 'g', 'r', 'e', 's', 's', 0x00)
-		var got nl.Tcmsg
+		var got tc.Tcmsg
 		if err := got.UnmarshalBinary(b); err != nil {
 			t.Fatalf("failed to unmarshal: %v", err)
 		}
-		want := nl.Tcmsg{Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1}
-		if diff := nl.Diff(want, got); diff != "" {
+		want := tc.Tcmsg{Ifindex: 2, Handle: 0xffff0000, Parent: 0xfffffff1}
+		if diff := diff(want, got); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
 		}
 	})
 
 	for _, n := range []int{0, 1, 4, 19} {
-		var m nl.Tcmsg
+		var m tc.Tcmsg
 		err := m.UnmarshalBinary(ingressTcmsg[:n])
 		if !errors.Is(err, nl.ErrTruncated) {
 			t.Errorf("%d bytes: expected ErrTruncated, got: %v", n, err)
@@ -111,14 +115,14 @@ func FuzzTcmsg(f *testing.F) {
 	f.Add([]byte{0x00, 0x00})
 
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var m nl.Tcmsg
+		var m tc.Tcmsg
 		if err := m.UnmarshalBinary(b); err != nil {
-			if len(b) >= nl.TcmsgLen || !errors.Is(err, nl.ErrTruncated) {
+			if len(b) >= tc.TcmsgLen || !errors.Is(err, nl.ErrTruncated) {
 				t.Fatalf("%d bytes: unexpected error: %v", len(b), err)
 			}
 			return
 		}
-		if len(b) < nl.TcmsgLen {
+		if len(b) < tc.TcmsgLen {
 			t.Fatalf("%d bytes unmarshaled without error", len(b))
 		}
 		out, err := m.MarshalBinary()
@@ -126,14 +130,22 @@ func FuzzTcmsg(f *testing.F) {
 			t.Fatalf("failed to marshal: %v", err)
 		}
 		// Marshaling zeroes the pad bytes; every other byte survives.
-		want := append([]byte(nil), b[:nl.TcmsgLen]...)
+		want := append([]byte(nil), b[:tc.TcmsgLen]...)
 		want[1], want[2], want[3] = 0, 0, 0
-		if diff := nl.Diff(want, out); diff != "" {
+		if diff := diff(want, out); diff != "" {
 			t.Fatalf("round trip (-want +got):\n%s", diff)
 		}
-		var again nl.Tcmsg
+		var again tc.Tcmsg
 		if err := again.UnmarshalBinary(out); err != nil || again != m {
 			t.Fatalf("second round trip: %+v, %v; want %+v", again, err, m)
 		}
 	})
+}
+
+// diff returns "" when want and got are deeply equal, else both.
+func diff(want, got any) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return fmt.Sprintf("want: %#v\n got: %#v", want, got)
 }
