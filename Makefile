@@ -56,9 +56,12 @@ $(CNI_STAMP):
 	GOBIN=$(CNI_BIN) $(GO) install github.com/containernetworking/cni/cnitool@$(CNITOOL_VERSION)
 	@touch $@
 
-# Privileged tests run in throwaway namespaces; they need root.
+# Privileged tests run in throwaway namespaces; they need root. One package
+# at a time (-p 1): a macvtap's /dev/tapN is named by its ifindex and shared
+# by every namespace, so two packages' macvtap tests running at once (each
+# namespace numbering its devices from 2) would take each other's node.
 test: fmt-check vet deps-check portable cni-plugins
-	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 $(PKGS)
+	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 -p 1 $(PKGS)
 	$(MAKE) test-nested
 	$(MAKE) fuzz-short
 
