@@ -77,6 +77,7 @@ func New(t testing.TB) *NS {
 		if ns.deleted.Load() {
 			return
 		}
+		dropMacvtaps(name)
 		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
 			t.Errorf("ip netns del %s: %v: %s", name, err, out)
 		}
@@ -85,10 +86,30 @@ func New(t testing.TB) *NS {
 	return ns
 }
 
+// dropMacvtaps deletes the macvtaps of the namespace called name. A
+// macvtap outlives `ip netns del` until the kernel's namespace cleanup runs
+// (later, on a workqueue), and until then its /dev/tapN — named by an
+// ifindex that the next test's namespace numbers from 2 again — makes that
+// test's macvtap of the same name and index ambiguous. Deleting a device
+// is synchronous.
+func dropMacvtaps(name string) {
+	out, err := exec.Command("ip", "-n", name, "-o", "link", "show", "type", "macvtap").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			dev, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+			exec.Command("ip", "-n", name, "link", "del", dev).Run()
+		}
+	}
+}
+
 // Delete deletes the namespace now (what a container runtime does when a
 // sandbox goes away) instead of at cleanup.
 func (ns *NS) Delete() {
 	ns.t.Helper()
+	dropMacvtaps(ns.Name)
 	if out, err := exec.Command("ip", "netns", "del", ns.Name).CombinedOutput(); err != nil {
 		ns.t.Fatalf("ip netns del %s: %v: %s", ns.Name, err, out)
 	}
