@@ -198,8 +198,8 @@ func decideBridgeAttach(o Options, r bridgeRead, name func(int32) string) (*Plan
 	var brReqs []nl.Request
 	if r.br == nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be", brName, brDev.Index))
-		p.Steps = append(p.Steps, step(link.AddBridgeRequest(brName)))
-		p.Steps = append(p.Steps, steps(bridgeSetup(brDev, rec)...)...)
+		p.addRequests(link.AddBridgeRequest(brName))
+		p.addRequests(bridgeSetup(brDev, rec)...)
 	} else {
 		if r.br.Bridge == nil || r.br.Bridge.GroupFwdMask != GroupFwdMask {
 			brReqs = append(brReqs, link.SetGroupFwdMaskRequest(brDev.Index, brName, GroupFwdMask))
@@ -214,7 +214,7 @@ func decideBridgeAttach(o Options, r bridgeRead, name func(int32) string) (*Plan
 		brReqs = append(brReqs, link.SetUpRequest(tapDev.Index, tapDev.Name))
 	}
 	join := joinRequests(brDev, tapDev, r.dev, r.tap, r.fdb)
-	p.Steps = append(p.Steps, steps(append(brReqs, join...)...)...)
+	p.addRequests(append(brReqs, join...)...)
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s holds %s and %s as bridge mode leaves them already", brName, o.Dev, o.Tap))
 	}
@@ -340,7 +340,7 @@ func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
 	if dev == nil {
 		p.Notes = append(p.Notes, o.Dev+" does not exist")
 	}
-	p.Steps = steps(reqs...)
+	p.addRequests(reqs...)
 	p.exec = func(c *nl.Conn) (*Attachment, error) {
 		for _, err := range c.Do(reqs...) {
 			if err != nil && !link.IsNotFound(err) {

@@ -156,9 +156,9 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if mv == nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be, and its node /dev/tapIFINDEX", o.Tap, newTapIndex))
 		nd := tc.Dev{Name: o.Tap, Index: newTapIndex}
-		p.Steps = append(p.Steps, step(link.AddMacvlanRequest(m, dev.Index)))
+		p.addRequests(link.AddMacvlanRequest(m, dev.Index))
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(link.MacvtapDevPath(nd.Index), o, euid)})
-		p.Steps = append(p.Steps, steps(macvtapSetup(nd, link.OwnerAlias)...)...)
+		p.addRequests(macvtapSetup(nd, link.OwnerAlias)...)
 		p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachNewMacvtap(c, m, euid) }
 		return p, nil
 	}
@@ -176,7 +176,7 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if !mv.Up() {
 		reqs = append(reqs, link.SetUpRequest(mv.Index, mv.Name))
 	}
-	p.Steps = append(p.Steps, steps(reqs...)...)
+	p.addRequests(reqs...)
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s is a passthru macvtap on %s, up, allmulticast on, with %s as asked already", o.Tap, o.Dev, node.Path))
 	}
@@ -304,7 +304,7 @@ func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string)
 			break
 		}
 		del = append(del, link.DeleteRequest(mv.Index, mv.Name))
-		p.Steps = append(p.Steps, steps(del...)...)
+		p.addRequests(del...)
 		if mv.Alias == mknodAlias {
 			rmNode = link.MacvtapDevPath(mv.Index)
 			p.Steps = append(p.Steps, Step{Cmd: "rm " + rmNode + "   # tcwire made it with mknod"})

@@ -109,12 +109,12 @@ func decideMirror(o Options, dev, tap *link.Link, h tc.Hook, name func(int32) st
 	if tap == nil {
 		p.addTapSteps(tapDev)
 	} else if !tap.Up() {
-		p.Steps = append(p.Steps, step(link.SetUpRequest(tap.Index, tap.Name)))
+		p.addRequests(link.SetUpRequest(tap.Index, tap.Name))
 	}
 	if len(mirror) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s mirrors to %s already", o.Dev, o.Tap))
 	}
-	p.Steps = append(p.Steps, steps(mirror...)...)
+	p.addRequests(mirror...)
 	p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachMirror(c, h) }
 	return p, nil
 }

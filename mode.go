@@ -116,18 +116,6 @@ func (o Options) mode() Mode {
 	return m
 }
 
-// step makes a plan's step of a request.
-func step(r nl.Request) Step { return Step{Cmd: r.Cmd, Request: &r} }
-
-// steps makes a plan's steps of requests.
-func steps(rs ...nl.Request) []Step {
-	out := make([]Step, len(rs))
-	for i, r := range rs {
-		out[i] = step(r)
-	}
-	return out
-}
-
 // lookupPair finds DEV (nil when missing, unless needDev makes that an
 // error) and the tap (nil when missing), both in one round trip.
 func lookupPair(ctx context.Context, c *nl.Conn, o Options, needDev bool) (dev, tap *link.Link, err error) {
