@@ -28,7 +28,7 @@ func parseTap(g *globals, args []string) (command, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(io.Writer) error {
+		return func(io.Writer, io.Writer) error {
 			if err := tcwire.DeleteTap(context.Background(), g.netns, pos[0]); err != nil {
 				return fmt.Errorf("tap del %s: %w", pos[0], err)
 			}
@@ -67,7 +67,7 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 	}
 	to := tcwire.TapOptions{NetNS: g.netns, Name: pos[0], Queues: o.Queues, Owner: o.Owner, Group: o.Group,
 		MTU: o.MTU, MAC: mac, NoVnetHdr: o.NoVnetHdr}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		a, err := tcwire.AddTap(context.Background(), to)
 		if err != nil {
 			return fmt.Errorf("tap add %s: %w", pos[0], err)
