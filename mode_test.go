@@ -65,7 +65,7 @@ func TestCheckMode(t *testing.T) {
 
 // decideAttachAny runs the options' check, as every entry point does.
 func decideAttachAny(o Options) (*Plan, error) {
-	if err := o.check(); err != nil {
+	if err := o.validateSettings(); err != nil {
 		return nil, err
 	}
 	return &Plan{}, nil
