@@ -58,6 +58,10 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
+	if e.Handle == 0 && e.Err != nil {
+		// Not a redirect: a device of another pair's.
+		return fmt.Sprintf("%v, not %s", e.Err, e.Want)
+	}
 	where := fmt.Sprintf("pref %d, handle %s", e.Pref, tc.U32HandleString(e.Handle))
 	if e.Target == "" {
 		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s", e.Dev, where, e.Want)

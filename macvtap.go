@@ -143,7 +143,7 @@ func checkMacvtap(mv, dev *link.Link, name func(int32) string, o Options) error 
 		if lower == "" {
 			lower = fmt.Sprintf("the device with ifindex %d", mv.ParentIndex)
 		}
-		return &ConflictError{Dev: mv.Name, Target: lower, Want: dev.Name, UndoDev: lower, UndoTap: mv.Name,
+		return &ConflictError{Dev: mv.Name, Target: lower, Want: "on " + dev.Name, UndoDev: lower, UndoTap: mv.Name,
 			Err: fmt.Errorf("%s is a macvtap on %s", mv.Name, lower)}
 	}
 	if mv.Macvlan.Mode != link.ModePassthru {
