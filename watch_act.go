@@ -107,6 +107,9 @@ func (w *watcher) act(ctx context.Context, i int, v verdict, ls LinkState, at ti
 	case v.attach:
 		now := [2]int32{p.dev.index, p.tap.index}
 		a, err := w.attach(ctx, o)
+		if errors.Is(err, ErrNotFound) || link.IsNotFound(err) {
+			break // deleted meanwhile: its notification follows
+		}
 		if err != nil {
 			p.failed = now
 			w.emit(i, WatchEvent{Kind: EventError, Err: err, Latency: time.Since(at)})
@@ -145,18 +148,29 @@ func (w *watcher) act(ctx context.Context, i int, v verdict, ls LinkState, at ti
 	}
 }
 
-// attach wires a pair through Attach. A redirect of either device into a
-// device that is gone (its half of the wiring before the other end was
-// deleted) is removed first, then Attach tried again.
+// attach wires a pair as Attach does (its plan, carried out the same way,
+// all or nothing), on the watcher's socket, but never creates the tap:
+// one that is gone is ErrNotFound, and Watch waits for the next. A
+// redirect of either device into a device that is gone (its half of the
+// wiring before the other end was deleted) is removed first, and the plan
+// made again.
 func (w *watcher) attach(ctx context.Context, o Options) (*Attachment, error) {
-	a, err := Attach(ctx, o)
-	if !errors.Is(err, tc.ErrTargetGone) {
-		return a, err
+	for try := 0; ; try++ {
+		p, err := planAttach(ctx, w.c, o)
+		switch {
+		case err == nil && p.tap == nil:
+			return nil, &notFoundError{name: o.Tap}
+		case errors.Is(err, tc.ErrTargetGone) && try == 0:
+			if err := dropStale(w.c, o); err != nil {
+				return nil, classify(err)
+			}
+			continue
+		case err != nil:
+			return nil, classify(err)
+		}
+		a, err := p.attach(ctx, w.c)
+		return a, classify(err)
 	}
-	if err := dropStale(w.c, o); err != nil {
-		return nil, err
-	}
-	return Attach(ctx, o)
 }
 
 // dropStale removes the wire redirects of o's devices into devices that
