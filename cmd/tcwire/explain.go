@@ -38,7 +38,10 @@ func parseExplain(g *globals, args []string) (command, error) {
 		return nil, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	if err := mf.options(explainUsage, &o); err != nil {
+	if err := mf.options(fs, explainUsage, &o); err != nil {
+		return nil, err
+	}
+	if err := validate(explainUsage, o); err != nil {
 		return nil, err
 	}
 	return func(stdout io.Writer) error {

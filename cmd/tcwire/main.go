@@ -28,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tcwire/tcwire"
 	"io"
 	"os"
 	"path/filepath"
@@ -175,8 +176,24 @@ func report(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "tcwire: %s\n", err)
+	fmt.Fprintf(stderr, "tcwire: %s%s\n", escapeControls(err.Error()), hint(err))
 	return 1
+}
+
+// hint is the command that gets a refusal out of the way, as the library's
+// errors name the devices but no command line.
+func hint(err error) string {
+	var ce *tcwire.ConflictError
+	var me *tcwire.MismatchError
+	switch {
+	case errors.As(err, &ce) && ce.Handle != 0 && ce.Target == "":
+		return fmt.Sprintf("; `tcwire detach %s %s` removes the stale redirect", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &ce) && ce.UndoDev != "":
+		return fmt.Sprintf("; `tcwire detach %s %s` undoes that", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &me) && me.Setting != "mode":
+		return fmt.Sprintf("; delete it (`tcwire tap del %s`) or ask for what it has", escapeControls(me.Tap))
+	}
+	return ""
 }
 
 // command is a parsed and checked command line, ready to run.
