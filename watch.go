@@ -78,6 +78,14 @@ type WatchOptions struct {
 	LinkState []LinkState
 }
 
+// Watch is Handle.Watch on a Handle of its own on the pairs' namespace.
+func Watch(ctx context.Context, pairs []Options, wo WatchOptions) error {
+	if len(pairs) == 0 {
+		return checkWatch(pairs, wo)
+	}
+	return oneShot(pairs[0].NetNS, func(h *Handle) error { return h.Watch(ctx, pairs, wo) })
+}
+
 // Watch keeps the pairs wired until ctx ends, then returns nil and leaves
 // the wirings in place. Every pair is wired (Attach) as soon as both of
 // its devices exist, and again, to the new ifindex, whenever one is
@@ -92,27 +100,30 @@ type WatchOptions struct {
 // it makes itself bring no further change. All pairs must be in one
 // namespace. It returns an error only when it cannot go on: the options
 // are invalid, or the socket failed.
-func Watch(ctx context.Context, pairs []Options, wo WatchOptions) error {
+func (h *Handle) Watch(ctx context.Context, pairs []Options, wo WatchOptions) error {
+	pairs = append([]Options(nil), pairs...)
+	for i := range pairs {
+		if err := h.own(&pairs[i]); err != nil {
+			return fmt.Errorf("pair %d: %w", i+1, err)
+		}
+	}
 	if err := checkWatch(pairs, wo); err != nil {
 		return err
 	}
-	ns := pairs[0].NetNS
 	// Subscribe before the first read: a change in between is not lost.
-	ev, err := nl.DialEvents(&nl.Config{NetNS: ns}, uapi.RTNLGRP_LINK)
+	ev, err := nl.DialEvents(&nl.Config{NetNS: h.ns}, uapi.RTNLGRP_LINK)
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
-	c, err := nl.Dial(&nl.Config{NetNS: ns})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	w := newWatcher(pairs, wo, c)
+	w := newWatcher(pairs, wo, h)
 	why := "start"
 	for {
 		if why != "" {
-			if err := w.readAll(why); err != nil {
+			if err := w.readAll(ctx, why); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
 				return err
 			}
 			why = ""
@@ -144,10 +155,7 @@ func checkWatch(pairs []Options, wo WatchOptions) error {
 	}
 	seen := map[string]int{}
 	for i, o := range pairs {
-		if err := o.checkNames(); err != nil {
-			return fmt.Errorf("pair %d: %w", i+1, err)
-		}
-		if err := o.check(); err != nil {
+		if err := o.Validate(); err != nil {
 			return fmt.Errorf("pair %d: %w", i+1, err)
 		}
 		if o.mode() != ModeTC || o.Mirror {
@@ -170,7 +178,7 @@ func checkWatch(pairs []Options, wo WatchOptions) error {
 type watcher struct {
 	pairs  []Options
 	wo     WatchOptions
-	c      *nl.Conn
+	h      *Handle
 	state  []pairState
 	byName map[string]ref
 	dirty  []int // pairs to settle, each once
@@ -182,8 +190,8 @@ type ref struct {
 	tap  bool
 }
 
-func newWatcher(pairs []Options, wo WatchOptions, c *nl.Conn) *watcher {
-	w := &watcher{pairs: pairs, wo: wo, c: c, state: make([]pairState, len(pairs)), byName: map[string]ref{}}
+func newWatcher(pairs []Options, wo WatchOptions, h *Handle) *watcher {
+	w := &watcher{pairs: pairs, wo: wo, h: h, state: make([]pairState, len(pairs)), byName: map[string]ref{}}
 	for i, o := range pairs {
 		w.byName[o.Dev] = ref{pair: i}
 		w.byName[o.Tap] = ref{pair: i, tap: true}
@@ -193,12 +201,19 @@ func newWatcher(pairs []Options, wo WatchOptions, c *nl.Conn) *watcher {
 
 // readAll reads every pair's devices again (one sendmsg) and marks every
 // pair to settle, for why.
-func (w *watcher) readAll(why string) error {
+func (w *watcher) readAll(ctx context.Context, why string) error {
 	names := make([]string, 0, 2*len(w.pairs))
 	for _, o := range w.pairs {
 		names = append(names, o.Dev, o.Tap)
 	}
-	links, errs := link.LookupNames(w.c, names...)
+	var links []*link.Link
+	var errs []error
+	if err := w.h.call(ctx, nil, false, func() error {
+		links, errs = link.LookupNames(w.h.c, names...)
+		return nil
+	}); err != nil {
+		return err
+	}
 	for i, err := range errs {
 		if err != nil && !link.IsNotFound(err) {
 			return err

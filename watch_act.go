@@ -127,11 +127,7 @@ func (w *watcher) act(ctx context.Context, i int, v verdict, ls LinkState, at ti
 	}
 	if v.setDev != 0 {
 		up := v.setDev == 2
-		r := link.SetDownRequest(p.dev.index, o.Dev)
-		if up {
-			r = link.SetUpRequest(p.dev.index, o.Dev)
-		}
-		if err := w.c.Exec(r); err != nil && !link.IsNotFound(err) {
+		if err := w.setDev(ctx, p.dev.index, o.Dev, up); err != nil && !link.IsNotFound(err) {
 			w.emit(i, WatchEvent{Kind: EventError, Link: "dev " + upDown(up), Err: err})
 		} else if err == nil {
 			w.emit(i, WatchEvent{Kind: EventLink, Link: "dev " + upDown(up), Latency: time.Since(at)})
@@ -148,29 +144,45 @@ func (w *watcher) act(ctx context.Context, i int, v verdict, ls LinkState, at ti
 	}
 }
 
-// attach wires a pair as Attach does (its plan, carried out the same way,
-// all or nothing), on the watcher's socket, but never creates the tap:
-// one that is gone is ErrNotFound, and Watch waits for the next. A
-// redirect of either device into a device that is gone (its half of the
+// attach wires a pair as Handle.Attach does (its plan, carried out the
+// same way, all or nothing, under the namespace's lock), but never creates
+// the tap: one that is gone is ErrNotFound, and Watch waits for the next.
+// A redirect of either device into a device that is gone (its half of the
 // wiring before the other end was deleted) is removed first, and the plan
 // made again.
-func (w *watcher) attach(ctx context.Context, o Options) (*Attachment, error) {
-	for try := 0; ; try++ {
-		p, err := planAttach(ctx, w.c, o)
-		switch {
-		case err == nil && p.tap == nil:
-			return nil, &notFoundError{name: o.Tap}
-		case errors.Is(err, tc.ErrTargetGone) && try == 0:
-			if err := dropStale(w.c, o); err != nil {
-				return nil, classify(err)
+func (w *watcher) attach(ctx context.Context, o Options) (a *Attachment, err error) {
+	h := w.h
+	err = h.call(ctx, &o, true, func() error {
+		for try := 0; ; try++ {
+			p, err := h.planAttach(ctx, o)
+			switch {
+			case err == nil && p.tap == nil:
+				return &notFoundError{name: o.Tap}
+			case errors.Is(err, tc.ErrTargetGone) && try == 0:
+				if err := dropStale(h.c, o); err != nil {
+					return err
+				}
+				continue
+			case err != nil:
+				return err
 			}
-			continue
-		case err != nil:
-			return nil, classify(err)
+			if err := h.act(ctx); err != nil {
+				return err
+			}
+			a, err = p.attach(h.c)
+			return err
 		}
-		a, err := p.attach(ctx, w.c)
-		return a, classify(err)
+	})
+	return a, err
+}
+
+// setDev sets DEV up or down, under the namespace's lock.
+func (w *watcher) setDev(ctx context.Context, index int32, name string, up bool) error {
+	r := link.SetDownRequest(index, name)
+	if up {
+		r = link.SetUpRequest(index, name)
 	}
+	return w.h.call(ctx, nil, true, func() error { return w.h.c.Exec(r) })
 }
 
 // dropStale removes the wire redirects of o's devices into devices that
