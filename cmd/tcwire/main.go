@@ -10,6 +10,8 @@
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
 //	tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+//	tcwire [--netns NS] [--json] watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP
+//	tcwire [--netns NS] [--json] watch -batch FILE
 //
 // --mode macvtap makes TAP a passthru macvtap on DEV (attach prints its
 // /dev/tapN after the MAC); --mode bridge puts DEV and the tap TAP in a
@@ -51,6 +53,7 @@ commands:
   tap del NAME
   ifup TAP
   explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+  watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP   (or watch -batch FILE: a pair a line)
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
@@ -234,6 +237,8 @@ func parse(args []string) (command, error) {
 		return parseIfup(&g, rest)
 	case "explain":
 		return parseExplain(&g, rest)
+	case "watch":
+		return parseWatch(&g, rest)
 	case "help":
 		return nil, &helpError{usage: usageText}
 	}
