@@ -192,12 +192,25 @@ func (l *Link) errorf(format string, args ...any) error {
 	return fmt.Errorf("link: decoding index %d: "+format, append([]any{l.Index}, args...)...)
 }
 
-// attrName names a top-level IFLA_* attribute for decode errors.
+// attrName names a top-level IFLA_* attribute for decode errors: only those
+// attr decodes can fail. (linkschema names them all, for annotated dumps,
+// but an embedder that decodes links need not link that.)
 func attrName(t uint16) string {
-	if s := specName(ifla, t); s != "" {
+	if s, ok := decodedAttrs[t]; ok {
 		return s
 	}
 	return fmt.Sprintf("attribute type %d", t)
+}
+
+var decodedAttrs = map[uint16]string{
+	uapi.IFLA_MTU: "IFLA_MTU", uapi.IFLA_MIN_MTU: "IFLA_MIN_MTU", uapi.IFLA_MAX_MTU: "IFLA_MAX_MTU",
+	uapi.IFLA_TXQLEN: "IFLA_TXQLEN", uapi.IFLA_NUM_TX_QUEUES: "IFLA_NUM_TX_QUEUES",
+	uapi.IFLA_NUM_RX_QUEUES: "IFLA_NUM_RX_QUEUES", uapi.IFLA_GROUP: "IFLA_GROUP",
+	uapi.IFLA_PROMISCUITY: "IFLA_PROMISCUITY", uapi.IFLA_ALLMULTI: "IFLA_ALLMULTI",
+	uapi.IFLA_MASTER: "IFLA_MASTER", uapi.IFLA_LINK: "IFLA_LINK", uapi.IFLA_LINK_NETNSID: "IFLA_LINK_NETNSID",
+	uapi.IFLA_OPERSTATE: "IFLA_OPERSTATE", uapi.IFLA_CARRIER: "IFLA_CARRIER",
+	uapi.IFLA_PROP_LIST: "IFLA_PROP_LIST", uapi.IFLA_LINKINFO: "IFLA_LINKINFO",
+	uapi.IFLA_AF_SPEC: "IFLA_AF_SPEC", uapi.IFLA_PROTINFO: "IFLA_PROTINFO",
 }
 
 func (l *Link) attr(a nl.Attr) error {

@@ -2,12 +2,10 @@ package tc
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // TC_ACT_COOKIE_MAX_SIZE is the largest action cookie the kernel keeps.
@@ -135,7 +133,7 @@ func (a Action) spec() string {
 		s += " " + a.Mirred.spec()
 	}
 	if len(a.Cookie) > 0 {
-		s += " cookie " + strings.ReplaceAll(annotate.FmtBytes(a.Cookie), ":", "")
+		s += fmt.Sprintf(" cookie %x", a.Cookie)
 	}
 	return s
 }

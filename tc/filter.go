@@ -224,8 +224,8 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 		Ifindex:  m.Ifindex,
 		Parent:   Handle(m.Parent),
 		Handle:   m.Handle,
-		Pref:     uint16(m.Info >> 16),
-		Protocol: Protocol(htons(uint16(m.Info))), // ntohs
+		Pref:     m.Pref(),
+		Protocol: m.Protocol(),
 	}
 	var opts []byte
 	for _, a := range attrs {
