@@ -1,11 +1,9 @@
 package link
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -201,7 +199,7 @@ func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) 
 		if !strings.HasPrefix(ent.Name(), prefix) {
 			continue
 		}
-		target, err := os.Readlink(filepath.Join(sysDevChar, ent.Name()))
+		target, err := os.Readlink(sysDevChar + "/" + ent.Name())
 		if err != nil || !strings.HasSuffix(target, suffix) {
 			continue
 		}
@@ -224,25 +222,20 @@ func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) 
 // macvtapMajor reads the dynamic major of the macvtap driver from
 // /proc/devices ("Character devices:" section, line "NNN macvtap").
 func macvtapMajor() (uint32, error) {
-	f, err := os.Open(procDevices)
+	b, err := os.ReadFile(procDevices)
 	if err != nil {
 		return 0, fmt.Errorf("link: macvtap major: %w", err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "Block devices:" {
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "Block" && f[1] == "devices:" {
 			break
 		}
-		var major uint32
-		var drv string
-		if n, _ := fmt.Sscanf(line, "%d %s", &major, &drv); n == 2 && drv == "macvtap" {
-			return major, nil
+		if len(f) == 2 && f[1] == "macvtap" {
+			if major, err := strconv.ParseUint(f[0], 10, 32); err == nil {
+				return uint32(major), nil
+			}
 		}
-	}
-	if err := s.Err(); err != nil {
-		return 0, fmt.Errorf("link: macvtap major: %w", err)
 	}
 	return 0, fmt.Errorf("link: no macvtap character major in %s (module macvtap not loaded?): %w", procDevices, syscall.ENODEV)
 }

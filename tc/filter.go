@@ -202,8 +202,9 @@ func ParseProtocol(s string) (Protocol, error) {
 			return p, nil
 		}
 	}
-	var v uint16
-	if _, err := fmt.Sscan(s, &v); err != nil || v == 0 {
+	// A number as tc's get_u16 reads it: decimal, 0x hex or 0 octal.
+	v, err := strconv.ParseUint(s, 0, 16)
+	if err != nil || v == 0 {
 		return 0, fmt.Errorf("tc: unknown protocol %q", s)
 	}
 	return Protocol(v), nil
