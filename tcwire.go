@@ -32,7 +32,6 @@ package tcwire
 
 import (
 	"context"
-	"math"
 	"net"
 	"os"
 
@@ -194,9 +193,6 @@ func dial(o Options) (*nl.Conn, error) {
 	return c, nil
 }
 
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
 func (o Options) checkNames() error {
 	if o.NetNS != "" {
 		if _, err := netns.Path(o.NetNS); err != nil {
@@ -237,10 +233,10 @@ func (o Options) check() error {
 	switch {
 	case o.Queues < 0 || o.Queues > tuntap.MaxQueues:
 		return invalidf("Queues %d: want 1 to %d (0 means 1)", o.Queues, tuntap.MaxQueues)
-	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > maxID):
-		return invalidf("Owner %d: not a uid (0 to %d)", *o.Owner, maxID)
-	case o.Group != nil && (*o.Group < 0 || *o.Group > maxID):
-		return invalidf("Group %d: not a gid (0 to %d)", *o.Group, maxID)
+	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > tuntap.MaxID):
+		return invalidf("Owner %d: not a uid (0 to %d)", *o.Owner, tuntap.MaxID)
+	case o.Group != nil && (*o.Group < 0 || *o.Group > tuntap.MaxID):
+		return invalidf("Group %d: not a gid (0 to %d)", *o.Group, tuntap.MaxID)
 	case o.MTU != 0 && (o.MTU < 68 || o.MTU > 65521):
 		return invalidf("MTU %d: a tap takes 68 to 65521", o.MTU)
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -39,18 +38,15 @@ func (f *tapFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noVnetHdr, "no-vnet-hdr", false, "no virtio-net header (IFF_VNET_HDR off)")
 }
 
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
 // options checks the flags and sets what they give in o.
 func (f *tapFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
 	switch {
 	case f.queues < 1 || f.queues > tuntap.MaxQueues:
 		return usagef(usage, "--queues %d: want 1 to %d", f.queues, tuntap.MaxQueues)
-	case f.owner < -1 || f.owner > maxID:
-		return usagef(usage, "--owner %d: not a uid (0 to %d)", f.owner, maxID)
-	case f.group < -1 || f.group > maxID:
-		return usagef(usage, "--group %d: not a gid (0 to %d)", f.group, maxID)
+	case f.owner < -1 || f.owner > tuntap.MaxID:
+		return usagef(usage, "--owner %d: not a uid (0 to %d)", f.owner, tuntap.MaxID)
+	case f.group < -1 || f.group > tuntap.MaxID:
+		return usagef(usage, "--group %d: not a gid (0 to %d)", f.group, tuntap.MaxID)
 	case f.mtu != 0 && (f.mtu < 68 || f.mtu > 65521):
 		return usagef(usage, "--mtu %d: a tap takes 68 to 65521", f.mtu)
 	}
