@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -66,24 +67,12 @@ func (m *Ifinfomsg) UnmarshalBinary(b []byte) error {
 type OperState uint8
 
 // String returns the state as `ip link` prints it ("UP", "DOWN" …).
-func (s OperState) String() string {
-	switch s {
-	case IF_OPER_UNKNOWN:
-		return "UNKNOWN"
-	case IF_OPER_NOTPRESENT:
-		return "NOTPRESENT"
-	case IF_OPER_DOWN:
-		return "DOWN"
-	case IF_OPER_LOWERLAYERDOWN:
-		return "LOWERLAYERDOWN"
-	case IF_OPER_TESTING:
-		return "TESTING"
-	case IF_OPER_DORMANT:
-		return "DORMANT"
-	case IF_OPER_UP:
-		return "UP"
-	}
-	return fmt.Sprintf("OperState(%d)", uint8(s))
+func (s OperState) String() string { return enum.Name(operStateNames, s, "OperState(%d)") }
+
+var operStateNames = map[OperState]string{
+	IF_OPER_UNKNOWN: "UNKNOWN", IF_OPER_NOTPRESENT: "NOTPRESENT", IF_OPER_DOWN: "DOWN",
+	IF_OPER_LOWERLAYERDOWN: "LOWERLAYERDOWN", IF_OPER_TESTING: "TESTING", IF_OPER_DORMANT: "DORMANT",
+	IF_OPER_UP: "UP",
 }
 
 // Link is a network device as an RTM_NEWLINK message describes it. Fields

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -35,31 +36,11 @@ var macvlanModeNames = map[MacvlanMode]string{
 }
 
 // String returns the mode as `ip` spells it.
-func (m MacvlanMode) String() string { return enumString(macvlanModeNames, m, "MacvlanMode") }
+func (m MacvlanMode) String() string { return enum.Name(macvlanModeNames, m, "MacvlanMode(%d)") }
 
 // ParseMacvlanMode parses a mode name as `ip` spells it ("bridge" …).
 func ParseMacvlanMode(s string) (MacvlanMode, error) {
-	return parseEnum(macvlanModeNames, s, "macvlan mode", "private, vepa, bridge, passthru or source")
-}
-
-// enumString names v as names does, or as TYPE(N) when it has no name.
-func enumString[T ~uint8 | ~uint32](names map[T]string, v T, typ string) string {
-	if s, ok := names[v]; ok {
-		return s
-	}
-	return fmt.Sprintf("%s(%d)", typ, uint64(v))
-}
-
-// parseEnum finds the value names calls s; what says what s is, want the
-// names accepted, for the error.
-func parseEnum[T comparable](names map[T]string, s, what, want string) (T, error) {
-	for v, name := range names {
-		if name == s {
-			return v, nil
-		}
-	}
-	var zero T
-	return zero, fmt.Errorf("link: unknown %s %q (want %s)", what, s, want)
+	return enum.Parse(macvlanModeNames, s, "link: unknown macvlan mode %q (want private, vepa, bridge, passthru or source)")
 }
 
 // MacvlanInfo is the part of a macvlan's or macvtap's IFLA_INFO_DATA tcwire

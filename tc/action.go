@@ -3,6 +3,7 @@ package tc
 import (
 	"fmt"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -45,10 +46,7 @@ var controlNames = map[Control]string{
 
 // String is tc's word for the control ("pipe", "stolen" …).
 func (c Control) String() string {
-	if n, ok := controlNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("control %d", int32(c))
+	return enum.Name(controlNames, c, "control %d")
 }
 
 // ParseControl reads an action control word as tc takes it. "stolen" is not
@@ -58,12 +56,7 @@ func ParseControl(s string) (Control, error) {
 	if s == "ok" {
 		return TC_ACT_OK, nil
 	}
-	for c, n := range controlNames {
-		if n == s {
-			return c, nil
-		}
-	}
-	return 0, fmt.Errorf("tc: unknown action control %q", s)
+	return enum.Parse(controlNames, s, "tc: unknown action control %q")
 }
 
 // Action is one entry of an action table. Only mirred is encoded; other
