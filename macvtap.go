@@ -156,7 +156,7 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if mv == nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be, and its node /dev/tapIFINDEX", o.Tap, newTapIndex))
 		nd := tc.Dev{Name: o.Tap, Index: newTapIndex}
-		p.addRequests(link.AddMacvlanRequest(m, dev.Index))
+		p.addRequests(link.AddMacvlanRequest(dev.Index, m))
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(link.MacvtapDevPath(nd.Index), o, euid)})
 		p.addRequests(macvtapSetup(nd, link.OwnerAlias)...)
 		p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachNewMacvtap(c, m, euid) }
@@ -231,7 +231,7 @@ func makeNode(o Options, mv *link.Link, euid int) (made bool, err error) {
 // and deletes it again (and the node it made) if any of that fails.
 func (p *Plan) attachNewMacvtap(c *nl.Conn, m link.Macvlan, euid int) (*Attachment, error) {
 	o := p.Options
-	if err := c.Exec(link.AddMacvlanRequest(m, p.dev.Index)); err != nil {
+	if err := c.Exec(link.AddMacvlanRequest(p.dev.Index, m)); err != nil {
 		return nil, err
 	}
 	stepHook("create")

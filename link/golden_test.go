@@ -234,11 +234,12 @@ func goldenCases() []goldenCase {
 		{name: "add-macvtap-private", build: macvtapCase("mvtap0", ModePrivate, true)},
 		{name: "add-macvtap-default", build: macvtapCase("mvtap0", 0, true)},
 		{name: "add-macvlan-bridge", build: macvtapCase("mvlan0", ModeBridge, false)},
-		{name: "bridge-link-learning-off", build: portCase(PortFlags{Learning: ptr(false)})},
-		{name: "bridge-link-learning-on", build: portCase(PortFlags{Learning: ptr(true)})},
-		{name: "bridge-link-flood-off", build: portCase(PortFlags{UnicastFlood: ptr(false)})},
-		{name: "bridge-link-learning-off-flood-off", build: portCase(PortFlags{Learning: ptr(false), UnicastFlood: ptr(false)}),
-			cmd: "bridge link set dev eth0 flood off learning off"},
+		{name: "bridge-link-learning-off", build: portCase(func(i int32) nl.Request { return SetLearningRequest(i, "eth0", false) })},
+		{name: "bridge-link-learning-on", build: portCase(func(i int32) nl.Request { return SetLearningRequest(i, "eth0", true) })},
+		{name: "bridge-link-flood-off", build: portCase(func(i int32) nl.Request { return SetUnicastFloodRequest(i, "eth0", false) })},
+		{name: "bridge-link-learning-off-flood-off", build: portCase(func(i int32) nl.Request {
+			return BridgePortRequest(i, "eth0", PortFlags{Learning: ptr(false), UnicastFlood: ptr(false)})
+		}), cmd: "bridge link set dev eth0 flood off learning off"},
 		{name: "fdb-add-static", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 			return []nl.Request{get(f, "eth0"), AddFDBRequest(idx(f, "eth0"), "eth0", testMAC)}
 		}},
@@ -286,13 +287,14 @@ func ptr[T any](v T) *T { return &v }
 func macvtapCase(name string, mode MacvlanMode, tap bool) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
 	return func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 		m := Macvlan{Name: name, Parent: "eth0", Mode: mode, Tap: tap}
-		return []nl.Request{GetRequest("eth0"), AddMacvlanRequest(m, idx(f, "eth0"))}
+		return []nl.Request{GetRequest("eth0"), AddMacvlanRequest(idx(f, "eth0"), m)}
 	}
 }
 
-func portCase(pf PortFlags) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
+// portCase: `bridge link set dev eth0 …`, built for eth0's index by build.
+func portCase(build func(ifindex int32) nl.Request) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
 	return func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
-		return []nl.Request{GetRequest("eth0"), BridgePortRequest(idx(f, "eth0"), "eth0", pf)}
+		return []nl.Request{GetRequest("eth0"), build(idx(f, "eth0"))}
 	}
 }
 

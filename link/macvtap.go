@@ -96,7 +96,7 @@ func (m Macvlan) kind() string {
 }
 
 // AddMacvlanRequest creates a macvlan or macvtap on the lower device
-// parentIndex, as `ip link add NAME link PARENT type macvtap [mode MODE]`:
+// parentIndex (m.Parent names it), as `ip link add NAME link PARENT type macvtap [mode MODE]`:
 //
 //	IFLA_LINK parentIndex
 //	IFLA_IFNAME NAME
@@ -104,7 +104,7 @@ func (m Macvlan) kind() string {
 //		IFLA_INFO_KIND "macvtap" (or "macvlan")
 //		[IFLA_INFO_DATA
 //			IFLA_MACVLAN_MODE MODE (u32)]
-func AddMacvlanRequest(m Macvlan, parentIndex int32) nl.Request {
+func AddMacvlanRequest(parentIndex int32, m Macvlan) nl.Request {
 	cmd := fmt.Sprintf("ip link add %s link %s type %s", m.Name, m.Parent, m.kind())
 	if m.Mode != 0 {
 		cmd += " mode " + m.Mode.String()
@@ -130,7 +130,7 @@ func AddMacvlan(c *nl.Conn, m Macvlan) error {
 	if err != nil {
 		return fmt.Errorf("link %s: lower device: %w", m.Name, err)
 	}
-	if err := c.Exec(AddMacvlanRequest(m, p.Index)); err != nil {
+	if err := c.Exec(AddMacvlanRequest(p.Index, m)); err != nil {
 		return fmt.Errorf("link %s: %w", m.Name, err)
 	}
 	return nil

@@ -68,7 +68,7 @@ func TestSchemaExplainsFixtures(t *testing.T) {
 		req  nl.Request
 		want []string
 	}{
-		{link.AddMacvlanRequest(link.Macvlan{Name: "m", Parent: "eth0", Mode: link.ModePassthru, Tap: true}, 3),
+		{link.AddMacvlanRequest(3, link.Macvlan{Name: "m", Parent: "eth0", Mode: link.ModePassthru, Tap: true}),
 			[]string{"RTM_NEWLINK", "IFLA_LINK", "IFLA_INFO_KIND", `"macvtap"`, "MACVLAN_MODE_PASSTHRU (8)"}},
 		{link.SetAddrGenModeRequest(3, "eth0", link.AddrGenModeNone),
 			[]string{"IFLA_AF_SPEC", "AF_INET6", "IFLA_INET6_ADDR_GEN_MODE", "IN6_ADDR_GEN_MODE_NONE (1)"}},
