@@ -2,7 +2,6 @@ package tcwire
 
 import (
 	"fmt"
-	"math"
 	"net"
 	"os"
 
@@ -112,9 +111,6 @@ type Attachment struct {
 	Bridge string
 }
 
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
 // Validate checks the options on their own, before anything is read: the
 // namespace and both names, the tap settings, and that the mode takes the
 // other options (a *ModeError otherwise). It is the one place options are
@@ -153,10 +149,10 @@ func (o Options) validateSettings() error {
 	switch {
 	case o.Queues < 0 || o.Queues > tuntap.MaxQueues:
 		return &OptionError{Option: "queues", Value: fmt.Sprint(o.Queues), Why: fmt.Sprintf("want 1 to %d (0 means 1)", tuntap.MaxQueues)}
-	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > maxID):
-		return &OptionError{Option: "owner", Value: fmt.Sprint(*o.Owner), Why: fmt.Sprintf("not a uid (0 to %d)", maxID)}
-	case o.Group != nil && (*o.Group < 0 || *o.Group > maxID):
-		return &OptionError{Option: "group", Value: fmt.Sprint(*o.Group), Why: fmt.Sprintf("not a gid (0 to %d)", maxID)}
+	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > tuntap.MaxID):
+		return &OptionError{Option: "owner", Value: fmt.Sprint(*o.Owner), Why: fmt.Sprintf("not a uid (0 to %d)", tuntap.MaxID)}
+	case o.Group != nil && (*o.Group < 0 || *o.Group > tuntap.MaxID):
+		return &OptionError{Option: "group", Value: fmt.Sprint(*o.Group), Why: fmt.Sprintf("not a gid (0 to %d)", tuntap.MaxID)}
 	case o.MTU != 0 && (o.MTU < 68 || o.MTU > 65521):
 		return &OptionError{Option: "mtu", Value: fmt.Sprint(o.MTU), Why: "a tap takes 68 to 65521"}
 	}
