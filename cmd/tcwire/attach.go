@@ -145,7 +145,10 @@ func parseAttach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	o, err := pairOptions(g, pos, attachUsage)
+	if err != nil {
+		return nil, err
+	}
 	if err := f.options(fs, attachUsage, &o); err != nil {
 		return nil, err
 	}
@@ -183,7 +186,10 @@ func parseDetach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	o, err := pairOptions(g, pos, detachUsage)
+	if err != nil {
+		return nil, err
+	}
 	if err := mf.options(detachUsage, &o); err != nil {
 		return nil, err
 	}

@@ -37,7 +37,10 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	o, err := pairOptions(g, pos, explainUsage)
+	if err != nil {
+		return nil, err
+	}
 	if err := mf.options(explainUsage, &o); err != nil {
 		return nil, err
 	}

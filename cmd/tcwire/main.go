@@ -34,6 +34,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/internal/cni"
 
 	"github.com/tcwire/tcwire/internal/netns"
@@ -172,7 +173,10 @@ func report(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "tcwire: %s\n", err)
+	// A runtime error names devices and paths as the kernel has them:
+	// escaped as usage errors are, so that no control byte reaches the
+	// terminal.
+	fmt.Fprintf(stderr, "tcwire: %s\n", escapeControls(err.Error()))
 	return 1
 }
 
@@ -258,4 +262,13 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 		}
 	}
 	return pos, nil
+}
+
+// pairOptions are the options of DEV TAP (attach, detach, explain): a
+// device wired to itself is a usage error.
+func pairOptions(g *globals, pos []string, usage string) (tcwire.Options, error) {
+	if pos[0] == pos[1] {
+		return tcwire.Options{}, usagef(usage, "DEV and TAP are both %q: a device cannot be wired to itself", pos[0])
+	}
+	return tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}, nil
 }

@@ -402,7 +402,7 @@ func checkResult(prev *cniResult, env cniEnv, mac net.HardwareAddr, tap string) 
 // kernelError turns a failure of the wiring into a CNI error: 101 naming
 // the module for a kernel without sch_ingress/cls_u32/act_mirred, 102 for
 // a conflict with another redirect or device, 103 for a missing device, 11
-// for EBUSY/EAGAIN (a busy node: retry), 100 otherwise.
+// for EAGAIN (a transient refusal: retry), 100 otherwise.
 func kernelError(msg string, err error) *cniError {
 	e := &cniError{Code: cniErrKernel, Msg: msg, Details: err.Error()}
 	var me *tcwire.ModuleError
