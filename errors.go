@@ -52,19 +52,23 @@ type ConflictError struct {
 	// (`tc filter show dev DEV ingress`).
 	Pref   uint16
 	Handle uint32
-	// Undo is the command that removes the wiring in the way.
-	Undo string
+	// UndoDev and UndoTap are the pair whose Detach removes the wiring in
+	// the way (a stale redirect's own pair when Target is gone).
+	UndoDev, UndoTap string
 	// Err is the lower layer's error, if any.
 	Err error
 }
 
 func (e *ConflictError) Error() string {
+	if e.Handle == 0 && e.Err != nil {
+		// Not a redirect: a device of another pair's.
+		return fmt.Sprintf("%v, not %s", e.Err, e.Want)
+	}
 	where := fmt.Sprintf("pref %d, handle %s", e.Pref, tc.U32HandleString(e.Handle))
 	if e.Target == "" {
-		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s; `%s` removes the stale redirect",
-			e.Dev, where, e.Want, e.Undo)
+		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s", e.Dev, where, e.Want)
 	}
-	return fmt.Sprintf("%s is wired to %s, not %s (%s); `%s` undoes that", e.Dev, e.Target, e.Want, where, e.Undo)
+	return fmt.Sprintf("%s is wired to %s, not %s (%s)", e.Dev, e.Target, e.Want, where)
 }
 
 // Is makes errors.Is(err, ErrConflict) true.
@@ -83,8 +87,7 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for; delete it (`tcwire tap del %s`) or ask for what it has",
-		e.Tap, e.Setting, e.Have, e.Setting, e.Want, e.Tap)
+	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for", e.Tap, e.Setting, e.Have, e.Setting, e.Want)
 }
 
 // Is makes errors.Is(err, ErrInvalid) true: the options do not fit.
