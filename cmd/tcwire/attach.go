@@ -145,19 +145,18 @@ func parseAttach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, attachUsage)
+	o, err := pairOptions(g, pos, attachUsage,
+		func(o *tcwire.Options) error { return f.options(fs, attachUsage, o) },
+		func(o *tcwire.Options) error {
+			if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
+				return usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
+			}
+			o.KeepTapQdisc = *tapQdisc == "keep"
+			o.QuietDev, o.QuietTap = quietDev, quietTap
+			return nil
+		},
+		func(o *tcwire.Options) error { return mf.options(attachUsage, o) })
 	if err != nil {
-		return nil, err
-	}
-	if err := f.options(fs, attachUsage, &o); err != nil {
-		return nil, err
-	}
-	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
-		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
-	}
-	o.KeepTapQdisc = *tapQdisc == "keep"
-	o.QuietDev, o.QuietTap = quietDev, quietTap
-	if err := mf.options(attachUsage, &o); err != nil {
 		return nil, err
 	}
 	return func(stdout io.Writer) error {
@@ -186,11 +185,8 @@ func parseDetach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, detachUsage)
+	o, err := pairOptions(g, pos, detachUsage, func(o *tcwire.Options) error { return mf.options(detachUsage, o) })
 	if err != nil {
-		return nil, err
-	}
-	if err := mf.options(detachUsage, &o); err != nil {
 		return nil, err
 	}
 	return func(io.Writer) error {

@@ -37,11 +37,8 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, explainUsage)
+	o, err := pairOptions(g, pos, explainUsage, func(o *tcwire.Options) error { return mf.options(explainUsage, o) })
 	if err != nil {
-		return nil, err
-	}
-	if err := mf.options(explainUsage, &o); err != nil {
 		return nil, err
 	}
 	return func(stdout io.Writer) error {

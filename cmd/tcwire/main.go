@@ -264,11 +264,18 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 	return pos, nil
 }
 
-// pairOptions are the options of DEV TAP (attach, detach, explain): a
-// device wired to itself is a usage error.
-func pairOptions(g *globals, pos []string, usage string) (tcwire.Options, error) {
-	if pos[0] == pos[1] {
-		return tcwire.Options{}, usagef(usage, "DEV and TAP are both %q: a device cannot be wired to itself", pos[0])
+// pairOptions are the options of DEV TAP (attach, detach, explain), once
+// set checks them with Options.Validate, the library's one home of option
+// checks: what it refuses (a device wired to itself …) is a usage error.
+func pairOptions(g *globals, pos []string, usage string, set ...func(*tcwire.Options) error) (tcwire.Options, error) {
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	for _, f := range set {
+		if err := f(&o); err != nil {
+			return o, err
+		}
 	}
-	return tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}, nil
+	if err := o.Validate(); err != nil {
+		return o, usagef(usage, "%v", err)
+	}
+	return o, nil
 }
