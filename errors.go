@@ -21,8 +21,10 @@ var (
 	ErrNotFound = errors.New("no such device")
 	// ErrNotTap: the tap's name belongs to a device of another kind.
 	ErrNotTap = errors.New("not a tap")
-	// ErrBusy: the kernel said EBUSY or EAGAIN (a busy node, a tap another
-	// process is opening); the same call may succeed if tried again.
+	// ErrBusy: the kernel said EAGAIN, a transient refusal; the same call
+	// may succeed if tried again. EBUSY is not: the kernel says it of a
+	// device in use (a bridge port, a macvtap's lower device, a tap a VMM
+	// holds), which trying again does not change.
 	ErrBusy = errors.New("busy, try again")
 	// ErrMissingModule: the kernel lacks sch_ingress, cls_u32 or
 	// act_mirred (a *ModuleError names which).
@@ -149,11 +151,19 @@ func classify(err error) error {
 	if mod := missingModule(err); mod != "" {
 		return &ModuleError{Module: mod, Err: err}
 	}
-	if (errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN)) && !errors.Is(err, ErrBusy) {
+	if errors.Is(err, unix.EAGAIN) && !errors.Is(err, ErrBusy) {
 		return &busyError{err}
+	}
+	var ne *nl.Error
+	if errors.Is(err, unix.EBUSY) && errors.As(err, &ne) && strings.HasPrefix(ne.Cmd, "ip link") && !strings.Contains(err.Error(), inUseHint) {
+		return fmt.Errorf("%w%s", err, inUseHint)
 	}
 	return err
 }
+
+// inUseHint is what the kernel's EBUSY means for a link request: a device
+// that takes one receive handler already has one.
+const inUseHint = " (the device is in use: a bridge port, a bond's slave, or a macvtap's or macvlan's lower device takes no other; trying again changes nothing)"
 
 // missingModule names the kernel module whose absence err reports, or "".
 // The kernel answers ENOENT with "Specified qdisc kind is unknown" (no

@@ -221,7 +221,9 @@ func TestClassify(t *testing.T) {
 		{"tc qdisc add dev eth0 ingress", unix.ENOENT, "", "sch_ingress", false},
 		{"tc filter add dev eth0", unix.ENOENT, "", "cls_u32 or act_mirred", false},
 		{"tc filter del dev eth0", unix.ENOENT, "Filter with specified priority/protocol not found", "", false},
-		{"tc qdisc add dev eth0 ingress", unix.EBUSY, "", "", true},
+		// EBUSY is permanent: a device in use.
+		{"tc qdisc add dev eth0 ingress", unix.EBUSY, "", "", false},
+		{"ip link set dev mvt0 master tcwbr0", unix.EBUSY, "", "", false},
 		{"tc qdisc add dev eth0 ingress", unix.EAGAIN, "", "", true},
 		{"tc qdisc add dev eth0 ingress", unix.EPERM, "", "", false},
 	} {
@@ -237,6 +239,10 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%v: busy %v, want %v", in, errors.Is(err, ErrBusy), tc.busy)
 		case !errors.Is(err, tc.errno):
 			t.Errorf("%v: the errno is lost: %v", in, err)
+		case !tc.busy && strings.Contains(err.Error(), "try again"):
+			t.Errorf("%v: %v: a permanent refusal says try again", in, err)
+		case tc.errno == unix.EBUSY && strings.HasPrefix(tc.cmd, "ip link") && !strings.Contains(err.Error(), "in use"):
+			t.Errorf("%v: %v: want the device called in use", in, err)
 		}
 	}
 }

@@ -28,7 +28,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/tcwire/tcwire"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,6 +36,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/internal/cni"
 
 	"github.com/tcwire/tcwire/internal/netns"

@@ -78,6 +78,9 @@ func parseResult(b []byte, prefix string) (*cniResult, *cniError) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, jsonError("network configuration", prefix, b, err)
 	}
+	if cerr := from020(&r, b, prefix); cerr != nil {
+		return nil, cerr
+	}
 	for i, in := range r.Interfaces {
 		if in.Name == "" {
 			return nil, cniErrorf(cniErrInvalidConfig, "%sinterfaces[%d]: \"name\" is empty", prefix, i)
@@ -107,6 +110,61 @@ func parseResult(b []byte, prefix string) (*cniResult, *cniError) {
 		}
 	}
 	return &r, nil
+}
+
+// ipConfig020 is a 0.1.0/0.2.0 result's "ip4" or "ip6".
+type ipConfig020 struct {
+	IP      string `json:"ip"`
+	Gateway string `json:"gateway,omitempty"`
+	Routes  []struct {
+		Dst string `json:"dst"`
+		GW  string `json:"gw,omitempty"`
+	} `json:"routes,omitempty"`
+}
+
+// from020 converts the addresses of a 0.1.0/0.2.0 result ("ip4", "ip6")
+// into r's ips and routes, as libcni converts them: a runtime may hand an
+// old plugin's result to a newer netconf, and the addresses must reach the
+// VM, not vanish with the unknown keys. A result with both shapes is
+// refused: which one is right cannot be told.
+func from020(r *cniResult, b []byte, prefix string) *cniError {
+	var old struct {
+		IP4 *ipConfig020 `json:"ip4"`
+		IP6 *ipConfig020 `json:"ip6"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return jsonError("network configuration", prefix, b, err)
+	}
+	if old.IP4 == nil && old.IP6 == nil {
+		return nil
+	}
+	if len(r.IPs) > 0 {
+		return cniErrorf(cniErrInvalidConfig, "%sips and %sip4/ip6 (a 0.2.0 result's) are both given: want one of them", prefix, prefix)
+	}
+	for _, c := range []struct {
+		key     string
+		version string
+		ip      *ipConfig020
+	}{{"ip4", "4", old.IP4}, {"ip6", "6", old.IP6}} {
+		if c.ip == nil {
+			continue
+		}
+		if c.ip.IP == "" {
+			return cniErrorf(cniErrInvalidConfig, "%s%s.ip is missing", prefix, c.key)
+		}
+		r.IPs = append(r.IPs, cniIP{Version: c.version, Address: c.ip.IP, Gateway: c.ip.Gateway})
+		for _, rt := range c.ip.Routes {
+			if rt.GW == "" {
+				rt.GW = c.ip.Gateway
+			}
+			raw, err := json.Marshal(rt)
+			if err != nil {
+				return cniErrorf(cniErrInvalidConfig, "%s%s.routes: %v", prefix, c.key, err)
+			}
+			r.Routes = append(r.Routes, raw)
+		}
+	}
+	return nil
 }
 
 // jsonError turns an encoding/json error into a CNI error naming the field
