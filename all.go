@@ -16,16 +16,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
 	"github.com/tcwire/tcwire/tuntap"
 )
 
-// BatchError is the failure of AttachAll or DetachAll: the entry at Index
-// failed with Err and was rolled back. The entries before it are done, the
-// entries after it were not tried.
+// BatchError is the failure of entry Index of AttachAll or DetachAll: the
+// entries before it are done, it is undone, the ones after it untried.
 type BatchError struct {
 	Index int
 	Err   error
@@ -33,6 +31,7 @@ type BatchError struct {
 
 func (e *BatchError) Error() string { return fmt.Sprintf("entry %d: %v", e.Index, e.Err) }
 
+// Unwrap returns the entry's error.
 func (e *BatchError) Unwrap() error { return e.Err }
 
 // allRun is the most entries AttachAll plans and sends together: enough to
@@ -40,51 +39,77 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // replies stay small.
 const allRun = 256
 
-// AttachAll attaches every entry of os in order, each with Attach's
-// guarantees: all or nothing per entry, a second identical call changes
-// nothing, refusals name what is in the way. It stops at the first entry
-// that fails (a *BatchError naming it) and returns the attachments of the
-// entries before it, which stay done.
+// AttachAll attaches every pair of os in order, each with Attach's
+// guarantees (all or nothing, a second identical call changes nothing,
+// refusals name what is in the way), under one hold of the namespace's
+// lock. It returns the Attachments of the entries done; a failure is a
+// *BatchError, and the entries before it stay done.
 func (h *Handle) AttachAll(ctx context.Context, os []Options) ([]*Attachment, error) {
-	as := make([]*Attachment, 0, len(os))
-	for i := 0; i < len(os); {
-		n := fastRun(os[i:])
-		if n > 1 {
-			got, err := h.attachRun(ctx, os[i:i+n])
-			if err == nil {
-				as = append(as, got...)
-				i += n
-				continue
-			}
-			if ctx.Err() != nil {
-				return as, &BatchError{Index: i, Err: ctx.Err()}
-			}
-			// Rolled back: one at a time tells which entry fails.
-		}
-		for end := i + max(n, 1); i < end; i++ {
-			a, err := h.Attach(ctx, os[i])
-			if err != nil {
-				return as, &BatchError{Index: i, Err: err}
-			}
-			as = append(as, a)
+	out := make([]*Attachment, 0, len(os))
+	for i := range os {
+		if err := h.own(&os[i]); err != nil {
+			return out, &BatchError{Index: i, Err: err}
 		}
 	}
-	return as, nil
+	err := h.call(ctx, nil, true, func() error {
+		for i := 0; i < len(os); {
+			n := fastRun(os[i:])
+			if n > 1 {
+				h.rebind(ctx)
+				as, err := h.attachRun(ctx, os[i:i+n])
+				if err == nil {
+					out = append(out, as...)
+					i += n
+					continue
+				}
+				if ctx.Err() != nil {
+					return &BatchError{Index: i, Err: err}
+				}
+				// Rolled back: one at a time tells which entry fails.
+			}
+			for end := i + max(n, 1); i < end; i++ {
+				h.rebind(ctx)
+				a, err := h.attach(ctx, os[i])
+				if err != nil {
+					return &BatchError{Index: i, Err: classify(err)}
+				}
+				out = append(out, a)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
-// DetachAll detaches every entry of os in order, each with Detach's
-// guarantees. It stops at the first entry that fails (a *BatchError naming
-// it) and returns the detachments of the entries before it.
+// DetachAll detaches every pair of os in order, each with Detach's
+// guarantees, under one hold of the namespace's lock. A failure is a
+// *BatchError.
 func (h *Handle) DetachAll(ctx context.Context, os []Options) ([]*Detachment, error) {
-	ds := make([]*Detachment, 0, len(os))
-	for i, o := range os {
-		d, err := h.Detach(ctx, o)
-		if err != nil {
-			return ds, &BatchError{Index: i, Err: err}
+	out := make([]*Detachment, 0, len(os))
+	for i := range os {
+		if err := h.own(&os[i]); err != nil {
+			return out, &BatchError{Index: i, Err: err}
 		}
-		ds = append(ds, d)
 	}
-	return ds, nil
+	err := h.call(ctx, nil, true, func() error {
+		for i, o := range os {
+			h.rebind(ctx)
+			d, err := h.detach(ctx, o)
+			if err != nil {
+				return &BatchError{Index: i, Err: classify(err)}
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// rebind binds the socket's reads to ctx again for the next entry: act
+// ends the binding when an entry starts changing things.
+func (h *Handle) rebind(ctx context.Context) {
+	h.unbind()
+	h.unbind = h.c.Bind(ctx)
 }
 
 // fastRun is how many entries at the head of os AttachAll can plan
@@ -95,7 +120,7 @@ func fastRun(os []Options) int {
 	seen := map[string]bool{}
 	for i, o := range os {
 		if i == allRun || o.mode() != ModeTC || o.Mirror || o.QuietDev || o.QuietTap || o.Files ||
-			o.checkNames() != nil || o.check() != nil || seen[o.Dev] || seen[o.Tap] {
+			o.Validate() != nil || seen[o.Dev] || seen[o.Tap] {
 			return i
 		}
 		seen[o.Dev], seen[o.Tap] = true, true
@@ -126,7 +151,7 @@ func (h *Handle) attachRun(ctx context.Context, os []Options) ([]*Attachment, er
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := h.act(ctx); err != nil {
 		return nil, err
 	}
 	var fresh []*runEntry
@@ -225,7 +250,7 @@ func (h *Handle) createTaps(es []*runEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	err := netns.Do(h.netns, func() error {
+	err := h.thr.Run(func() error {
 		for _, e := range es {
 			cfg := e.p.Options.tapConfig()
 			cfg.NetNS, cfg.Persist = "", false

@@ -127,8 +127,8 @@ func TestErrorsToBranchOn(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) || ce.Dev != "eth0" || ce.Target != "tap9" || ce.Want != "tap1" || ce.Pref != 0xc000 {
 		t.Errorf("conflict: %v (%+v)", err, ce)
 	}
-	if ce != nil && ce.Undo != "tcwire detach eth0 tap9" {
-		t.Errorf("conflict undo %q", ce.Undo)
+	if ce != nil && (ce.UndoDev != "eth0" || ce.UndoTap != "tap9") {
+		t.Errorf("conflict undo %s %s", ce.UndoDev, ce.UndoTap)
 	}
 	_, err = Attach(ctx, Options{NetNS: ns.Name, Dev: "eth1", Tap: "tap9", MTU: 9000})
 	var me *MismatchError

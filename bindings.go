@@ -1,7 +1,6 @@
 package tcwire
 
 import (
-	"context"
 	"slices"
 
 	"github.com/tcwire/tcwire/link"
@@ -22,24 +21,18 @@ type Binding struct {
 	Owned bool `json:"owned"`
 }
 
-// ReadBindings reads the macvtaps and the bridges of bridge mode in netns
-// ("" for the caller's): those on, holding or being the devices named, or
-// all when none is. With devices named its cost follows them, not the
-// namespace: they, their masters and the namespace's macvtaps (a dump the
-// kernel filters by kind) are all it reads.
-func ReadBindings(ctx context.Context, ns string, devs ...string) ([]Binding, error) {
-	var c *nl.Conn
+// readBindings is ReadBindings on c.
+func readBindings(c *nl.Conn, devs []string) ([]Binding, error) {
 	var links []*link.Link
 	var err error
 	if len(devs) == 0 {
-		c, links, err = listLinks(ns, devs)
+		links, err = link.List(c)
 	} else {
-		c, links, err = namedLinks(ns, devs)
+		links, err = namedLinks(c, devs)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
 	byIndex := map[int32]*link.Link{}
 	for _, l := range links {
 		byIndex[l.Index] = l
@@ -72,21 +65,14 @@ func ReadBindings(ctx context.Context, ns string, devs ...string) ([]Binding, er
 			rows = append(rows, b)
 		}
 	}
-	return rows, ctx.Err()
+	return rows, nil
 }
 
 // namedLinks is what ReadBindings reads for the devices named: those
 // devices (one sendmsg), the masters of those that have one, and every
 // macvtap (the kernel's filtered dump), without duplicates.
-func namedLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
-	c, err := dialRead(ns, devs)
-	if err != nil {
-		return nil, nil, err
-	}
-	fail := func(err error) (*nl.Conn, []*link.Link, error) {
-		c.Close()
-		return nil, nil, err
-	}
+func namedLinks(c *nl.Conn, devs []string) ([]*link.Link, error) {
+	fail := func(err error) ([]*link.Link, error) { return nil, err }
 	ls, errs := link.LookupNames(c, devs...)
 	seen := map[int32]bool{}
 	var out []*link.Link
@@ -121,5 +107,5 @@ func namedLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
 	for _, l := range mvs {
 		add(l)
 	}
-	return c, out, nil
+	return out, nil
 }

@@ -110,8 +110,8 @@ func checkBridge(br *link.Link, o Options) (bridgeRecord, error) {
 		return r, fmt.Errorf("%s is a bridge tcwire did not make (alias %q): %w", br.Name, br.Alias, ErrConflict)
 	}
 	if r.Dev != o.Dev || r.Tap != o.Tap {
-		return r, fmt.Errorf("%s is tcwire's bridge for %s and %s, not %s and %s (`tcwire detach --mode bridge %s %s` removes it): %w",
-			br.Name, r.Dev, r.Tap, o.Dev, o.Tap, r.Dev, r.Tap, ErrConflict)
+		return r, &ConflictError{Dev: br.Name, Target: r.Dev + " and " + r.Tap, Want: o.Dev + " and " + o.Tap, UndoDev: r.Dev, UndoTap: r.Tap,
+			Err: fmt.Errorf("%s is tcwire's bridge for %s and %s", br.Name, r.Dev, r.Tap)}
 	}
 	return r, nil
 }
@@ -171,7 +171,7 @@ func joinRequests(br, tap tc.Dev, dev *link.Link, tapL *link.Link, fdb []*link.F
 // decideBridgeAttach is Attach's plan in bridge mode given what it read.
 // It is a pure function but for name, which names devices in errors.
 func decideBridgeAttach(o Options, r bridgeRead, name func(int32) string) (*Plan, error) {
-	p := &Plan{Op: "attach", Options: o, dev: r.dev, tap: r.tap}
+	p := &Plan{Op: "attach", Options: o, mode: ModeBridge, dev: r.dev, tap: r.tap}
 	brName := BridgeName(o.Tap)
 	brDev := tc.Dev{Name: brName, Index: newTapIndex - 1}
 	rec := bridgeRecord{Dev: r.dev.Name, Tap: o.Tap, DevMTU: r.dev.MTU, DevUp: r.dev.Up()}
@@ -218,14 +218,14 @@ func decideBridgeAttach(o Options, r bridgeRead, name func(int32) string) (*Plan
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s holds %s and %s as bridge mode leaves them already", brName, o.Dev, o.Tap))
 	}
-	p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachBridge(c, r, rec, brReqs) }
+	p.bridge, p.brRec, p.reqs = r, rec, brReqs
 	return p, nil
 }
 
 // attachBridge carries a bridge plan out, all or nothing: what it created
 // is deleted again, and DEV released, when a step fails.
-func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs []nl.Request) (a *Attachment, err error) {
-	o := p.Options
+func (p *Plan) attachBridge(c *nl.Conn) (a *Attachment, err error) {
+	o, r, rec, brReqs := p.Options, p.bridge, p.brRec, p.reqs
 	var undo []func() error
 	defer func() {
 		if err != nil {
@@ -238,8 +238,10 @@ func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs [
 	br := r.br
 	if br == nil {
 		name := BridgeName(o.Tap)
-		if err := c.Exec(link.AddBridgeRequest(name)); err != nil {
-			return nil, err
+		// Marked, with its record, in the sendmsg that creates it: no
+		// kill falls between.
+		if err := errors.Join(c.Do(link.AddBridgeRequest(name), link.SetAliasByNameRequest(name, rec.alias()))...); err != nil {
+			return nil, errors.Join(err, deleteByName(c, name))
 		}
 		if br, err = lookup(c, name); err != nil {
 			return nil, err
@@ -295,7 +297,7 @@ func (p *Plan) attachBridge(c *nl.Conn, r bridgeRead, rec bridgeRecord, brReqs [
 // decideBridgeDetach is Detach's plan in bridge mode given what it read:
 // DEV, the tap and the bridge, nil when missing (not all three).
 func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
-	p := &Plan{Op: "detach", Options: o, dev: dev, tap: tap}
+	p := &Plan{Op: "detach", Options: o, mode: ModeBridge, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
 	}
@@ -330,25 +332,22 @@ func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
 		return nil, fmt.Errorf("%s is a port of another bridge than %s: %w", tap.Name, BridgeName(o.Tap), ErrConflict)
 	case tap.Owned():
 		reqs = append(reqs, link.DeleteRequest(tap.Index, tap.Name))
-	case tap.Master != 0:
-		reqs = append(reqs, link.SetNoMasterRequest(tap.Index, tap.Name))
-		p.Notes = append(p.Notes, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
+		p.done.Deleted = append(p.done.Deleted, tap.Name)
+	default:
+		if tap.Master != 0 {
+			reqs = append(reqs, link.SetNoMasterRequest(tap.Index, tap.Name))
+		}
+		p.keep(tap.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 	}
 	if br != nil {
 		reqs = append(reqs, link.DeleteRequest(br.Index, br.Name))
+		p.done.Deleted = append(p.done.Deleted, br.Name)
 	}
 	if dev == nil {
 		p.Notes = append(p.Notes, o.Dev+" does not exist")
 	}
 	p.addRequests(reqs...)
-	p.exec = func(c *nl.Conn) (*Attachment, error) {
-		for _, err := range c.Do(reqs...) {
-			if err != nil && !link.IsNotFound(err) {
-				return nil, err
-			}
-		}
-		return nil, nil
-	}
+	p.reqs = reqs
 	return p, nil
 }
 
@@ -395,4 +394,14 @@ func checkBridgeMode(o Options, r bridgeRead) []Problem {
 		add(r.tap.Name, "%s has no static FDB entry for %s (%s's MAC)", r.tap.Name, r.dev.MAC, r.dev.Name)
 	}
 	return ps
+}
+
+// detachBridge carries out the plan of a bridge Detach.
+func (p *Plan) detachBridge(c *nl.Conn) error {
+	for _, err := range c.Do(p.reqs...) {
+		if err != nil && !link.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,12 +1,12 @@
 package tcwire
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"slices"
 
 	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
 )
 
@@ -20,29 +20,8 @@ type Problem struct {
 
 func (p Problem) String() string { return p.What }
 
-// Check lists what differs from what Attach with o leaves (what CNI CHECK
-// verifies): the tap exists, is a tap, is tcwire's and up, has the MTU,
-// owner and group the options give, and both devices have an ingress (or
-// clsact) qdisc with the wire redirect to the other (DEV's mirror to the
-// tap with Mirror); in the macvtap and bridge modes, what those modes
-// leave. No problems is an empty list; an error is a failure to read the
-// state.
-func Check(ctx context.Context, o Options) ([]Problem, error) {
-	if err := o.check(); err != nil {
-		return nil, err
-	}
-	c, err := dial(o)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	dev, tap, err := lookupPair(ctx, c, o, true)
-	if err != nil {
-		return nil, err
-	}
-	if o.mode() != ModeTC {
-		return checkMode(c, o, dev)
-	}
+// checkTC is Check in tc mode, DEV and the tap read.
+func checkTC(c *nl.Conn, o Options, dev, tap *link.Link) ([]Problem, error) {
 	if tap == nil {
 		return []Problem{{o.Tap, o.Tap + " does not exist"}}, nil
 	}
@@ -66,10 +45,10 @@ func Check(ctx context.Context, o Options) ([]Problem, error) {
 	}
 	owner, group := o.owner(os.Geteuid())
 	if !sameID(tap.Tun.Owner, owner) {
-		add(tap.Name, "%s has owner %s, want %s", tap.Name, idString(tap.Tun.Owner), idString(optID(owner)))
+		add(tap.Name, "%s has owner %s, want %s", tap.Name, idString(tap.Tun.Owner), idString(owner))
 	}
 	if !sameID(tap.Tun.Group, group) {
-		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(optID(group)))
+		add(tap.Name, "%s has group %s, want %s", tap.Name, idString(tap.Tun.Group), idString(group))
 	}
 	if o.QuietDev {
 		addrs, err := ipv6Addrs(c, dev, true)

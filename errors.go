@@ -21,8 +21,10 @@ var (
 	ErrNotFound = errors.New("no such device")
 	// ErrNotTap: the tap's name belongs to a device of another kind.
 	ErrNotTap = errors.New("not a tap")
-	// ErrBusy: the kernel said EBUSY or EAGAIN (a busy node, a tap another
-	// process is opening); the same call may succeed if tried again.
+	// ErrBusy: the kernel said EAGAIN, a transient refusal; the same call
+	// may succeed if tried again. EBUSY is not: the kernel says it of a
+	// device in use (a bridge port, a macvtap's lower device, a tap a VMM
+	// holds), which trying again does not change.
 	ErrBusy = errors.New("busy, try again")
 	// ErrMissingModule: the kernel lacks sch_ingress, cls_u32 or
 	// act_mirred (a *ModuleError names which).
@@ -50,19 +52,23 @@ type ConflictError struct {
 	// (`tc filter show dev DEV ingress`).
 	Pref   uint16
 	Handle uint32
-	// Undo is the command that removes the wiring in the way.
-	Undo string
+	// UndoDev and UndoTap are the pair whose Detach removes the wiring in
+	// the way (a stale redirect's own pair when Target is gone).
+	UndoDev, UndoTap string
 	// Err is the lower layer's error, if any.
 	Err error
 }
 
 func (e *ConflictError) Error() string {
+	if e.Handle == 0 && e.Err != nil {
+		// Not a redirect: a device of another pair's.
+		return fmt.Sprintf("%v, not %s", e.Err, e.Want)
+	}
 	where := fmt.Sprintf("pref %d, handle %s", e.Pref, tc.U32HandleString(e.Handle))
 	if e.Target == "" {
-		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s; `%s` removes the stale redirect",
-			e.Dev, where, e.Want, e.Undo)
+		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s", e.Dev, where, e.Want)
 	}
-	return fmt.Sprintf("%s is wired to %s, not %s (%s); `%s` undoes that", e.Dev, e.Target, e.Want, where, e.Undo)
+	return fmt.Sprintf("%s is wired to %s, not %s (%s)", e.Dev, e.Target, e.Want, where)
 }
 
 // Is makes errors.Is(err, ErrConflict) true.
@@ -81,8 +87,7 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for; delete it (`tcwire tap del %s`) or ask for what it has",
-		e.Tap, e.Setting, e.Have, e.Setting, e.Want, e.Tap)
+	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for", e.Tap, e.Setting, e.Have, e.Setting, e.Want)
 }
 
 // Is makes errors.Is(err, ErrInvalid) true: the options do not fit.
@@ -146,11 +151,19 @@ func classify(err error) error {
 	if mod := missingModule(err); mod != "" {
 		return &ModuleError{Module: mod, Err: err}
 	}
-	if (errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EAGAIN)) && !errors.Is(err, ErrBusy) {
+	if errors.Is(err, unix.EAGAIN) && !errors.Is(err, ErrBusy) {
 		return &busyError{err}
+	}
+	var ne *nl.Error
+	if errors.Is(err, unix.EBUSY) && errors.As(err, &ne) && strings.HasPrefix(ne.Cmd, "ip link") && !strings.Contains(err.Error(), inUseHint) {
+		return fmt.Errorf("%w%s", err, inUseHint)
 	}
 	return err
 }
+
+// inUseHint is what the kernel's EBUSY means for a link request: a device
+// that takes one receive handler already has one.
+const inUseHint = " (the device is in use: a bridge port, a bond's slave, or a macvtap's or macvlan's lower device takes no other; trying again changes nothing)"
 
 // missingModule names the kernel module whose absence err reports, or "".
 // The kernel answers ENOENT with "Specified qdisc kind is unknown" (no

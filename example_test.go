@@ -21,7 +21,7 @@ func ExampleAttach() {
 	var conflict *tcwire.ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		log.Fatalf("%v (run %q first)", err, conflict.Undo)
+		log.Fatalf("%v (detach %s and %s first)", err, conflict.UndoDev, conflict.UndoTap)
 	case errors.Is(err, tcwire.ErrBusy):
 		log.Fatalf("%v: retry", err)
 	case err != nil:

@@ -55,32 +55,40 @@ func readDevNode(l *link.Link) (*devNode, error) {
 	return n, nil
 }
 
-// nodeWant is the owner, group (-1: leave) and permissions /dev/tapN gets:
-// read-write for the owner, and for the group when one is given.
-func (o Options) nodeWant(euid int) (owner, group int, perm uint32) {
+// nodeWant is the owner, group (nil: leave) and permissions /dev/tapN
+// gets: read-write for the owner, and for the group when one is given.
+func (o Options) nodeWant(euid int) (owner, group *int, perm uint32) {
 	owner, group = o.owner(euid)
 	perm = 0o600
-	if group >= 0 {
+	if group != nil {
 		perm = 0o660
 	}
 	return owner, group, perm
+}
+
+// chownID is id as chown(2) takes it: -1 leaves it.
+func chownID(id *int) int {
+	if id == nil {
+		return -1
+	}
+	return *id
 }
 
 // fits reports whether the node exists with the owner, group and
 // permissions o gives.
 func (n *devNode) fits(o Options, euid int) bool {
 	owner, group, perm := o.nodeWant(euid)
-	return n.Exists && (owner < 0 || n.Uid == uint32(owner)) && (group < 0 || n.Gid == uint32(group)) && n.Perm == perm
+	return n.Exists && (owner == nil || n.Uid == uint32(*owner)) && (group == nil || n.Gid == uint32(*group)) && n.Perm == perm
 }
 
 func nodeCmd(path string, o Options, euid int) string {
 	owner, group, perm := o.nodeWant(euid)
-	own := fmt.Sprint(owner)
-	if owner < 0 {
-		own = ""
+	own := ""
+	if owner != nil {
+		own = fmt.Sprint(*owner)
 	}
-	if group >= 0 {
-		own += fmt.Sprintf(":%d", group)
+	if group != nil {
+		own += fmt.Sprintf(":%d", *group)
 	}
 	return fmt.Sprintf("mknod %s c MAJOR MINOR unless devtmpfs or udev made it (the numbers from /sys/dev/char); chown %s %s; chmod %#o %s", path, own, path, perm, path)
 }
@@ -135,7 +143,8 @@ func checkMacvtap(mv, dev *link.Link, name func(int32) string, o Options) error 
 		if lower == "" {
 			lower = fmt.Sprintf("the device with ifindex %d", mv.ParentIndex)
 		}
-		return fmt.Errorf("%s is a macvtap on %s, not on %s (`tcwire detach --mode macvtap %s %s` removes it): %w", mv.Name, lower, dev.Name, lower, mv.Name, ErrConflict)
+		return &ConflictError{Dev: mv.Name, Target: lower, Want: "on " + dev.Name, UndoDev: lower, UndoTap: mv.Name,
+			Err: fmt.Errorf("%s is a macvtap on %s", mv.Name, lower)}
 	}
 	if mv.Macvlan.Mode != link.ModePassthru {
 		return &MismatchError{Tap: mv.Name, Setting: "macvtap mode", Have: mv.Macvlan.Mode.String(), Want: "passthru"}
@@ -148,7 +157,7 @@ func checkMacvtap(mv, dev *link.Link, name func(int32) string, o Options) error 
 // macvtap's node (nil then). It is a pure function but for name, which
 // names devices in errors, and euid.
 func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Link, mv *link.Link, node *devNode, name func(int32) string, euid int) (*Plan, error) {
-	p := &Plan{Op: "attach", Options: o, dev: dev, tap: mv}
+	p := &Plan{Op: "attach", Options: o, mode: ModeMacvtap, dev: dev, tap: mv}
 	if err := onDev(dev, h, 0, uppers, name, o); err != nil {
 		return nil, err
 	}
@@ -156,10 +165,10 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if mv == nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be, and its node /dev/tapIFINDEX", o.Tap, newTapIndex))
 		nd := tc.Dev{Name: o.Tap, Index: newTapIndex}
-		p.addRequests(link.AddMacvlanRequest(m, dev.Index))
+		p.addRequests(link.AddMacvlanRequest(dev.Index, m))
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(link.MacvtapDevPath(nd.Index), o, euid)})
 		p.addRequests(macvtapSetup(nd, link.OwnerAlias)...)
-		p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachNewMacvtap(c, m, euid) }
+		p.macvlan, p.euid = m, euid
 		return p, nil
 	}
 	if err := checkMacvtap(mv, dev, name, o); err != nil {
@@ -180,24 +189,28 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if len(p.Steps) == 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s is a passthru macvtap on %s, up, allmulticast on, with %s as asked already", o.Tap, o.Dev, node.Path))
 	}
-	p.exec = func(c *nl.Conn) (*Attachment, error) {
-		reqs := reqs
-		if !node.fits(o, euid) {
-			made, err := makeNode(o, mv, euid)
-			if err != nil {
-				return nil, err
-			}
-			if made && mv.Owned() {
-				// Detach removes the node with the macvtap.
-				reqs = append([]nl.Request{link.SetAliasRequest(mv.Index, mv.Name, mknodAlias)}, reqs...)
-			}
-		}
-		if err := errors.Join(c.Do(reqs...)...); err != nil {
+	p.reqs, p.node, p.euid = reqs, node, euid
+	return p, nil
+}
+
+// attachMacvtap carries out the plan for an existing macvtap: its node
+// made or fixed, then its requests.
+func (p *Plan) attachMacvtap(c *nl.Conn) (*Attachment, error) {
+	o, mv, reqs, node, euid := p.Options, p.tap, p.reqs, p.node, p.euid
+	if !node.fits(o, euid) {
+		made, err := makeNode(o, mv, euid)
+		if err != nil {
 			return nil, err
 		}
-		return macvtapAttachment(c, o, dev, mv.Name, false)
+		if made && mv.Owned() {
+			// Detach removes the node with the macvtap.
+			reqs = append([]nl.Request{link.SetAliasRequest(mv.Index, mv.Name, mknodAlias)}, reqs...)
+		}
 	}
-	return p, nil
+	if err := errors.Join(c.Do(reqs...)...); err != nil {
+		return nil, err
+	}
+	return macvtapAttachment(c, o, p.dev, mv.Name, false)
 }
 
 // makeNode makes the macvtap's node (unless devtmpfs or udev did) and
@@ -218,7 +231,7 @@ func makeNode(o Options, mv *link.Link, euid int) (made bool, err error) {
 		return false, fmt.Errorf("%s: %w", mv.Name, err)
 	}
 	owner, group, perm := o.nodeWant(euid)
-	if err := os.Lchown(path, owner, group); err != nil {
+	if err := os.Lchown(path, chownID(owner), chownID(group)); err != nil {
 		return fail(err)
 	}
 	if err := os.Chmod(path, os.FileMode(perm)); err != nil {
@@ -229,10 +242,11 @@ func makeNode(o Options, mv *link.Link, euid int) (made bool, err error) {
 
 // attachNewMacvtap creates the macvtap m, makes its node and sets it up,
 // and deletes it again (and the node it made) if any of that fails.
-func (p *Plan) attachNewMacvtap(c *nl.Conn, m link.Macvlan, euid int) (*Attachment, error) {
-	o := p.Options
-	if err := c.Exec(link.AddMacvlanRequest(m, p.dev.Index)); err != nil {
-		return nil, err
+func (p *Plan) attachNewMacvtap(c *nl.Conn) (*Attachment, error) {
+	o, m, euid := p.Options, p.macvlan, p.euid
+	// Marked in the sendmsg that creates it: no kill falls between.
+	if err := errors.Join(c.Do(link.AddMacvlanRequest(p.dev.Index, m), link.SetAliasByNameRequest(m.Name, link.OwnerAlias))...); err != nil {
+		return nil, errors.Join(err, deleteByName(c, m.Name))
 	}
 	stepHook("create")
 	l, err := lookup(c, m.Name)
@@ -286,7 +300,7 @@ func macvtapAttachment(c *nl.Conn, o Options, dev *link.Link, name string, creat
 // decideMacvtapDetach is Detach's plan in macvtap mode given what it read:
 // DEV and the macvtap, nil when missing (not both).
 func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string) (*Plan, error) {
-	p := &Plan{Op: "detach", Options: o, dev: dev, tap: mv}
+	p := &Plan{Op: "detach", Options: o, mode: ModeMacvtap, dev: dev, tap: mv}
 	var del []nl.Request
 	rmNode := ""
 	switch {
@@ -300,10 +314,11 @@ func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string)
 			}
 		}
 		if !mv.Owned() {
-			p.Notes = append(p.Notes, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
+			p.keep(mv.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 			break
 		}
 		del = append(del, link.DeleteRequest(mv.Index, mv.Name))
+		p.done.Deleted = append(p.done.Deleted, mv.Name)
 		p.addRequests(del...)
 		if mv.Alias == mknodAlias {
 			rmNode = link.MacvtapDevPath(mv.Index)
@@ -313,19 +328,7 @@ func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string)
 	if dev == nil {
 		p.Notes = append(p.Notes, o.Dev+" does not exist")
 	}
-	p.exec = func(c *nl.Conn) (*Attachment, error) {
-		for _, err := range c.Do(del...) {
-			if err != nil && !link.IsNotFound(err) {
-				return nil, err
-			}
-		}
-		if rmNode != "" {
-			if err := os.Remove(rmNode); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		}
-		return nil, nil
-	}
+	p.reqs, p.rmNode = del, rmNode
 	return p, nil
 }
 
@@ -355,8 +358,23 @@ func checkMacvtapMode(o Options, dev, mv *link.Link, node *devNode, name func(in
 		if !node.Exists {
 			add(mv.Name, "%s's character device %s does not exist", mv.Name, node.Path)
 		} else {
-			add(mv.Name, "%s is %d:%d mode %#o, want %s:%s mode %#o", node.Path, node.Uid, node.Gid, node.Perm, idString(optID(owner)), idString(optID(group)), perm)
+			add(mv.Name, "%s is %d:%d mode %#o, want %s:%s mode %#o", node.Path, node.Uid, node.Gid, node.Perm, idString(owner), idString(group), perm)
 		}
 	}
 	return ps
+}
+
+// detachMacvtap carries out the plan of a macvtap Detach.
+func (p *Plan) detachMacvtap(c *nl.Conn) error {
+	for _, err := range c.Do(p.reqs...) {
+		if err != nil && !link.IsNotFound(err) {
+			return err
+		}
+	}
+	if p.rmNode != "" {
+		if err := os.Remove(p.rmNode); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

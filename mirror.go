@@ -39,7 +39,8 @@ func mirrorRequests(h tc.Hook, tap tc.Dev, name func(int32) string, o Options) (
 			return nil, nil
 		case r.Eaction == tc.TCA_EGRESS_REDIR || r.Eaction == tc.TCA_INGRESS_REDIR:
 			if r.TargetIfindex == tap.Index {
-				return nil, fmt.Errorf("%s is wired to %s (redirected, not mirrored); `tcwire detach %s %s` first: %w", h.Dev.Name, tap.Name, o.Dev, o.Tap, ErrConflict)
+				return nil, &ConflictError{Dev: h.Dev.Name, Target: tap.Name + " (redirected, not mirrored)", Want: tap.Name + " (mirrored)",
+					Pref: r.Pref, Handle: r.Handle, UndoDev: o.Dev, UndoTap: o.Tap}
 			}
 			return nil, conflict(name, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
 		}
@@ -94,7 +95,7 @@ func unmirrorRequests(h tc.Hook, tapIndex int32) []nl.Request {
 // decideMirror is Attach's plan with Options.Mirror given what it read:
 // DEV, the tap (nil when it does not exist) and DEV's hook.
 func decideMirror(o Options, dev, tap *link.Link, h tc.Hook, name func(int32) string) (*Plan, error) {
-	p := &Plan{Op: "attach", Options: o, dev: dev, tap: tap}
+	p := &Plan{Op: "attach", Options: o, mode: ModeTC, dev: dev, tap: tap}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
 	if tap != nil {
 		if err := checkTap(tap, o); err != nil {
@@ -115,14 +116,14 @@ func decideMirror(o Options, dev, tap *link.Link, h tc.Hook, name func(int32) st
 		p.Notes = append(p.Notes, fmt.Sprintf("%s mirrors to %s already", o.Dev, o.Tap))
 	}
 	p.addRequests(mirror...)
-	p.exec = func(c *nl.Conn) (*Attachment, error) { return p.attachMirror(c, h) }
+	p.hooks = []tc.Hook{h}
 	return p, nil
 }
 
 // attachMirror carries a mirror plan out: the tap made or brought up as
 // for the wire, then the mirror; all or nothing.
-func (p *Plan) attachMirror(c *nl.Conn, h tc.Hook) (*Attachment, error) {
-	o := p.Options
+func (p *Plan) attachMirror(c *nl.Conn) (*Attachment, error) {
+	o, h := p.Options, p.hooks[0]
 	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues(), Mode: ModeTC}
 	undo := func() error { return nil }
 	if p.tap == nil {

@@ -200,34 +200,9 @@ func readBridge(c *nl.Conn, o Options, dev, tap *link.Link) (bridgeRead, error) 
 	return r, nil
 }
 
-// planModeDetach reads what the mode's detach decides from, and decides.
-func planModeDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, tap, err := lookupPair(ctx, c, o, false)
-	if err != nil {
-		return nil, err
-	}
-	if o.mode() == ModeMacvtap {
-		if dev == nil && tap == nil {
-			return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
-		}
-		return decideMacvtapDetach(o, dev, tap, namer(c))
-	}
-	br, err := lookupOptional(c, BridgeName(o.Tap))
-	if err != nil {
-		return nil, err
-	}
-	if dev == nil && tap == nil && br == nil {
-		return nil, fmt.Errorf("neither %s nor %s (nor %s) exists: %w", o.Dev, o.Tap, BridgeName(o.Tap), ErrNotFound)
-	}
-	return decideBridgeDetach(o, dev, tap, br)
-}
-
 // checkMode is Check in the macvtap and bridge modes.
-func checkMode(c *nl.Conn, o Options, dev *link.Link) ([]Problem, error) {
-	tap, err := lookupOptional(c, o.Tap)
-	if err != nil {
-		return nil, err
-	}
+func checkMode(c *nl.Conn, o Options, dev, tap *link.Link) ([]Problem, error) {
+	var err error
 	if o.mode() == ModeMacvtap {
 		var node *devNode
 		if tap != nil && tap.Kind == link.KindMacvtap {
@@ -242,23 +217,4 @@ func checkMode(c *nl.Conn, o Options, dev *link.Link) ([]Problem, error) {
 		return nil, err
 	}
 	return checkBridgeMode(o, r), nil
-}
-
-// otherMode refuses a tc-mode Detach of what another mode made: a
-// macvtap, or a tap of tcwire's that is a bridge's port (deleting it would
-// leave the bridge holding DEV). The error names the command that fits.
-func otherMode(o Options, tap *link.Link, name func(int32) string) error {
-	switch {
-	case tap == nil:
-		return nil
-	case tap.Kind == link.KindMacvtap:
-		return fmt.Errorf("%s is a macvtap device, not a tap (`tcwire detach --mode macvtap %s %s`): %w", tap.Name, o.Dev, o.Tap, ErrNotTap)
-	case tap.Master != 0 && tap.Owned():
-		br := name(tap.Master)
-		if br == "" {
-			br = fmt.Sprintf("the device with ifindex %d", tap.Master)
-		}
-		return fmt.Errorf("%s is a port of %s (`tcwire detach --mode bridge %s %s`): %w", tap.Name, br, o.Dev, o.Tap, ErrConflict)
-	}
-	return nil
 }

@@ -65,7 +65,7 @@ func TestCheckMode(t *testing.T) {
 
 // decideAttachAny runs the options' check, as every entry point does.
 func decideAttachAny(o Options) (*Plan, error) {
-	if err := o.check(); err != nil {
+	if err := o.validateSettings(); err != nil {
 		return nil, err
 	}
 	return &Plan{}, nil
@@ -115,7 +115,7 @@ func TestDecideMacvtapAttach(t *testing.T) {
 			want: "mknod /dev/tap5 c MAJOR MINOR unless devtmpfs or udev made it (the numbers from /sys/dev/char); chown 1000 /dev/tap5; chmod 0600 /dev/tap5\n"},
 		{name: "not a macvtap", o: o, hook: tc.Hook{Dev: d}, mv: tapLink("mvt0", 5, nil), err: ErrNotTap, want: "mvt0 is a tun device, not a macvtap"},
 		{name: "on another device", o: o, hook: tc.Hook{Dev: d}, mv: macvtapLink("mvt0", 5, 4, nil), node: node, err: ErrConflict,
-			want: "mvt0 is a macvtap on eth1, not on eth0 (`tcwire detach --mode macvtap eth1 mvt0` removes it)"},
+			want: "mvt0 is a macvtap on eth1, not on eth0"},
 		{name: "bridge mode macvtap", o: o, hook: tc.Hook{Dev: d}, mv: macvtapLink("mvt0", 5, 2, func(l *link.Link) { l.Macvlan.Mode = link.ModeBridge }), node: node,
 			err: ErrInvalid, want: "mvt0 exists with macvtap mode bridge, but macvtap mode passthru was asked for"},
 		{name: "DEV wired by tc", o: o, hook: wired(d, tc.Dev{Name: "tap9", Index: 9}), err: ErrConflict,
@@ -335,14 +335,6 @@ func TestDecideMirror(t *testing.T) {
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
-	// A tc-mode Detach of what another mode made is refused, naming the
-	// command that fits.
-	if _, err := decideDetach(Options{Dev: "eth0", Tap: "mv0"}, eth0, macvtapLink("mv0", 5, 2, nil), []tc.Hook{{Dev: d}, {}}, names(nil)); !errors.Is(err, ErrNotTap) || !strings.Contains(err.Error(), "tcwire detach --mode macvtap eth0 mv0") {
-		t.Errorf("tc detach of a macvtap: %v", err)
-	}
-	if _, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tapLink("tap0", 3, func(l *link.Link) { l.Master = 6 }), []tc.Hook{{Dev: d}, {Dev: tp}}, names(map[int32]string{6: "br-tap0"})); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "tap0 is a port of br-tap0 (`tcwire detach --mode bridge eth0 tap0`)") {
-		t.Errorf("tc detach of a bridge's tap: %v", err)
-	}
 	// Detach removes the mirror with the tap.
 	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\nip link del dev tap0\n", nil)
@@ -380,4 +372,37 @@ func FuzzBridgeAlias(f *testing.F) {
 			t.Fatalf("%q reads as %+v, whose alias %q reads as %+v, %v", alias, r, r.alias(), back, ok)
 		}
 	})
+}
+
+// TestModeOf: Detach and Check take the mode from the kernel, and refuse
+// one given that contradicts it, naming both.
+func TestModeOf(t *testing.T) {
+	eth0 := tapLink("eth0", 2, func(l *link.Link) { l.Kind = "veth"; l.Tun = nil })
+	mv := macvtapLink("mv0", 5, 2, nil)
+	tap := tapLink("tap0", 3, nil)
+	port := tapLink("tap0", 3, func(l *link.Link) { l.Master = 6 })
+	br := &link.Link{Name: "br-tap0", Index: 6, Kind: link.KindBridge, Alias: bridgeRecord{Dev: "eth0", Tap: "tap0"}.alias()}
+	for _, c := range []struct {
+		name         string
+		o            Options
+		dev, tap, br *link.Link
+		want         Mode
+		err          string
+	}{
+		{"a macvtap", Options{Dev: "eth0", Tap: "mv0"}, eth0, mv, nil, ModeMacvtap, ""},
+		{"a bridge's tap", Options{Dev: "eth0", Tap: "tap0"}, eth0, port, br, ModeBridge, ""},
+		{"the bridge alone", Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, br, ModeBridge, ""},
+		{"a tap", Options{Dev: "eth0", Tap: "tap0"}, eth0, tap, nil, ModeTC, ""},
+		{"nothing: the options'", Options{Dev: "eth0", Tap: "tap0", Mode: ModeBridge}, eth0, nil, nil, ModeBridge, ""},
+		{"tc given, a macvtap", Options{Dev: "eth0", Tap: "mv0", Mode: ModeTC}, eth0, mv, nil, "", "mv0 exists with mode macvtap, but mode tc was asked for"},
+		{"macvtap given, a tap", Options{Dev: "eth0", Tap: "tap0", Mode: ModeMacvtap}, eth0, tap, nil, "", "tap0 exists with mode tc, but mode macvtap was asked for"},
+	} {
+		m, err := modeOf(c.o, c.dev, c.tap, c.br)
+		switch {
+		case c.err != "" && (err == nil || err.Error() != c.err || !errors.Is(err, ErrInvalid)):
+			t.Errorf("%s: %v, want %q", c.name, err, c.err)
+		case c.err == "" && (err != nil || m != c.want):
+			t.Errorf("%s: %v %v, want %v", c.name, m, err, c.want)
+		}
+	}
 }

@@ -49,36 +49,16 @@ type Plan struct {
 	unwire   *tc.Plan     // detach
 	delTap   bool         // detach deletes the tap
 
-	// exec carries out the plan of a mode other than tc's wire (mode.go);
-	// nil for the wire.
-	exec func(*nl.Conn) (*Attachment, error)
-}
-
-// PlanAttach returns the steps Attach would take now: the tap's creation
-// (ioctls on /dev/net/tun) or bringing it up, its setup requests and the tc
-// requests, each as sent. It reads the live state and changes nothing. An
-// error is the one Attach would return before changing anything.
-func PlanAttach(ctx context.Context, o Options) (*Plan, error) {
-	c, err := dial(o)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	p, err := planAttach(ctx, c, o)
-	return p, classify(err)
-}
-
-// PlanDetach returns the steps Detach would take now. It reads the live
-// state and changes nothing. An error is the one Detach would return
-// before changing anything.
-func PlanDetach(ctx context.Context, o Options) (*Plan, error) {
-	c, err := dial(o)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	p, err := planDetach(ctx, c, o)
-	return p, classify(err)
+	// What the other modes' plans carry out (mode.go and a file a mode):
+	mode    Mode         // the mode the plan is for
+	reqs    []nl.Request // the mode's requests
+	macvlan link.Macvlan // macvtap: the one to create
+	node    *devNode     // macvtap: its node
+	rmNode  string       // macvtap detach: a node tcwire made
+	euid    int          // macvtap: the node's default owner
+	bridge  bridgeRead   // bridge: what was read
+	brRec   bridgeRecord // bridge: the bridge's record
+	done    Detachment   // detach: what it reports
 }
 
 // lookup finds a device by name; a missing one gives a notFoundError.
@@ -110,9 +90,6 @@ const minIPv6MTU = 1280
 const newTapIndex = math.MaxInt32
 
 func planAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	if err := o.check(); err != nil {
-		return nil, err
-	}
 	if o.mode() != ModeTC || o.Mirror {
 		return planModeAttach(ctx, c, o)
 	}
@@ -165,7 +142,7 @@ func namer(c *nl.Conn) func(int32) string {
 // but for name, which names a device in a conflict.
 func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 	dev, tap := s.dev, s.tap
-	p := &Plan{Op: "attach", Options: o, dev: dev, tap: tap, hooks: s.hooks, tapAlias: link.OwnerAlias}
+	p := &Plan{Op: "attach", Options: o, mode: ModeTC, dev: dev, tap: tap, hooks: s.hooks, tapAlias: link.OwnerAlias}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
 	if tap != nil {
 		if err := checkTap(tap, o); err != nil {
@@ -212,6 +189,12 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 }
 
 func (p *Plan) add(s Step) { p.Steps = append(p.Steps, s) }
+
+// keep records that Detach leaves the device name, and why.
+func (p *Plan) keep(name, why, note string) {
+	p.done.Kept = append(p.done.Kept, Kept{Name: name, Why: why})
+	p.Notes = append(p.Notes, note)
+}
 
 func (p *Plan) addRequests(reqs ...nl.Request) {
 	for _, r := range reqs {
@@ -322,10 +305,10 @@ func checkTap(tap *link.Link, o Options) error {
 	case q == 1 && t.MultiQueue:
 		return mismatch("queues", "multi-queue", "1 (single-queue)")
 	}
-	if o.Owner != nil && !sameID(t.Owner, *o.Owner) {
+	if o.Owner != nil && !sameID(t.Owner, o.Owner) {
 		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
 	}
-	if o.Group != nil && !sameID(t.Group, *o.Group) {
+	if o.Group != nil && !sameID(t.Group, o.Group) {
 		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
 	}
 	if o.MTU != 0 && tap.MTU != o.MTU {
@@ -345,21 +328,12 @@ func idString(id *int) string {
 	return fmt.Sprint(*id)
 }
 
-// optID is id as a tap's owner or group: nil for -1 (none).
-func optID(id int) *int {
-	if id < 0 {
-		return nil
+// sameID reports whether a tap's owner or group is want (nil: none).
+func sameID(id, want *int) bool {
+	if id == nil || want == nil {
+		return id == want
 	}
-	return &id
-}
-
-// sameID reports whether a tap's owner or group (nil: none) is want (-1:
-// none).
-func sameID(id *int, want int) bool {
-	if id == nil {
-		return want < 0
-	}
-	return *id == want
+	return *id == *want
 }
 
 func kindName(kind string) string {
@@ -386,25 +360,29 @@ func conflict(name func(int32) string, err error, o Options) error {
 			ce.Target = n
 		}
 	}
-	// tcwire's commands name the container's device first.
+	// The pair is named the container's device first.
 	switch {
 	case ce.Target == "":
-		ce.Undo = fmt.Sprintf("tcwire detach %s %s", o.Dev, o.Tap)
+		ce.UndoDev, ce.UndoTap = o.Dev, o.Tap
 	case re.Dev.Name == o.Tap:
-		ce.Undo = fmt.Sprintf("tcwire detach %s %s", ce.Target, o.Tap)
+		ce.UndoDev, ce.UndoTap = ce.Target, o.Tap
 	default:
-		ce.Undo = fmt.Sprintf("tcwire detach %s %s", o.Dev, ce.Target)
+		ce.UndoDev, ce.UndoTap = o.Dev, ce.Target
 	}
 	return ce
 }
 
 // attach carries the plan out on c.
-func (p *Plan) attach(ctx context.Context, c *nl.Conn) (*Attachment, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if p.exec != nil {
-		return p.exec(c)
+func (p *Plan) attach(c *nl.Conn) (*Attachment, error) {
+	switch {
+	case p.mode == ModeMacvtap && p.tap == nil:
+		return p.attachNewMacvtap(c)
+	case p.mode == ModeMacvtap:
+		return p.attachMacvtap(c)
+	case p.mode == ModeBridge:
+		return p.attachBridge(c)
+	case p.Options.Mirror:
+		return p.attachMirror(c)
 	}
 	o := p.Options
 	a := &Attachment{Dev: p.dev.Name, DevIndex: p.dev.Index, MAC: p.dev.MAC, Queues: o.queues(), Mode: ModeTC}
@@ -553,6 +531,22 @@ func deleteTap(c *nl.Conn, tap tc.Dev) error {
 	return nil
 }
 
+// deleteByName removes a device Attach created by name, as a rollback when
+// the sendmsg that created it failed half way (made, but not marked).
+func deleteByName(c *nl.Conn, name string) error {
+	l, err := link.Lookup(c, name)
+	if link.IsNotFound(err) {
+		return nil
+	}
+	if err == nil && !l.Owned() {
+		err = c.Exec(link.DeleteRequest(l.Index, l.Name))
+	}
+	if err != nil && !link.IsNotFound(err) {
+		return fmt.Errorf("rollback: delete %s: %w", name, err)
+	}
+	return nil
+}
+
 // stepHook, set by tests, runs at the named points of Attach: "read" (the
 // state is read), "create" (the tap exists), "setup" (it is set up),
 // "persist" (it is persistent), "wire" (just before the tc batch).
@@ -578,28 +572,14 @@ func wires(h tc.Hook) map[int32]bool {
 	return m
 }
 
-func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	if err := o.CheckMode(); err != nil {
-		return nil, err
-	}
-	if o.mode() != ModeTC {
-		return planModeDetach(ctx, c, o)
-	}
-	dev, tap, err := lookupPair(ctx, c, o, false)
-	if err != nil {
-		return nil, err
-	}
-	if dev == nil && tap == nil {
-		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
-	}
+// planDetachTC reads what tc mode's Detach decides from (DEV and the tap
+// were read), and decides.
+func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link) (*Plan, error) {
 	var devs []tc.Dev
 	for _, l := range []*link.Link{dev, tap} {
 		if l != nil {
 			devs = append(devs, devOf(l))
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	hooks, err := tc.ReadHooks(c, devs)
 	if err != nil {
@@ -613,10 +593,7 @@ func planDetach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
 // order. It is a pure function but for name, which names a device in a
 // conflict.
 func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
-	p := &Plan{Op: "detach", Options: o, dev: dev, tap: tap}
-	if err := otherMode(o, tap, name); err != nil {
-		return nil, err
-	}
+	p := &Plan{Op: "detach", Options: o, mode: ModeTC, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
 	}
@@ -669,8 +646,9 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 		p.delTap = true
 		r := link.DeleteRequest(tap.Index, tap.Name)
 		p.Steps = append(p.Steps, Step{Cmd: r.Cmd, Request: &r})
+		p.done.Deleted = append(p.done.Deleted, tap.Name)
 	default:
-		p.Notes = append(p.Notes, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
+		p.keep(tap.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 	}
 	if dev == nil {
 		p.Notes = append(p.Notes, o.Dev+" does not exist")
@@ -703,13 +681,12 @@ func staleRequests(h tc.Hook, w map[int32]bool) []nl.Request {
 }
 
 // detach carries the plan out on c.
-func (p *Plan) detach(ctx context.Context, c *nl.Conn) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if p.exec != nil {
-		_, err := p.exec(c)
-		return err
+func (p *Plan) detach(c *nl.Conn) error {
+	switch p.mode {
+	case ModeMacvtap:
+		return p.detachMacvtap(c)
+	case ModeBridge:
+		return p.detachBridge(c)
 	}
 	if err := p.unwire.Remove(c); err != nil {
 		return err

@@ -104,11 +104,11 @@ func TestDecideAttach(t *testing.T) {
 		{name: "one direction missing", o: o, tap: tap0, hooks: []tc.Hook{wired(d, tp), {Dev: tp}},
 			want: "tc qdisc add dev tap0 ingress\ntc filter add dev tap0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev eth0\n"},
 		{name: "DEV wired elsewhere", o: o, tap: tap0, hooks: []tc.Hook{wired(d, tc.Dev{Name: "tap9", Index: 9}), {Dev: tp}}, err: ErrConflict,
-			want: "eth0 is wired to tap9, not tap0 (pref 49152, handle 800::800); `tcwire detach eth0 tap9` undoes that"},
+			want: "eth0 is wired to tap9, not tap0 (pref 49152, handle 800::800)"},
 		{name: "tap wired elsewhere", o: o, tap: tap0, hooks: []tc.Hook{{Dev: d}, wired(tp, tc.Dev{Name: "eth1", Index: 4})}, err: ErrConflict,
-			want: "tap0 is wired to eth1, not eth0 (pref 49152, handle 800::800); `tcwire detach eth1 tap0` undoes that"},
+			want: "tap0 is wired to eth1, not eth0 (pref 49152, handle 800::800)"},
 		{name: "DEV into a deleted device", o: o, hooks: []tc.Hook{wired(d, tc.Dev{Name: "gone", Index: 0})}, err: tc.ErrTargetGone,
-			want: "eth0 redirects to a device that no longer exists (pref 49152, handle 800::800), not to tap0; `tcwire detach eth0 tap0` removes the stale redirect"},
+			want: "eth0 redirects to a device that no longer exists (pref 49152, handle 800::800), not to tap0"},
 		{name: "not a tap", o: o, tap: veth("tap0", 3), hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, err: ErrNotTap, want: "tap0 is a veth device, not a tap"},
 		{name: "a tun", o: o, tap: tapLink("tap0", 3, func(l *link.Link) { l.Tun.Type = unix.IFF_TUN }), hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, err: ErrNotTap},
 		{name: "queues", o: Options{Dev: "eth0", Tap: "tap0", Queues: 4}, tap: tap0, hooks: []tc.Hook{{Dev: d}, {Dev: tp}}, err: ErrInvalid,
@@ -179,7 +179,7 @@ func TestDecideDetach(t *testing.T) {
 		{name: "tcwire's tap, wired to nothing", o: Options{Dev: "eth0", Tap: "tap0"}, dev: eth0, tap: tap0, hooks: []tc.Hook{{Dev: d}, {Dev: tp}},
 			want: "ip link del dev tap0\n"},
 		{name: "typo: DEV missing, tap wired to eth0", o: Options{Dev: "eth9", Tap: "tap0"}, tap: tap0, hooks: []tc.Hook{wired(tp, d)}, err: ErrConflict,
-			want: "tap0 is wired to eth0, not eth9 (pref 49152, handle 800::800); `tcwire detach eth0 tap0` undoes that"},
+			want: "tap0 is wired to eth0, not eth9 (pref 49152, handle 800::800)"},
 		{name: "another veth", o: Options{Dev: "eth1", Tap: "tap0"}, dev: veth("eth1", 4), tap: tap0, hooks: []tc.Hook{wired(tc.Dev{Name: "eth1", Index: 4}, tc.Dev{Name: "tap1", Index: 5}), wired(tp, d)}, err: ErrConflict,
 			want: "tap0 is wired to eth0, not eth1"},
 		{name: "DEV wired to another tap", o: Options{Dev: "eth0", Tap: "tap9"}, dev: eth0, hooks: []tc.Hook{wired(d, tp)}, err: ErrConflict,
@@ -221,7 +221,9 @@ func TestClassify(t *testing.T) {
 		{"tc qdisc add dev eth0 ingress", unix.ENOENT, "", "sch_ingress", false},
 		{"tc filter add dev eth0", unix.ENOENT, "", "cls_u32 or act_mirred", false},
 		{"tc filter del dev eth0", unix.ENOENT, "Filter with specified priority/protocol not found", "", false},
-		{"tc qdisc add dev eth0 ingress", unix.EBUSY, "", "", true},
+		// EBUSY is permanent: a device in use.
+		{"tc qdisc add dev eth0 ingress", unix.EBUSY, "", "", false},
+		{"ip link set dev mvt0 master tcwbr0", unix.EBUSY, "", "", false},
 		{"tc qdisc add dev eth0 ingress", unix.EAGAIN, "", "", true},
 		{"tc qdisc add dev eth0 ingress", unix.EPERM, "", "", false},
 	} {
@@ -237,6 +239,10 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%v: busy %v, want %v", in, errors.Is(err, ErrBusy), tc.busy)
 		case !errors.Is(err, tc.errno):
 			t.Errorf("%v: the errno is lost: %v", in, err)
+		case !tc.busy && strings.Contains(err.Error(), "try again"):
+			t.Errorf("%v: %v: a permanent refusal says try again", in, err)
+		case tc.errno == unix.EBUSY && strings.HasPrefix(tc.cmd, "ip link") && !strings.Contains(err.Error(), "in use"):
+			t.Errorf("%v: %v: want the device called in use", in, err)
 		}
 	}
 }

@@ -1,10 +1,8 @@
 package tcwire
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/tc"
@@ -38,17 +36,8 @@ type Redirect struct {
 	TargetCarrier bool   `json:"target_carrier"`
 }
 
-// ReadRedirects reads the redirects in place on the devices named in
-// netns ("" for the caller's), or on every device when none is named. Its
-// cost follows the devices named, not the namespace; reading every device
-// keeps what it holds to one line per device (its name and state) and the
-// rows.
-func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, error) {
-	c, err := dialRead(ns, devs)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
+// readRedirects is ReadRedirects on c.
+func readRedirects(c *nl.Conn, devs []string) ([]Redirect, error) {
 	known := map[int32]end{}
 	var tds []tc.Dev
 	add := func(l *link.Link) {
@@ -79,7 +68,7 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 		}
 	}
 	rows := []Redirect{}
-	err = tc.EachHook(c, tds, func(h tc.Hook) error {
+	err := tc.EachHook(c, tds, func(h tc.Hook) error {
 		for _, r := range h.Redirects() {
 			t, ok := known[r.TargetIfindex]
 			if !ok && r.TargetIfindex != 0 {
@@ -91,7 +80,7 @@ func ReadRedirects(ctx context.Context, ns string, devs ...string) ([]Redirect, 
 			}
 			rows = append(rows, describe(r, known[h.Dev.Index], t, ok))
 		}
-		return ctx.Err()
+		return nil
 	})
 	return rows, err
 }
@@ -129,32 +118,15 @@ func describe(r tc.Redirect, dev, target end, found bool) Redirect {
 	return row
 }
 
-// dialRead checks a namespace and device names given to a read, and opens
-// a connection in the namespace, which the caller closes.
-func dialRead(ns string, devs []string) (*nl.Conn, error) {
-	if ns != "" {
-		if _, err := netns.Path(ns); err != nil {
-			return nil, invalidf("NetNS: %v", err)
-		}
+// checkRead checks a namespace and device names given to a read.
+func checkRead(ns string, devs []string) error {
+	if err := checkNetNS(ns); err != nil {
+		return err
 	}
 	for _, d := range devs {
 		if err := link.CheckName(d); err != nil {
-			return nil, invalidf("%v", err)
+			return invalidf("%v", err)
 		}
 	}
-	return nl.Dial(&nl.Config{NetNS: ns})
-}
-
-// listLinks is dialRead, then every device of the namespace.
-func listLinks(ns string, devs []string) (*nl.Conn, []*link.Link, error) {
-	c, err := dialRead(ns, devs)
-	if err != nil {
-		return nil, nil, err
-	}
-	links, err := link.List(c)
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	return c, links, nil
+	return nil
 }

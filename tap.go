@@ -2,7 +2,6 @@ package tcwire
 
 import (
 	"bytes"
-	"context"
 	"net"
 
 	"github.com/tcwire/tcwire/link"
@@ -26,21 +25,34 @@ type TapOptions struct {
 	MAC net.HardwareAddr
 }
 
-// AddTap creates a tap on its own, wired to nothing, as `ip tuntap add`
-// would but all or nothing and marked as tcwire's (Detach deletes it).
-func AddTap(ctx context.Context, to TapOptions) (*Attachment, error) {
-	o := Options{NetNS: to.NetNS, Tap: to.Name, Queues: to.Queues, Owner: to.Owner, Group: to.Group, MTU: to.MTU, NoVnetHdr: to.NoVnetHdr}
-	if err := o.checkTapOnly(); err != nil {
-		return nil, err
+// options are the Options AddTap creates the tap from.
+func (to TapOptions) options() Options {
+	return Options{NetNS: to.NetNS, Tap: to.Name, Queues: to.Queues, Owner: to.Owner, Group: to.Group, MTU: to.MTU, NoVnetHdr: to.NoVnetHdr}
+}
+
+// Validate checks the options of AddTap, as Options.Validate does.
+func (to TapOptions) Validate() error {
+	o := to.options()
+	if err := checkNetNS(o.NetNS); err != nil {
+		return err
+	}
+	if err := o.validateTap(); err != nil {
+		return err
+	}
+	if err := o.validateSettings(); err != nil {
+		return err
 	}
 	if mac := to.MAC; mac != nil && (len(mac) != 6 || mac[0]&1 != 0 || bytes.Equal(mac, make(net.HardwareAddr, 6))) {
-		return nil, invalidf("MAC %s: not the unicast Ethernet address of a device", mac)
+		return &OptionError{Option: "mac", Value: mac.String(), Why: "not the unicast Ethernet address of a device"}
 	}
-	c, err := nl.Dial(&nl.Config{NetNS: o.NetNS})
-	if err != nil {
+	return nil
+}
+
+// addTap is AddTap on c, o made from to.
+func addTap(c *nl.Conn, o Options, to TapOptions) (*Attachment, error) {
+	if err := to.Validate(); err != nil {
 		return nil, err
 	}
-	defer c.Close()
 	_, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request {
 		reqs := []nl.Request{link.MarkRequest(tap.Index, tap.Name)}
 		if to.MTU != 0 {
@@ -52,7 +64,7 @@ func AddTap(ctx context.Context, to TapOptions) (*Attachment, error) {
 		return reqs
 	}, false)
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	// Once up, the tap's state (operstate, MAC) is the kernel's to tell.
 	if l, err = lookup(c, l.Name); err != nil {
@@ -61,11 +73,7 @@ func AddTap(ctx context.Context, to TapOptions) (*Attachment, error) {
 	return &Attachment{Tap: l.Name, TapIndex: l.Index, MAC: l.MAC, TapMAC: l.MAC, MTU: l.MTU, Queues: o.queues(), Created: true}, nil
 }
 
-// DeleteTap deletes the persistent tap called name in netns, whoever made
-// it (TUNSETPERSIST 0).
-func DeleteTap(ctx context.Context, netns, name string) error {
-	if err := (Options{NetNS: netns, Tap: name}).checkTapOnly(); err != nil {
-		return err
-	}
-	return classify(tuntap.Delete(name, netns))
+// deleteTapFile deletes the persistent tap o.Tap (TUNSETPERSIST 0).
+func deleteTapFile(o Options) error {
+	return tuntap.Delete(o.Tap, o.NetNS)
 }

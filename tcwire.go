@@ -4,11 +4,22 @@
 // containerlab/vrnetlab do: an ingress qdisc, a u32 catch-all filter and a
 // mirred egress redirect in each direction.
 //
-// It is the whole operation an embedder needs, in one call each way:
+// A Handle is tcwire in one network namespace; its calls are the whole
+// operation an embedder needs, one each way:
 //
-//	a, err := tcwire.Attach(ctx, tcwire.Options{NetNS: "/proc/1234/ns/net", Dev: "eth0", Tap: "tap0"})
+//	h, err := tcwire.Open("/proc/1234/ns/net")
+//	defer h.Close()
+//	a, err := h.Attach(ctx, tcwire.Options{Dev: "eth0", Tap: "tap0"})
 //	// give the VMM a.Tap (or a.Files) and a.MAC for the guest's NIC
-//	err = tcwire.Detach(ctx, tcwire.Options{NetNS: "/proc/1234/ns/net", Dev: "eth0", Tap: "tap0"})
+//	d, err := h.Detach(ctx, tcwire.Options{Dev: "eth0", Tap: "tap0"})
+//
+// The package-level functions (Attach, Detach …) are one-shot
+// conveniences: each opens a Handle on Options.NetNS and closes it.
+//
+// Every call reads the state, decides from it alone (a pure function:
+// the same state and options give the same Plan) and then acts; the
+// calls that change the namespace hold its lock meanwhile, so concurrent
+// callers converge (see Handle).
 //
 // Attach finds DEV, creates the tap when it does not exist (persistent,
 // virtio-net header, DEV's MTU, marked as tcwire's, a noqueue root qdisc),
@@ -32,256 +43,145 @@ package tcwire
 
 import (
 	"context"
-	"math"
-	"net"
-	"os"
-
-	"github.com/tcwire/tcwire/internal/netns"
-	"github.com/tcwire/tcwire/link"
-	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/tuntap"
 )
-
-// Options say which devices to wire and how a tap tcwire creates is made.
-// The zero value of every tap setting means tcwire's default; a setting
-// that is given is also checked against a tap that exists already, and a
-// tap that differs is refused (a *MismatchError), never silently kept.
-type Options struct {
-	// NetNS is the network namespace of both devices: a name under
-	// /run/netns or a path (/proc/PID/ns/net, a CNI_NETNS). "" is the
-	// caller's.
-	NetNS string
-	// Dev is the device whose traffic the VM takes over: the container's
-	// veth.
-	Dev string
-	// Tap is the VM's tap. Attach creates it when it does not exist.
-	Tap string
-
-	// Queues is the number of queues of the tap (multiqueue when more
-	// than 1, one file each for the VMM). 0 means 1.
-	Queues int
-	// Owner is the uid allowed to open the tap without CAP_NET_ADMIN; nil
-	// means the caller's euid, unless Group is given (a persistent tap
-	// with neither can be opened and deleted by any user).
-	Owner *int
-	// Group is the gid allowed to open the tap without CAP_NET_ADMIN; nil
-	// means none.
-	Group *int
-	// MTU of the tap; 0 means DEV's.
-	MTU uint32
-	// NoVnetHdr makes a tap without the virtio-net header (IFF_VNET_HDR),
-	// for a VMM that does not use one. A tap tcwire creates has it
-	// otherwise, as qemu, Cloud Hypervisor and Firecracker expect.
-	NoVnetHdr bool
-	// KeepTapQdisc leaves the kernel's default root qdisc on a tap tcwire
-	// creates instead of noqueue. tun never stops its queue, so a
-	// queueing qdisc only adds cost (and, with a host-wide fq default,
-	// drops).
-	KeepTapQdisc bool
-
-	// QuietDev silences DEV's own IPv6 (`--dev-addrgenmode none`): address
-	// generation off and its link-local addresses removed, so that nothing
-	// but the VM sends with the VM's MAC (DEV's). Its IPv4 addresses stay:
-	// the CNI owns them, and other plugins check them. Detach puts back
-	// what it changed, which Attach keeps in the alias of the tap it
-	// creates; it is refused with a tap tcwire did not make.
-	QuietDev bool
-	// QuietTap does to an existing tap what Attach does to every tap it
-	// creates (`--tap-addrgenmode none`, the default of tcwire-ifup): IPv6
-	// address generation off before it goes up, and its link-local
-	// addresses removed, so that the host's own stack sends nothing into
-	// the VM. The tap stays so after Detach: it is not tcwire's.
-	QuietTap bool
-
-	// Files asks Attach for the tap's queue files (Attachment.Files), so
-	// that a runtime that passes file descriptors to its VMM (Kata, Cloud
-	// Hypervisor) does not open the tap again. In macvtap mode it is the
-	// open /dev/tapN.
-	Files bool
-
-	// Mode is how DEV reaches the VM: ModeTC ("" too), ModeMacvtap or
-	// ModeBridge. Tap names the VM's device in every mode: the tap, or
-	// the macvtap. Detach and Check must be given the mode Attach was.
-	Mode Mode
-	// Mirror (tc mode only) leaves DEV its traffic and gives the tap a
-	// copy of what DEV receives (mirred egress mirror on DEV's ingress),
-	// for a VM that only watches; what the VM sends goes nowhere.
-	Mirror bool
-}
-
-// Attachment is what a VMM needs to use the tap Attach wired.
-type Attachment struct {
-	// Dev and DevIndex name the wired device.
-	Dev      string
-	DevIndex int32
-	// Tap and TapIndex name the tap.
-	Tap      string
-	TapIndex int32
-	// MAC is the address to give the guest's NIC: DEV's. The container's
-	// network knows DEV by it, and anti-spoofing CNIs drop anything else.
-	MAC net.HardwareAddr
-	// TapMAC is the tap's own address (the host's end; the guest uses MAC).
-	TapMAC net.HardwareAddr
-	// MTU is the tap's MTU.
-	MTU uint32
-	// Queues is the number of queues the VMM must open and be told.
-	Queues int
-	// Created reports that Attach created the tap.
-	Created bool
-	// Files are the tap's queue files when Options.Files asked for them,
-	// one per queue; the caller closes them. nil otherwise.
-	Files []*os.File
-
-	// Mode is the mode Attach used.
-	Mode Mode
-	// DevNode is, in macvtap mode, the macvtap's character device
-	// (/dev/tapN) the VMM opens; "" otherwise.
-	DevNode string
-	// Bridge is, in bridge mode, the bridge holding DEV and the tap; ""
-	// otherwise.
-	Bridge string
-}
 
 // Attach wires o.Dev and o.Tap both ways, creating the tap when it does
 // not exist. All or nothing: on failure, a tap it created is deleted again
 // and the tc objects it added are removed. A second identical call changes
 // nothing and returns the same Attachment (Created false).
-func Attach(ctx context.Context, o Options) (*Attachment, error) {
-	c, err := dial(o)
-	if err != nil {
+func Attach(ctx context.Context, o Options) (a *Attachment, err error) {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	p, err := planAttach(ctx, c, o)
-	if err != nil {
-		return nil, classify(err)
-	}
-	a, err := p.attach(ctx, c)
-	return a, classify(err)
+	err = oneShot(o.NetNS, func(h *Handle) error {
+		a, err = h.Attach(ctx, o)
+		return err
+	})
+	return a, err
 }
 
-// Detach removes what Attach added between o.Dev and o.Tap: the wire
-// filters both ways, an ingress qdisc they leave empty, and the tap when it
-// carries tcwire's mark and is wired to o.Dev (or to nothing). Devices that
-// are not wired to each other are refused with a *ConflictError naming
-// what each is wired to, and nothing changes. A redirect into a device
-// that is gone (a stale half) is removed. Detaching what is already
-// detached succeeds; only when neither device exists is it an error
-// (ErrNotFound), for a name mistyped.
+// Detach removes what Attach added between o.Dev and o.Tap, in the mode
+// the kernel shows (o.Mode, when given, must agree): the wire filters both
+// ways and an ingress qdisc they leave empty, the macvtap, or tcwire's
+// bridge; and the tap (or macvtap) when it carries tcwire's mark and no
+// process holds it open. Devices that are not wired to each other are
+// refused with a *ConflictError naming what each is wired to, and nothing
+// changes. A redirect into a device that is gone (a stale half) is
+// removed. Detaching what is already detached succeeds; only when neither
+// device exists is it an error (ErrNotFound), for a name mistyped.
+// Handle.Detach also says what it removed and what it left.
 func Detach(ctx context.Context, o Options) error {
-	c, err := dial(o)
-	if err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
-	defer c.Close()
-	p, err := planDetach(ctx, c, o)
-	if err != nil {
-		return classify(err)
-	}
-	return classify(p.detach(ctx, c))
+	return oneShot(o.NetNS, func(h *Handle) error {
+		_, err := h.Detach(ctx, o)
+		return err
+	})
 }
 
-// dial checks the options that name things and opens a netlink socket in
-// o.NetNS.
-func dial(o Options) (*nl.Conn, error) {
-	if err := o.checkNames(); err != nil {
+// PlanAttach returns the steps Attach would take now: the tap's creation
+// (ioctls on /dev/net/tun) or bringing it up, its setup requests and the tc
+// requests, each as sent. It reads the live state and changes nothing. An
+// error is the one Attach would return before changing anything.
+func PlanAttach(ctx context.Context, o Options) (p *Plan, err error) {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := nl.Dial(&nl.Config{NetNS: o.NetNS})
-	if err != nil {
+	err = oneShot(o.NetNS, func(h *Handle) error {
+		p, err = h.PlanAttach(ctx, o)
+		return err
+	})
+	return p, err
+}
+
+// PlanDetach returns the steps Detach would take now. It reads the live
+// state and changes nothing. An error is the one Detach would return
+// before changing anything.
+func PlanDetach(ctx context.Context, o Options) (p *Plan, err error) {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return c, nil
+	err = oneShot(o.NetNS, func(h *Handle) error {
+		p, err = h.PlanDetach(ctx, o)
+		return err
+	})
+	return p, err
 }
 
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
-func (o Options) checkNames() error {
-	if o.NetNS != "" {
-		if _, err := netns.Path(o.NetNS); err != nil {
-			return invalidf("NetNS: %v", err)
-		}
+// Check lists what differs from what Attach with o leaves (what CNI CHECK
+// verifies), in the mode the kernel shows (o.Mode, when given, must
+// agree): the tap exists, is a tap, is tcwire's and up, has the MTU,
+// owner and group the options give, and both devices have an ingress (or
+// clsact) qdisc with the wire redirect to the other (DEV's mirror to the
+// tap with Mirror); in the macvtap and bridge modes, what those modes
+// leave. No problems is an empty list; an error is a failure to read the
+// state.
+func Check(ctx context.Context, o Options) (ps []Problem, err error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
-	if err := link.CheckName(o.Dev); err != nil {
-		return invalidf("Dev: %v", err)
-	}
-	if err := link.CheckName(o.Tap); err != nil {
-		return invalidf("Tap: %v", err)
-	}
-	if o.Dev == o.Tap {
-		return invalidf("Dev and Tap are both %s: a device cannot be wired to itself", o.Dev)
-	}
-	return nil
+	err = oneShot(o.NetNS, func(h *Handle) error {
+		ps, err = h.Check(ctx, o)
+		return err
+	})
+	return ps, err
 }
 
-// checkTapOnly checks the options of a tap on its own: its name and
-// settings.
-func (o Options) checkTapOnly() error {
-	if o.NetNS != "" {
-		if _, err := netns.Path(o.NetNS); err != nil {
-			return invalidf("NetNS: %v", err)
-		}
+// ReadRedirects reads the redirects in place on the devices named in
+// netns ("" for the caller's), or on every device when none is named. Its
+// cost follows the devices named, not the namespace; reading every device
+// keeps what it holds to one line per device (its name and state) and the
+// rows.
+func ReadRedirects(ctx context.Context, ns string, devs ...string) (rs []Redirect, err error) {
+	if err := checkRead(ns, devs); err != nil {
+		return nil, err
 	}
-	if err := link.CheckName(o.Tap); err != nil {
-		return invalidf("Tap: %v", err)
-	}
-	return o.check()
+	err = oneShot(ns, func(h *Handle) error {
+		rs, err = h.Redirects(ctx, devs...)
+		return err
+	})
+	return rs, err
 }
 
-// check validates the tap settings and the mode.
-func (o Options) check() error {
-	if err := o.CheckMode(); err != nil {
+// ReadBindings reads the macvtaps and the bridges of bridge mode in netns
+// ("" for the caller's): those on, holding or being the devices named, or
+// all when none is. With devices named its cost follows them, not the
+// namespace: they, their masters and the namespace's macvtaps (a dump the
+// kernel filters by kind) are all it reads.
+func ReadBindings(ctx context.Context, ns string, devs ...string) (bs []Binding, err error) {
+	if err := checkRead(ns, devs); err != nil {
+		return nil, err
+	}
+	err = oneShot(ns, func(h *Handle) error {
+		bs, err = h.Bindings(ctx, devs...)
+		return err
+	})
+	return bs, err
+}
+
+// AddTap creates a tap on its own, wired to nothing, as `ip tuntap add`
+// would but all or nothing and marked as tcwire's (Detach deletes it).
+func AddTap(ctx context.Context, to TapOptions) (a *Attachment, err error) {
+	if err := to.Validate(); err != nil {
+		return nil, err
+	}
+	err = oneShot(to.NetNS, func(h *Handle) error {
+		a, err = h.AddTap(ctx, to)
+		return err
+	})
+	return a, err
+}
+
+// DeleteTap deletes the persistent tap called name in netns, whoever made
+// it (TUNSETPERSIST 0); one that a process holds open is refused.
+func DeleteTap(ctx context.Context, netns, name string) error {
+	o := Options{NetNS: netns, Tap: name}
+	if err := checkNetNS(netns); err != nil {
 		return err
 	}
-	switch {
-	case o.Queues < 0 || o.Queues > tuntap.MaxQueues:
-		return invalidf("Queues %d: want 1 to %d (0 means 1)", o.Queues, tuntap.MaxQueues)
-	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > maxID):
-		return invalidf("Owner %d: not a uid (0 to %d)", *o.Owner, maxID)
-	case o.Group != nil && (*o.Group < 0 || *o.Group > maxID):
-		return invalidf("Group %d: not a gid (0 to %d)", *o.Group, maxID)
-	case o.MTU != 0 && (o.MTU < 68 || o.MTU > 65521):
-		return invalidf("MTU %d: a tap takes 68 to 65521", o.MTU)
+	if err := o.validateTap(); err != nil {
+		return err
 	}
-	return nil
-}
-
-func (o Options) queues() int {
-	if o.Queues == 0 {
-		return 1
-	}
-	return o.Queues
-}
-
-// owner is the owner and group a tap tcwire creates gets, -1 for none: the
-// caller's euid when neither is given, as tc-redirect-tap does.
-func (o Options) owner(euid int) (owner, group int) {
-	owner, group = -1, -1
-	if o.Owner != nil {
-		owner = *o.Owner
-	}
-	if o.Group != nil {
-		group = *o.Group
-	}
-	if owner < 0 && group < 0 {
-		owner = euid
-	}
-	return owner, group
-}
-
-// tapConfig is the tuntap.Config of the tap Attach creates.
-func (o Options) tapConfig() tuntap.Config {
-	cfg := tuntap.Config{Name: o.Tap, Persist: true, Queues: o.queues(), NetNS: o.NetNS}
-	if o.NoVnetHdr {
-		cfg.Flags = tuntap.IFF_TAP | tuntap.IFF_NO_PI
-	}
-	owner, group := o.owner(os.Geteuid())
-	if owner >= 0 {
-		cfg.Owner = &owner
-	}
-	if group >= 0 {
-		cfg.Group = &group
-	}
-	return cfg
+	return oneShot(netns, func(h *Handle) error { return h.DeleteTap(ctx, name) })
 }

@@ -69,6 +69,19 @@ func SetAliasRequest(ifindex int32, name, alias string) nl.Request {
 		func(e *nl.Encoder) { e.Attr(uapi.IFLA_IFALIAS, []byte(alias)) })
 }
 
+// SetAliasByNameRequest is SetAliasRequest for the device called name, found
+// by the kernel by IFLA_IFNAME (ifi_index 0): sent in the same sendmsg as
+// the RTM_NEWLINK that creates the device (which ignores IFLA_IFALIAS), it
+// marks the device before the syscall returns, so no kill falls between a
+// device's creation and its mark.
+func SetAliasByNameRequest(name, alias string) nl.Request {
+	return setRequest(Ifinfomsg{}, fmt.Sprintf("ip link set dev %s alias %s", name, shellQuote(alias)),
+		func(e *nl.Encoder) {
+			e.String(uapi.IFLA_IFNAME, name)
+			e.Attr(uapi.IFLA_IFALIAS, []byte(alias))
+		})
+}
+
 // SetMasterRequest enslaves a device to master (IFLA_MASTER), as
 // `ip link set dev NAME master MASTER`.
 func SetMasterRequest(ifindex int32, name string, master int32, masterName string) nl.Request {

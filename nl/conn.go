@@ -2,6 +2,7 @@ package nl
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -37,6 +38,10 @@ type Conn struct {
 	ackBudget int
 	sleep     func(time.Duration)
 	sendmsgs  atomic.Uint64
+	// deadline is the read deadline Bind set (zero: none); dmu guards it
+	// and the socket's deadline, which drain moves for a moment.
+	dmu      sync.Mutex
+	deadline time.Time
 }
 
 // NewConn returns a Conn that does its I/O through t instead of a socket of
@@ -289,10 +294,16 @@ func (b *batch) settle(d []byte) {
 // sendmsg returns, so it waits for nothing more than a moment (a deadline
 // already past would not even read what is queued).
 func (c *Conn) drain() {
-	if err := c.t.SetReadDeadline(time.Now().Add(10 * time.Millisecond)); err != nil {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	d := time.Now().Add(10 * time.Millisecond)
+	if !c.deadline.IsZero() && c.deadline.Before(d) {
+		d = c.deadline
+	}
+	if err := c.t.SetReadDeadline(d); err != nil {
 		return
 	}
-	defer c.t.SetReadDeadline(time.Time{})
+	defer c.t.SetReadDeadline(c.deadline)
 	for c.b.left > 0 {
 		d, err := c.t.Recv()
 		switch {
@@ -427,5 +438,29 @@ func (c *Conn) dumpOnce(r Request, keep bool, each func(Message) error) (deliver
 			// The one answer to a GET that is not a dump.
 			return delivered, false, failed
 		}
+	}
+}
+
+// Bind makes the Conn's reads end when ctx does: a read still waiting at
+// ctx's deadline, or when ctx is cancelled, fails with
+// os.ErrDeadlineExceeded. unbind undoes it; the Conn must be bound to one
+// ctx at a time.
+func (c *Conn) Bind(ctx context.Context) (unbind func()) {
+	c.dmu.Lock()
+	c.deadline, _ = ctx.Deadline()
+	c.t.SetReadDeadline(c.deadline)
+	c.dmu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		c.dmu.Lock()
+		c.deadline = time.Unix(1, 0)
+		c.t.SetReadDeadline(c.deadline)
+		c.dmu.Unlock()
+	})
+	return func() {
+		stop()
+		c.dmu.Lock()
+		c.deadline = time.Time{}
+		c.t.SetReadDeadline(c.deadline)
+		c.dmu.Unlock()
 	}
 }

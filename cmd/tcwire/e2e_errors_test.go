@@ -264,7 +264,7 @@ var errorCases = []errorCase{
 	// Devices that do not exist, or are not what they should be.
 	{[]string{"attach", "nosuch0", "tap0"}, 1, []string{"nosuch0"}},
 	{[]string{"attach", "eth0", "peer0"}, 1, []string{"peer0", "not a tap"}},
-	{[]string{"attach", "eth0", "eth0"}, 1, []string{"eth0"}},
+	{[]string{"attach", "eth0", "eth0"}, 2, []string{"both eth0", "wired to itself"}},
 	{[]string{"show", "nosuch0"}, 1, []string{"nosuch0"}},
 	{[]string{"ifup", "tap7"}, 1, []string{"eth7"}},
 	// Numbers: queues, uid, gid.
@@ -348,7 +348,7 @@ var errorCases = []errorCase{
 	{[]string{"attach", "nosuch0", "mv0", "--mode", "macvtap"}, 1, []string{"nosuch0"}},
 	{[]string{"attach", "nosuch0", "vm0", "--mode", "bridge"}, 1, []string{"nosuch0"}},
 	{[]string{"attach", "nosuch0", "tap0", "--mirror"}, 1, []string{"nosuch0"}},
-	{[]string{"attach", "eth0", "eth0", "--mode", "bridge"}, 1, []string{"eth0"}},
+	{[]string{"attach", "eth0", "eth0", "--mode", "bridge"}, 2, []string{"both eth0", "wired to itself"}},
 	{[]string{"detach", "nosuch0", "nosuch1", "--mode", "bridge"}, 1, []string{"nosuch0", "nosuch1"}},
 	{[]string{"detach", "nosuch0", "nosuch1", "--mode", "macvtap"}, 1, []string{"nosuch0", "nosuch1"}},
 	// Namespaces: missing, not a namespace, not a network namespace, or

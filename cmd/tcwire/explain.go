@@ -8,9 +8,9 @@ import (
 	"io"
 
 	"github.com/tcwire/tcwire"
-	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/link/linkschema"
 	"github.com/tcwire/tcwire/nl/annotate"
-	"github.com/tcwire/tcwire/tc"
+	"github.com/tcwire/tcwire/tc/tcschema"
 )
 
 const explainUsage = "usage: tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]"
@@ -38,7 +38,10 @@ func parseExplain(g *globals, args []string) (command, error) {
 		return nil, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	if err := mf.options(explainUsage, &o); err != nil {
+	if err := mf.options(fs, explainUsage, &o); err != nil {
+		return nil, err
+	}
+	if err := validate(explainUsage, o); err != nil {
 		return nil, err
 	}
 	return func(stdout, _ io.Writer) error {
@@ -63,7 +66,7 @@ func printPlan(w io.Writer, p *tcwire.Plan) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# %s\n", n)
 	}
-	schema := annotate.Merge(tc.Schema, link.Schema)
+	schema := annotate.Merge(tcschema.Schema, linkschema.Schema)
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n# %d. %s\n", i+1, s.Cmd)
 		if s.Request == nil {

@@ -10,6 +10,8 @@
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
 //	tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+//	tcwire [--netns NS] [--json] watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP
+//	tcwire [--netns NS] [--json] watch -batch FILE
 //	tcwire [--netns NS] [--json] [--force] -batch FILE|-
 //
 // --mode macvtap makes TAP a passthru macvtap on DEV (attach prints its
@@ -38,6 +40,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/internal/cni"
 
 	"github.com/tcwire/tcwire/internal/netns"
@@ -54,7 +57,8 @@ commands:
   tap del NAME
   ifup TAP
   explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
-  [--force] -batch FILE|-   (each line: attach|detach DEV TAP [flags] [--netns NS]; - is stdin)
+  watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP   (or watch -batch FILE: a pair a line)
+  [--force] -batch FILE|-   (each line: [--netns NS] attach|detach DEV TAP [flags]; - is stdin)
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
@@ -177,8 +181,24 @@ func report(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	fmt.Fprintf(stderr, "tcwire: %s\n", err)
+	fmt.Fprintf(stderr, "tcwire: %s%s\n", escapeControls(err.Error()), hint(err))
 	return 1
+}
+
+// hint is the command that gets a refusal out of the way, as the library's
+// errors name the devices but no command line.
+func hint(err error) string {
+	var ce *tcwire.ConflictError
+	var me *tcwire.MismatchError
+	switch {
+	case errors.As(err, &ce) && ce.Handle != 0 && ce.Target == "":
+		return fmt.Sprintf("; `tcwire detach %s %s` removes the stale redirect", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &ce) && ce.UndoDev != "":
+		return fmt.Sprintf("; `tcwire detach %s %s` undoes that", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &me) && me.Setting != "mode":
+		return fmt.Sprintf("; delete it (`tcwire tap del %s`) or ask for what it has", escapeControls(me.Tap))
+	}
+	return ""
 }
 
 // command is a parsed and checked command line, ready to run. Only -batch
@@ -229,6 +249,8 @@ func parse(args []string) (command, error) {
 		return parseIfup(&g, rest)
 	case "explain":
 		return parseExplain(&g, rest)
+	case "watch":
+		return parseWatch(&g, rest)
 	case "help":
 		return nil, &helpError{usage: usageText}
 	}

@@ -59,7 +59,7 @@ func parseShow(g *globals, args []string) (command, error) {
 		if !*modes {
 			fmt.Fprintln(w, "DEV\tSTATE\tTARGET\tSTATE\tACTION\tCONTROL\tPARENT\tPREF\tHANDLE\tPACKETS\tBYTES\tUNDELIVERED")
 			for _, r := range rows {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s %s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\n", r.Dev, state(r.DevState, r.DevCarrier), r.Target, state(r.TargetState, r.TargetCarrier),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s %s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\n", escapeControls(r.Dev), state(r.DevState, r.DevCarrier), escapeControls(r.Target), state(r.TargetState, r.TargetCarrier),
 					r.Direction, r.Action, r.Control, r.Parent, r.Pref, r.Handle, r.Packets, r.Bytes, r.Undelivered)
 			}
 			if len(bindings) == 0 {
@@ -73,7 +73,7 @@ func parseShow(g *globals, args []string) (command, error) {
 			if b.DevNode != "" {
 				via = b.DevNode
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\n", b.Mode, b.Dev, b.Tap, via, b.Owned)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\n", b.Mode, escapeControls(b.Dev), escapeControls(b.Tap), escapeControls(via), b.Owned)
 		}
 		return w.Flush()
 	}, nil

@@ -3,9 +3,10 @@
 // the binary installed under tc-redirect-tap's name). The JSON is in
 // types.go; the wiring is package tcwire's, the one `tcwire attach` uses.
 //
-//	ADD     finds the veth in CNI_NETNS (prevResult's interface whose sandbox
-//	        is CNI_NETNS; else the namespace's only device besides lo and
-//	        taps; else CNI_IFNAME), creates the tap (tap0 unless told) or
+//	ADD     refuses a CNI_NETNS that is the plugin's own namespace (the
+//	        host's), finds the veth in CNI_NETNS (prevResult's interface
+//	        whose sandbox is CNI_NETNS; else CNI_IFNAME; never a device
+//	        neither names), creates the tap (tap0 unless told) or
 //	        reuses it, wires both ways, returns prevResult + the tap + the
 //	        VM's interface. A repeated ADD converges.
 //	DEL     removes what ADD made — its filters, the ingress qdisc when that
@@ -111,14 +112,9 @@ var containerIDPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$`)
 // print nothing on success.
 func cniRun(env cniEnv, stdin []byte) (any, *cniError) {
 	if env.Command == "VERSION" {
-		var v struct {
-			CNIVersion string `json:"cniVersion"`
-		}
-		json.Unmarshal(stdin, &v) // VERSION answers whatever it is given
-		if v.CNIVersion == "" {
-			v.CNIVersion = cniLatest
-		}
-		return &cniVersionResult{CNIVersion: v.CNIVersion, SupportedVersions: cniSupportedVersions}, nil
+		// Answered in the version asked for when tcwire speaks it, else
+		// in the newest: never in a version tcwire does not speak.
+		return &cniVersionResult{CNIVersion: replyVersion(stdin), SupportedVersions: cniSupportedVersions}, nil
 	}
 	var need []string
 	switch env.Command {
@@ -210,10 +206,15 @@ func sameNetNS(netns string) func(string) bool {
 
 // resolveVeth finds the device to wire the tap to, and its index in
 // prevResult (-1 when prevResult does not list it): prevResult's interface
-// in CNI_NETNS; else the namespace's only device besides lo and taps; else
-// CNI_IFNAME.
+// in CNI_NETNS; else CNI_IFNAME when the namespace has a device of that
+// name. Never a device that nothing names: the namespace's only device may
+// be anything (the host's NIC, when CNI_NETNS is wrong).
 func resolveVeth(env cniEnv, prev *cniResult, tapName string) (string, int, *cniError) {
-	if i, name := findVeth(prev, sameNetNS(env.NetNS), env.IfName, tapName); name != "" {
+	if tapName == env.IfName {
+		return "", -1, cniErrorf(cniErrInvalidConfig, "the tap's name %s is CNI_IFNAME, the container's veth: give the tap a name of its own (tapName, %s)", tapName, argTapName)
+	}
+	same := sameNetNS(env.NetNS)
+	if i, name := findVeth(prev, same, env.IfName, tapName); name != "" {
 		return name, i, nil
 	}
 	c, err := nl.Dial(&nl.Config{NetNS: env.NetNS})
@@ -221,33 +222,48 @@ func resolveVeth(env cniEnv, prev *cniResult, tapName string) (string, int, *cni
 		return "", -1, &cniError{Code: cniErrKernel, Msg: "cannot enter CNI_NETNS " + env.NetNS, Details: err.Error()}
 	}
 	defer c.Close()
-	links, err := link.List(c)
-	if err != nil {
-		return "", -1, &cniError{Code: cniErrKernel, Msg: "cannot list the devices of " + env.NetNS, Details: err.Error()}
-	}
-	var names []string
-	for _, l := range links {
-		if l.Flags&unix.IFF_LOOPBACK != 0 || l.Kind == link.KindTun || l.Name == tapName {
-			continue
+	ls, errs := link.LookupNames(c, env.IfName, tapName)
+	for _, err := range errs {
+		if err != nil && !link.IsNotFound(err) {
+			return "", -1, &cniError{Code: cniErrKernel, Msg: "cannot look up the devices of " + env.NetNS, Details: err.Error()}
 		}
-		names = append(names, l.Name)
 	}
-	if len(names) == 1 {
-		return names[0], -1, nil
-	}
-	if slices.Contains(names, env.IfName) {
+	if ls[0] != nil {
 		return env.IfName, -1, nil
+	}
+	// findVeth skips prevResult's interface named like the tap (it is the
+	// tap, after an ADD): when that is no tap, the names clash.
+	if tap := ls[1]; tap != nil && tap.Kind != link.KindTun && prev != nil &&
+		slices.ContainsFunc(prev.Interfaces, func(in cniInterface) bool { return in.Name == tapName && in.Sandbox != "" && same(in.Sandbox) }) {
+		return "", -1, &cniError{Code: cniErrConflict, Msg: fmt.Sprintf("the tap's name %s is the veth's", tapName),
+			Details: fmt.Sprintf("prevResult's interface in %s is %s, a %s, not a tap: give the tap a name of its own (tapName, %s)", env.NetNS, tapName, kindName(tap.Kind), argTapName)}
 	}
 	return "", -1, &cniError{Code: cniErrNotFound,
 		Msg: fmt.Sprintf("no veth to wire in %s", env.NetNS),
-		Details: fmt.Sprintf("prevResult lists no interface with sandbox %s, the namespace has %d devices besides lo and taps (%s) and none is CNI_IFNAME %s",
-			env.NetNS, len(names), strings.Join(names, ", "), env.IfName)}
+		Details: fmt.Sprintf("prevResult lists no interface with sandbox %s, and CNI_IFNAME %s names no device there; tcwire wires only a device one of them names",
+			env.NetNS, env.IfName)}
 }
 
-// present refuses a CNI_NETNS that does not exist (any more).
-func present(netnsPath string) *cniError {
+func kindName(kind string) string {
+	if kind == "" {
+		return "device"
+	}
+	return kind
+}
+
+// usableNetNS refuses a CNI_NETNS that does not exist (any more), is no
+// network namespace, or is the plugin's own: the runtime's namespace is the
+// host's, and tcwire never wires the host.
+func usableNetNS(netnsPath string) *cniError {
 	if netns.Gone(netnsPath) {
 		return cniErrorf(cniErrNotFound, "CNI_NETNS %s: no such network namespace", netnsPath)
+	}
+	own, err := netns.IsOwn(netnsPath)
+	switch {
+	case err != nil:
+		return &cniError{Code: cniErrInvalidEnv, Msg: fmt.Sprintf("CNI_NETNS %s is not a network namespace", netnsPath), Details: err.Error()}
+	case own:
+		return cniErrorf(cniErrInvalidEnv, "CNI_NETNS %s is the plugin's own network namespace (the host's): tcwire wires only a container's", netnsPath)
 	}
 	return nil
 }
@@ -256,7 +272,7 @@ func cniAddCmd(env cniEnv, conf *cniNetConf, o tcwire.Options) (*cniResult, *cni
 	if conf.PrevResult == nil {
 		return nil, cniErrorf(cniErrInvalidConfig, "prevResult is missing: tcwire is a chained plugin and goes after the plugin that creates the veth (ptp, bridge, Cilium …)")
 	}
-	if cerr := present(env.NetNS); cerr != nil {
+	if cerr := usableNetNS(env.NetNS); cerr != nil {
 		return nil, cerr
 	}
 	devName, vethIndex, cerr := resolveVeth(env, conf.PrevResult, o.Tap)
@@ -282,6 +298,9 @@ func cniAddCmd(env cniEnv, conf *cniNetConf, o tcwire.Options) (*cniResult, *cni
 func cniDelCmd(env cniEnv, conf *cniNetConf, o tcwire.Options) *cniError {
 	if env.NetNS == "" || netns.Gone(env.NetNS) {
 		return nil // the namespace took the tap and the filters with it
+	}
+	if cerr := usableNetNS(env.NetNS); cerr != nil {
+		return cerr
 	}
 	ctx := context.Background()
 	o.NetNS = env.NetNS
@@ -318,7 +337,7 @@ func cniCheckCmd(env cniEnv, conf *cniNetConf, o tcwire.Options) *cniError {
 	if conf.PrevResult == nil {
 		return cniErrorf(cniErrInvalidConfig, "prevResult is missing: CHECK needs the result of ADD")
 	}
-	if cerr := present(env.NetNS); cerr != nil {
+	if cerr := usableNetNS(env.NetNS); cerr != nil {
 		return cerr
 	}
 	devName, _, cerr := resolveVeth(env, conf.PrevResult, o.Tap)
@@ -383,11 +402,18 @@ func checkResult(prev *cniResult, env cniEnv, mac net.HardwareAddr, tap string) 
 // kernelError turns a failure of the wiring into a CNI error: 101 naming
 // the module for a kernel without sch_ingress/cls_u32/act_mirred, 102 for
 // a conflict with another redirect or device, 103 for a missing device, 11
-// for EBUSY/EAGAIN (a busy node: retry), 100 otherwise.
+// for EAGAIN (a transient refusal: retry), 100 otherwise.
+// netconfKey names an option as the network configuration spells it.
+var netconfKey = map[string]string{"queues": "queues", "mtu": "mtu", "owner": "tapUID", "group": "tapGID", "tap": "tapName", "dev": "CNI_IFNAME", "netns": "CNI_NETNS"}
+
 func kernelError(msg string, err error) *cniError {
 	e := &cniError{Code: cniErrKernel, Msg: msg, Details: err.Error()}
 	var me *tcwire.ModuleError
+	var oe *tcwire.OptionError
 	switch {
+	case errors.As(err, &oe):
+		e.Code = cniErrInvalidConfig
+		e.Msg = fmt.Sprintf("network configuration: %q is %s: %s", netconfKey[oe.Option], oe.Value, oe.Why)
 	case errors.As(err, &me):
 		e.Code = cniErrMissingModule
 		e.Msg = fmt.Sprintf("%s: the kernel lacks %s (modprobe %s)", msg, me.Module, strings.ReplaceAll(me.Module, " or ", " / "))
@@ -402,12 +428,38 @@ func kernelError(msg string, err error) *cniError {
 }
 
 // cniStatusCmd answers STATUS with tcwire.Probe: what ADD does to the
-// kernel, in a throwaway namespace.
+// kernel, in a throwaway namespace. A plugin run without the capabilities
+// ADD needs is told so, not the kernel blamed.
 func cniStatusCmd() *cniError {
+	if missing := missingCaps(); len(missing) > 0 {
+		return cniErrorf(cniErrNotAvailable, "the plugin runs without %s (uid %d): it cannot wire devices; a container runtime runs it as root",
+			strings.Join(missing, " and "), os.Geteuid())
+	}
 	if err := tcwire.Probe(context.Background()); err != nil {
 		e := kernelError("tcwire cannot wire devices on this kernel", err)
 		e.Code = cniErrNotAvailable
 		return e
 	}
 	return nil
+}
+
+// missingCaps names the capabilities ADD needs that the process lacks in
+// its effective set: CAP_NET_ADMIN for the wiring, CAP_SYS_ADMIN to enter
+// CNI_NETNS.
+func missingCaps() []string {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return nil // cannot tell: Probe will
+	}
+	var missing []string
+	for _, c := range []struct {
+		bit  uint
+		name string
+	}{{unix.CAP_NET_ADMIN, "CAP_NET_ADMIN"}, {unix.CAP_SYS_ADMIN, "CAP_SYS_ADMIN"}} {
+		if data[c.bit/32].Effective&(1<<(c.bit%32)) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	return missing
 }

@@ -256,7 +256,6 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"cniVersion number", `{"cniVersion":1}`, cniErrInvalidConfig, []string{`"cniVersion"`, "number", "string"}},
 		{"tapUID string", string(netconf("1.0.0", `,"tapUID":"1000"`, "")), cniErrInvalidConfig, []string{`"tapUID"`, `"1000"`, "string", "integer"}},
 		{"tapGID negative", string(netconf("1.0.0", `,"tapGID":-2`, "")), cniErrInvalidConfig, []string{`"tapGID" is -2`}},
-		{"queues 0", string(netconf("1.0.0", `,"queues":0`, "")), cniErrInvalidConfig, []string{`"queues" is 0`, "1 to 256"}},
 		{"queues float", string(netconf("1.0.0", `,"queues":1.5`, "")), cniErrInvalidConfig, []string{`"queues"`, "1.5"}},
 		{"mtu small", string(netconf("1.0.0", `,"mtu":60`, "")), cniErrInvalidConfig, []string{`"mtu" is 60`}},
 		{"mode macvtap", string(netconf("1.0.0", `,"mode":"macvtap"`, "")), cniErrInvalidConfig, []string{`"mode" is "macvtap"`, "tc only"}},
@@ -279,7 +278,10 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"interfaces object", string(netconf("1.0.0", "", `{"interfaces":{"name":"eth0"}}`)), cniErrInvalidConfig, []string{`"prevResult.interfaces"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, cerr := parseNetConf([]byte(tc.in))
+			conf, cerr := parseNetConf([]byte(tc.in))
+			if cerr == nil {
+				_, cerr = resolveKnobs(conf, nil)
+			}
 			if cerr == nil {
 				t.Fatalf("%s: no error", tc.in)
 			}
@@ -382,6 +384,15 @@ func TestCNIMainNoKernel(t *testing.T) {
 			want: map[string]any{"cniVersion": "0.4.0", "supportedVersions": []any{"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}}},
 		{name: "VERSION empty", env: env("CNI_COMMAND", "VERSION"), stdin: ``,
 			want: map[string]any{"cniVersion": "1.1.0"}},
+		// VERSION answers only in a version tcwire speaks.
+		{name: "VERSION unknown", env: env("CNI_COMMAND", "VERSION"), stdin: `{"cniVersion":"9.9.9"}`,
+			want: map[string]any{"cniVersion": "1.1.0"}},
+		{name: "VERSION 0.2.0", env: env("CNI_COMMAND", "VERSION"), stdin: `{"cniVersion":"0.2.0"}`,
+			want: map[string]any{"cniVersion": "1.1.0"}},
+		{name: "VERSION not a string", env: env("CNI_COMMAND", "VERSION"), stdin: `{"cniVersion":7}`,
+			want: map[string]any{"cniVersion": "1.1.0"}},
+		{name: "ADD not a netns", env: env("CNI_COMMAND", "ADD", "CNI_CONTAINERID", "c1", "CNI_NETNS", "/proc/self/status", "CNI_IFNAME", "eth0"),
+			stdin: string(netconf("1.0.0", "", prevFor("1.0.0"))), code: 1, errCode: cniErrInvalidEnv, msgHas: []string{"/proc/self/status", "not a network namespace"}},
 		{name: "unknown command", env: env("CNI_COMMAND", "FROB"), stdin: `{}`, code: 1, errCode: cniErrInvalidEnv, msgHas: []string{"CNI_COMMAND", "FROB"},
 			want: map[string]any{"cniVersion": "1.1.0"}},
 		{name: "ADD without env", env: env("CNI_COMMAND", "ADD"), stdin: string(netconf("0.3.1", "", prevFor("0.3.1"))), code: 1, errCode: cniErrInvalidEnv,
@@ -495,4 +506,47 @@ func FuzzParseNetConf(f *testing.F) {
 			t.Fatalf("a repeated ADD changes the result:\n%s\n%s", out, again)
 		}
 	})
+}
+
+// TestPrevResult020: a 0.2.0 result's ip4/ip6 (a runtime passing an old
+// plugin's result on) become ips and routes, so the VM gets the address;
+// a result with both shapes is refused, never half read.
+func TestPrevResult020(t *testing.T) {
+	prev := `{"cniVersion":"0.2.0","ip4":{"ip":"10.1.0.5/16","gateway":"10.1.0.1","routes":[{"dst":"0.0.0.0/0"},{"dst":"192.0.2.0/24","gw":"10.1.0.254"}]},
+		"ip6":{"ip":"2001:db8::5/64"},"dns":{"nameservers":["10.1.0.1"]}}`
+	conf, cerr := parseNetConf(netconf("1.0.0", "", prev))
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	r := buildResult(conf.PrevResult, "1.0.0", cniAdd{ContainerID: "c1", NetNS: "/run/netns/x", VethIndex: -1, VethMAC: "02:00:00:00:00:01", TapName: "tap0", TapMAC: "02:00:00:00:00:02"}, func(string) bool { return false })
+	var got []string
+	for _, ip := range r.IPs {
+		if ip.Interface != nil && *ip.Interface == 1 {
+			got = append(got, ip.Address+" gw "+ip.Gateway)
+		}
+	}
+	if want := []string{"10.1.0.5/16 gw 10.1.0.1", "2001:db8::5/64 gw "}; !reflect.DeepEqual(got, want) {
+		t.Errorf("VM addresses %q, want %q", got, want)
+	}
+	var routes []string
+	for _, rt := range r.Routes {
+		routes = append(routes, string(rt))
+	}
+	if want := []string{`{"dst":"0.0.0.0/0","gw":"10.1.0.1"}`, `{"dst":"192.0.2.0/24","gw":"10.1.0.254"}`}; !reflect.DeepEqual(routes, want) {
+		t.Errorf("routes %q, want %q", routes, want)
+	}
+	if string(r.DNS) == "" {
+		t.Error("dns lost")
+	}
+	for _, bad := range []string{
+		`{"cniVersion":"0.2.0","ip4":{"ip":"10.1.0.5/16"},"ips":[{"address":"10.1.0.6/16"}]}`,
+		`{"cniVersion":"0.2.0","ip4":{"gateway":"10.1.0.1"}}`,
+		`{"cniVersion":"0.2.0","ip4":{"ip":"2001:db8::1/64"}}`,
+		`{"cniVersion":"0.2.0","ip4":{"ip":"nonsense"}}`,
+		`{"cniVersion":"0.2.0","ip4":"10.1.0.5/16"}`,
+	} {
+		if _, cerr := parseNetConf(netconf("1.0.0", "", bad)); cerr == nil || cerr.Code != cniErrInvalidConfig && cerr.Code != cniErrDecode {
+			t.Errorf("prevResult %s: %v, want a configuration error", bad, cerr)
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/link"
-	"github.com/tcwire/tcwire/tuntap"
 )
 
 // Decoding and checking what the runtime passes: the network configuration
@@ -40,20 +39,6 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 	if conf.TapName != "" {
 		if err := checkTapName(conf.TapName); err != nil {
 			return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "tapName": %v`, err)
-		}
-	}
-	for _, f := range []struct {
-		key      string
-		v        *int64
-		min, max int64
-	}{
-		{"tapUID", conf.TapUID, 0, math.MaxUint32 - 1},
-		{"tapGID", conf.TapGID, 0, math.MaxUint32 - 1},
-		{"queues", conf.Queues, 1, tuntap.MaxQueues},
-		{"mtu", conf.MTU, 68, 65521},
-	} {
-		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
-			return &conf, cniErrorf(cniErrInvalidConfig, "network configuration: %q is %d: want %d to %d", f.key, *f.v, f.min, f.max)
 		}
 	}
 	if conf.DevGenMode != "" && conf.DevGenMode != "none" {
@@ -93,6 +78,9 @@ func parseResult(b []byte, prefix string) (*cniResult, *cniError) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, jsonError("network configuration", prefix, b, err)
 	}
+	if cerr := from020(&r, b, prefix); cerr != nil {
+		return nil, cerr
+	}
 	for i, in := range r.Interfaces {
 		if in.Name == "" {
 			return nil, cniErrorf(cniErrInvalidConfig, "%sinterfaces[%d]: \"name\" is empty", prefix, i)
@@ -122,6 +110,61 @@ func parseResult(b []byte, prefix string) (*cniResult, *cniError) {
 		}
 	}
 	return &r, nil
+}
+
+// ipConfig020 is a 0.1.0/0.2.0 result's "ip4" or "ip6".
+type ipConfig020 struct {
+	IP      string `json:"ip"`
+	Gateway string `json:"gateway,omitempty"`
+	Routes  []struct {
+		Dst string `json:"dst"`
+		GW  string `json:"gw,omitempty"`
+	} `json:"routes,omitempty"`
+}
+
+// from020 converts the addresses of a 0.1.0/0.2.0 result ("ip4", "ip6")
+// into r's ips and routes, as libcni converts them: a runtime may hand an
+// old plugin's result to a newer netconf, and the addresses must reach the
+// VM, not vanish with the unknown keys. A result with both shapes is
+// refused: which one is right cannot be told.
+func from020(r *cniResult, b []byte, prefix string) *cniError {
+	var old struct {
+		IP4 *ipConfig020 `json:"ip4"`
+		IP6 *ipConfig020 `json:"ip6"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return jsonError("network configuration", prefix, b, err)
+	}
+	if old.IP4 == nil && old.IP6 == nil {
+		return nil
+	}
+	if len(r.IPs) > 0 {
+		return cniErrorf(cniErrInvalidConfig, "%sips and %sip4/ip6 (a 0.2.0 result's) are both given: want one of them", prefix, prefix)
+	}
+	for _, c := range []struct {
+		key     string
+		version string
+		ip      *ipConfig020
+	}{{"ip4", "4", old.IP4}, {"ip6", "6", old.IP6}} {
+		if c.ip == nil {
+			continue
+		}
+		if c.ip.IP == "" {
+			return cniErrorf(cniErrInvalidConfig, "%s%s.ip is missing", prefix, c.key)
+		}
+		r.IPs = append(r.IPs, cniIP{Version: c.version, Address: c.ip.IP, Gateway: c.ip.Gateway})
+		for _, rt := range c.ip.Routes {
+			if rt.GW == "" {
+				rt.GW = c.ip.Gateway
+			}
+			raw, err := json.Marshal(rt)
+			if err != nil {
+				return cniErrorf(cniErrInvalidConfig, "%s%s.routes: %v", prefix, c.key, err)
+			}
+			r.Routes = append(r.Routes, raw)
+		}
+	}
+	return nil
 }
 
 // jsonError turns an encoding/json error into a CNI error naming the field
@@ -228,6 +271,8 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 	if conf.TapName != "" {
 		o.Tap = conf.TapName
 	}
+	// The values are the library's to check (Options.Validate): out of
+	// range they stay out of range here, never wrapped into it.
 	if conf.TapUID != nil {
 		o.Owner = new(int(*conf.TapUID))
 	}
@@ -235,10 +280,10 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 		o.Group = new(int(*conf.TapGID))
 	}
 	if conf.Queues != nil {
-		o.Queues = int(*conf.Queues)
+		o.Queues = int(*conf.Queues) // 0 means 1, as in tcwire.Options
 	}
 	if conf.MTU != nil {
-		o.MTU = uint32(*conf.MTU)
+		o.MTU = uint32(max(min(*conf.MTU, math.MaxUint32), 1))
 	}
 	o.QuietDev = conf.DevGenMode == "none"
 	if v, ok := args[argTapName]; ok {
@@ -257,6 +302,10 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 			return o, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s=%q: not a uid/gid", key, v)
 		}
 		*p = new(int(n))
+	}
+	to := tcwire.TapOptions{Name: o.Tap, Queues: o.Queues, Owner: o.Owner, Group: o.Group, MTU: o.MTU}
+	if err := to.Validate(); err != nil {
+		return o, kernelError("network configuration", err)
 	}
 	return o, nil
 }

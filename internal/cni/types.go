@@ -47,7 +47,7 @@ const (
 	cniErrIO                  = 5  // stdin could not be read
 	cniErrDecode              = 6  // stdin is not JSON
 	cniErrInvalidConfig       = 7  // a netconf or prevResult field has a bad type or value
-	cniErrTryAgain            = 11 // EBUSY/EAGAIN from the kernel (a busy node): retry
+	cniErrTryAgain            = 11 // EAGAIN from the kernel (transient): retry
 	cniErrNotAvailable        = 50 // STATUS: ADD would fail on this kernel
 
 	cniErrKernel        = 100 // a netlink or /dev/net/tun request failed

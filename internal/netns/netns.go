@@ -36,9 +36,16 @@ func Path(ns string) (string, error) {
 	return Dir + "/" + ns, nil
 }
 
+// ErrNotNetNS is a path that names a file, but not a network namespace: a
+// regular file (/proc/self/status), another kind of namespace
+// (/proc/self/ns/mnt) … errors.Is(err, ErrNotNetNS) holds for Open's.
+var ErrNotNetNS = errors.New("not a network namespace")
+
 // Open opens the network namespace ns (as Path resolves it) and checks that
-// the file is one: a file of nsfs (or of /proc) whose namespace type is
-// CLONE_NEWNET.
+// the file is one: a file of nsfs whose namespace type is CLONE_NEWNET.
+// /proc/PID/ns/net opens as a file of nsfs: a file of /proc itself
+// (/proc/self/status) is none, and setns would refuse it with a bare
+// EINVAL.
 func Open(ns string) (*os.File, error) {
 	path, err := Path(ns)
 	if err != nil {
@@ -48,18 +55,65 @@ func Open(ns string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network namespace %q: %w", ns, err)
 	}
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil || (st.Type != unix.NSFS_MAGIC && st.Type != unix.PROC_SUPER_MAGIC) {
+	if err := check(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s is not a network namespace", path)
-	}
-	// Another kind of namespace (/proc/self/ns/mnt) passes the check
-	// above; NS_GET_NSTYPE (Linux 4.11) tells them apart.
-	if typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE); err == nil && typ != unix.CLONE_NEWNET {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a network namespace", path)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return f, nil
+}
+
+// check tells whether f is a network namespace, and what it is otherwise.
+func check(f *os.File) error {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		return fmt.Errorf("%w: statfs: %w", ErrNotNetNS, err)
+	}
+	if st.Type != unix.NSFS_MAGIC {
+		return fmt.Errorf("%w (a file of %s, not of nsfs)", ErrNotNetNS, fsName(st.Type))
+	}
+	// Every namespace is a file of nsfs; NS_GET_NSTYPE (Linux 4.11) tells
+	// a network namespace from the others.
+	typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
+	if err == nil && typ != unix.CLONE_NEWNET {
+		return fmt.Errorf("%w (a namespace of another type, CLONE_NEW* %#x)", ErrNotNetNS, typ)
+	}
+	return nil
+}
+
+// fsName names the file systems a wrong path most often lands on.
+func fsName(magic int64) string {
+	switch magic {
+	case unix.PROC_SUPER_MAGIC:
+		return "/proc"
+	case unix.SYSFS_MAGIC:
+		return "sysfs"
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.DEVPTS_SUPER_MAGIC:
+		return "devpts"
+	}
+	return fmt.Sprintf("file system %#x", magic)
+}
+
+// IsOwn reports whether the network namespace at path is the caller's own
+// (its process's, /proc/self/ns/net), however path reaches it:
+// /proc/PID/ns/net of any process in it, a bind mount of it …
+// Namespaces are the same when their nsfs files are (device and inode).
+func IsOwn(path string) (bool, error) {
+	f, err := Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	theirs, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	ours, err := os.Stat("/proc/self/ns/net")
+	if err != nil {
+		return false, fmt.Errorf("the caller's network namespace: %w", err)
+	}
+	return os.SameFile(theirs, ours), nil
 }
 
 // Gone reports whether path no longer names a network namespace: it does
