@@ -18,6 +18,7 @@ type Report struct {
 	ControlPlane []Control   `json:"control_plane"`
 	Scale        []Scale     `json:"scale"`
 	Bulk         []Bulk      `json:"bulk"`
+	Batch        []Batch     `json:"batch,omitempty"`
 	CNI          []CNI       `json:"cni,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
@@ -29,6 +30,12 @@ type Report struct {
 type FloorsNames struct {
 	Datapath     string `json:"datapath"`
 	ControlPlane string `json:"control_plane"`
+	// Batch is the batch section's floor; BatchTcwire, BatchIPTC and
+	// BatchPerPair name the rows its goals compare.
+	Batch        string `json:"batch,omitempty"`
+	BatchTcwire  string `json:"batch_tcwire,omitempty"`
+	BatchIPTC    string `json:"batch_ip_tc,omitempty"`
+	BatchPerPair string `json:"batch_per_pair,omitempty"`
 }
 
 // Host describes the machine the figures come from.

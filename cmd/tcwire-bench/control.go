@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/bench"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -50,6 +52,8 @@ type contender struct {
 var contenders = []contender{
 	{name: "netlink-floor", desc: "the same four requests pre-encoded, one write(2) on a raw NETLINK_ROUTE socket, four acks read", run: attachFloor, fixed: 1},
 	{name: "tcwire", desc: "tc.Wire in process: probes both hooks in one sendmsg (no dump on fresh devices), plans, sends the four requests in one sendmsg", run: attachTcwire},
+	{name: "tcwire-attach", desc: "tcwire.Attach in process, one call a pair (each opens and closes a Handle: socket, namespace thread, lock)", run: attachOneShot},
+	{name: "tcwire-attachall", desc: "Handle.AttachAll in process: every pair in one call on one Handle (lookups, probes and wiring batched)", run: attachAll},
 	{name: "vishvananda", desc: "vishvananda/netlink in process (bench/vishvananda): QdiscAdd ×2, FilterAdd ×2 (U32 + MirredAction), one request each", run: attachVishvananda, fixed: 4},
 	{name: "tcwire-cli", desc: "one `tcwire --netns NS attach VETH TAP` process per attach", run: attachTcwireCLI, trips: func(h *harness, ns string, p cpPair) (float64, error) {
 		return straceSendmsgs(h.tcwireBin, "--netns", ns, "attach", p.veth.Name, p.tap.Name)
@@ -369,6 +373,39 @@ func attachTcwire(h *harness, ns string, pairs []cpPair) (attachResult, error) {
 	m1, b1 := memStats()
 	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs)),
 		roundTrips: perAttach(c.Sendmsgs()-s0, len(pairs))}, nil
+}
+
+func attachOneShot(h *harness, ns string, pairs []cpPair) (attachResult, error) {
+	m0, b0 := memStats()
+	start := time.Now()
+	for _, p := range pairs {
+		if _, err := tcwire.Attach(context.Background(), tcwire.Options{NetNS: ns, Dev: p.veth.Name, Tap: p.tap.Name}); err != nil {
+			return attachResult{}, err
+		}
+	}
+	total := time.Since(start)
+	m1, b1 := memStats()
+	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs))}, nil
+}
+
+func attachAll(h *harness, ns string, pairs []cpPair) (attachResult, error) {
+	opts := make([]tcwire.Options, len(pairs))
+	for i, p := range pairs {
+		opts[i] = tcwire.Options{Dev: p.veth.Name, Tap: p.tap.Name}
+	}
+	m0, b0 := memStats()
+	start := time.Now()
+	th, err := tcwire.Open(ns)
+	if err != nil {
+		return attachResult{}, err
+	}
+	defer th.Close()
+	if _, err := th.AttachAll(context.Background(), opts); err != nil {
+		return attachResult{}, err
+	}
+	total := time.Since(start)
+	m1, b1 := memStats()
+	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs))}, nil
 }
 
 // attachFloor sends the four requests tcwire sends (PlanWire on empty

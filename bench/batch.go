@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Batch is one contender of the batch section at one shape: many pairs
+// wired in one go, their taps created.
+type Batch struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Shape is "N" (N pairs in one namespace) or "NSxN" (NS namespaces
+	// of N pairs each); Pairs is their total.
+	Shape      string  `json:"shape"`
+	Pairs      int     `json:"pairs"`
+	Namespaces int     `json:"namespaces"`
+	Ms         float64 `json:"ms_per_run"`
+	MsMin      float64 `json:"ms_min"`
+	MsMax      float64 `json:"ms_max"`
+	UsPerPair  float64 `json:"us_per_pair"`
+	// MaxRSSKiB is the largest resident set of the contender's processes
+	// (the largest one of several); null for the floor, which runs in
+	// the harness.
+	MaxRSSKiB *float64 `json:"max_rss_kib"`
+	// Ratio is the median of the per-round ratios to the floor of the
+	// same round.
+	Ratio float64 `json:"ratio_to_floor"`
+	Runs  int     `json:"runs"`
+}
+
+func rss(b Batch) string {
+	if b.MaxRSSKiB == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", *b.MaxRSSKiB/1024)
+}
+
+// batchRatio is a's median time over b's, of the same shape ("—" without
+// b).
+func batchRatio(r *Report, a Batch, name string) string {
+	for _, b := range r.Batch {
+		if b.Shape == a.Shape && b.Name == name && a.Ms > 0 {
+			return fmt.Sprintf("%.1f", b.Ms/a.Ms)
+		}
+	}
+	return "—"
+}
+
+// batchRows is the batch section's rows: shape, contender, ms (min–max),
+// µs/pair, ×floor, max RSS MiB, and how much faster than the other
+// contenders tcwire-batch is.
+func batchRows(r *Report) [][]string {
+	var rows [][]string
+	for _, b := range r.Batch {
+		faster := ""
+		if b.Name == r.Floors.BatchTcwire {
+			faster = fmt.Sprintf("%s× / %s×", batchRatio(r, b, r.Floors.BatchIPTC), batchRatio(r, b, r.Floors.BatchPerPair))
+		}
+		rows = append(rows, []string{b.Shape, b.Name, fmt.Sprintf("%.1f (%.1f–%.1f)", b.Ms, b.MsMin, b.MsMax), fmt.Sprintf("%.1f", b.UsPerPair),
+			fmt.Sprintf("%.2f", b.Ratio), rss(b), faster, b.Description})
+	}
+	return rows
+}
+
+const batchIntro = "Many pairs wired in one go, taps created: N pairs in one namespace, or NS namespaces × N pairs; ms per run (median, min–max), ×floor = median per-round ratio to the floor of the same round, max RSS of the contender's processes"
+
+func batchTable(w io.Writer, r *Report) {
+	if len(r.Batch) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Batch: %s\n", batchIntro)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "shape\tcontender\tms/run (min–max)\tµs/pair\t×floor\tmax RSS MiB\tfaster than %s / %s\thow\n", r.Floors.BatchIPTC, r.Floors.BatchPerPair)
+	for _, row := range batchRows(r) {
+		for i, c := range row {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, c)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func batchMarkdown(w io.Writer, r *Report) {
+	if len(r.Batch) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Batch\n\n%s. The last numeric column says how many times faster `%s` is than `%s` and than `%s`.\n\n", batchIntro, r.Floors.BatchTcwire, r.Floors.BatchIPTC, r.Floors.BatchPerPair)
+	fmt.Fprintf(w, "| shape | contender | ms/run (min–max) | µs/pair | ×floor | max RSS MiB | faster than %s / %s | how |\n|---|---|---:|---:|---:|---:|---:|---|\n", r.Floors.BatchIPTC, r.Floors.BatchPerPair)
+	for _, row := range batchRows(r) {
+		fmt.Fprintf(w, "|")
+		for _, c := range row {
+			fmt.Fprintf(w, " %s |", c)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+}
