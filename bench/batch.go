@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -100,4 +101,50 @@ func batchMarkdown(w io.Writer, r *Report) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
+	for _, g := range batchGoals(r) {
+		fmt.Fprintf(w, "- %s\n", g)
+	}
+	fmt.Fprintln(w)
+}
+
+// The batch section's goals (issue 20).
+const (
+	goalVsIPTC    = 2.0  // at least this many times faster than ip+tc batch
+	goalVsFloor   = 1.3  // at most this many times the floor
+	goalVsPerPair = 20.0 // at least this many times faster than a process a pair
+	goalRSSMiB    = 30.0 // at most this resident set at 1000 pairs
+)
+
+// batchGoals says, shape by shape, whether tcwire-batch met each goal.
+func batchGoals(r *Report) []string {
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	var out []string
+	for _, b := range r.Batch {
+		if b.Name != r.Floors.BatchTcwire {
+			continue
+		}
+		var parts []string
+		for _, o := range r.Batch {
+			if o.Shape != b.Shape || b.Ms <= 0 {
+				continue
+			}
+			switch o.Name {
+			case r.Floors.BatchIPTC:
+				parts = append(parts, fmt.Sprintf("%.1f× faster than %s (goal ≥ %.0f×: %s)", o.Ms/b.Ms, o.Name, goalVsIPTC, met(o.Ms/b.Ms >= goalVsIPTC)))
+			case r.Floors.BatchPerPair:
+				parts = append(parts, fmt.Sprintf("%.0f× faster than %s (goal ≥ %.0f×: %s)", o.Ms/b.Ms, o.Name, goalVsPerPair, met(o.Ms/b.Ms >= goalVsPerPair)))
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%.2f× the floor (goal ≤ %.1f×: %s)", b.Ratio, goalVsFloor, met(b.Ratio <= goalVsFloor)))
+		if b.MaxRSSKiB != nil && b.Pairs >= 1000 {
+			parts = append(parts, fmt.Sprintf("max RSS %.1f MiB (goal ≤ %.0f MiB: %s)", *b.MaxRSSKiB/1024, goalRSSMiB, met(*b.MaxRSSKiB/1024 <= goalRSSMiB)))
+		}
+		out = append(out, fmt.Sprintf("%s at %s: %s.", b.Name, b.Shape, strings.Join(parts, "; ")))
+	}
+	return out
 }
