@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/tcwire/tcwire/bench"
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/tc"
@@ -356,4 +355,3 @@ func batchPerPair(h *harness, w *batchWorld, rss bool) (batchRun, error) {
 	}
 	return timed(rss, argvs...)
 }
-

@@ -43,4 +43,3 @@ func attachAll(h *harness, ns string, pairs []cpPair) (attachResult, error) {
 	m1, b1 := memStats()
 	return attachResult{total: total, allocs: perAttach(m1-m0, len(pairs)), bytes: perAttach(b1-b0, len(pairs))}, nil
 }
-
