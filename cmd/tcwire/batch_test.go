@@ -49,17 +49,17 @@ func TestParseLine(t *testing.T) {
 		opts tcwire.Options
 		err  string
 	}{
-		{line: "attach eth0 tap0", op: "attach", opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0", Mode: tcwire.ModeTC}},
+		{line: "attach eth0 tap0", op: "attach", opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0"}},
 		{line: "--netns r1 attach eth1 tap1 --mtu 9000 --queues 4", op: "attach",
-			opts: tcwire.Options{NetNS: "r1", Dev: "eth1", Tap: "tap1", MTU: 9000, Queues: 4, Mode: tcwire.ModeTC}},
-		{line: "attach eth1 tap1 --netns r2", op: "attach", opts: tcwire.Options{NetNS: "r2", Dev: "eth1", Tap: "tap1", Mode: tcwire.ModeTC}},
+			opts: tcwire.Options{NetNS: "r1", Dev: "eth1", Tap: "tap1", MTU: 9000, Queues: 4}},
+		{line: "attach eth1 tap1 --netns r2", op: "attach", opts: tcwire.Options{NetNS: "r2", Dev: "eth1", Tap: "tap1"}},
 		{line: "attach --mode macvtap eth0 mvt0", op: "attach", opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "mvt0", Mode: tcwire.ModeMacvtap}},
-		{line: "detach eth0 tap0", op: "detach", opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0", Mode: tcwire.ModeTC}},
+		{line: "detach eth0 tap0", op: "detach", opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0"}},
 		{line: "attach eth0 tap0 --tap-qdisc keep --tap-addrgenmode none", op: "attach",
-			opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0", KeepTapQdisc: true, QuietTap: true, Mode: tcwire.ModeTC}},
+			opts: tcwire.Options{NetNS: "lab", Dev: "eth0", Tap: "tap0", KeepTapQdisc: true, QuietTap: true}},
 		{line: "attach eth0", err: "attach: missing arguments"},
 		{line: "attach eth0 tap0 tap1", err: `attach: unexpected argument "tap1"`},
-		{line: "attach eth0 tap0 --queues 0", err: "attach: --queues 0: want 1 to 256"},
+		{line: "attach eth0 tap0 --queues 300", err: "attach: --queues 300: want 1 to 256"},
 		{line: "attach eth0 tap0 --bogus", err: "attach: flag provided but not defined: -bogus"},
 		{line: "detach eth0 tap0 --mirror", err: "detach: flag provided but not defined: -mirror"},
 		{line: "attach eth0 tap0 --json", err: "--json applies to the whole batch"},
