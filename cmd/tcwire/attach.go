@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tcwire/tcwire"
+	"github.com/tcwire/tcwire/tuntap"
 )
 
 const (
@@ -40,10 +41,15 @@ func (f *tapFlags) register(fs *flag.FlagSet) {
 
 // options sets what the flags give in o; the library checks the values
 // (validate).
-func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
+func (f *tapFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["queues"] {
+		// Options' 0 is "the default", which the command line says by
+		// leaving the flag out: a count given is 1 or more.
+		if f.queues == 0 {
+			return usagef(usage, "--queues 0: want 1 to %d", tuntap.MaxQueues)
+		}
 		o.Queues = f.queues
 	}
 	if set["owner"] {
@@ -54,6 +60,7 @@ func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
 	}
 	o.MTU = uint32(min(f.mtu, math.MaxUint32))
 	o.NoVnetHdr = f.noVnetHdr
+	return nil
 }
 
 // validate has the library check o (Options.Validate, the one home of the
@@ -159,7 +166,9 @@ func attachOptions(g *globals, args []string) (tcwire.Options, error) {
 		return tcwire.Options{}, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	f.options(fs, &o)
+	if err := f.options(fs, attachUsage, &o); err != nil {
+		return tcwire.Options{}, err
+	}
 	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
 		return tcwire.Options{}, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
