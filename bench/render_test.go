@@ -52,7 +52,7 @@ func sample() *Report {
 		ControlPlane: []Control{{Name: "netlink-floor", UsPerAttach: 100, AllocsPerAttach: f(0), Ratio: 1}, {Name: "tc-cli", UsPerAttach: 12000, Ratio: 120}},
 		Watch: []Watch{{Name: "tcwire-watch", Recreations: 200, MinUs: 800, P50us: 2200, P99us: 9000, MaxUs: 12000, Ratio: 1.7, ReportedP50us: f(2000), ReportedP99us: f(8000)},
 			{Name: "netlink-floor", Recreations: 200, MinUs: 80, P50us: 1300, P99us: 7000, MaxUs: 9000, Ratio: 1}},
-		Scale:        []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120, KernelBytesPerPair: f(12000)}},
+		Scale: []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120, KernelBytesPerPair: f(12000)}},
 	}
 }
 
