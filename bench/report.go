@@ -20,6 +20,7 @@ type Report struct {
 	Bulk         []Bulk      `json:"bulk"`
 	Batch        []Batch     `json:"batch,omitempty"`
 	CNI          []CNI       `json:"cni,omitempty"`
+	Watch        []Watch     `json:"watch,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
 	Ceilings     []string    `json:"ceilings,omitempty"`
@@ -36,6 +37,7 @@ type FloorsNames struct {
 	BatchTcwire  string `json:"batch_tcwire,omitempty"`
 	BatchIPTC    string `json:"batch_ip_tc,omitempty"`
 	BatchPerPair string `json:"batch_per_pair,omitempty"`
+	Watch        string `json:"watch,omitempty"`
 }
 
 // Host describes the machine the figures come from.

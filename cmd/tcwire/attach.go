@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tcwire/tcwire"
+	"github.com/tcwire/tcwire/tuntap"
 )
 
 const (
@@ -40,10 +41,15 @@ func (f *tapFlags) register(fs *flag.FlagSet) {
 
 // options sets what the flags give in o; the library checks the values
 // (validate).
-func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
+func (f *tapFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["queues"] {
+		// Options' 0 is "the default", which the command line says by
+		// leaving the flag out: a count given is 1 or more.
+		if f.queues == 0 {
+			return usagef(usage, "--queues 0: want 1 to %d", tuntap.MaxQueues)
+		}
 		o.Queues = f.queues
 	}
 	if set["owner"] {
@@ -54,6 +60,7 @@ func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
 	}
 	o.MTU = uint32(min(f.mtu, math.MaxUint32))
 	o.NoVnetHdr = f.noVnetHdr
+	return nil
 }
 
 // validate has the library check o (Options.Validate, the one home of the
@@ -141,8 +148,9 @@ func (f *modeFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) e
 	return nil
 }
 
-// attachOptions parses attach's arguments into checked Options: the one
-// home of attach's flags, for a command line and a line of a batch file.
+// attachOptions parses attach's arguments into the Options of
+// tcwire.Attach: the one home of attach's flags, for a command line and a
+// line of a batch file.
 func attachOptions(g *globals, args []string) (tcwire.Options, error) {
 	fs := newFlagSet("attach")
 	var f tapFlags
@@ -158,7 +166,9 @@ func attachOptions(g *globals, args []string) (tcwire.Options, error) {
 		return tcwire.Options{}, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	f.options(fs, &o)
+	if err := f.options(fs, attachUsage, &o); err != nil {
+		return tcwire.Options{}, err
+	}
 	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
 		return tcwire.Options{}, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
@@ -191,12 +201,12 @@ func parseAttach(g *globals, args []string) (command, error) {
 	}, nil
 }
 
-// attachError names a failed attach as its command line does.
+// attachError names the failed attach as the command line does.
 func attachError(o tcwire.Options, err error) error {
 	return fmt.Errorf("attach %s %s: %w", o.Dev, o.Tap, err)
 }
 
-// detachError names a failed detach as its command line does.
+// detachError names the failed detach as the command line does.
 func detachError(o tcwire.Options, err error) error {
 	return fmt.Errorf("detach %s %s: %w", o.Dev, o.Tap, err)
 }
@@ -211,8 +221,8 @@ func printAttachment(w io.Writer, a *tcwire.Attachment) {
 	}
 }
 
-// detachOptions parses detach's arguments into checked Options, for a
-// command line and a line of a batch file.
+// detachOptions parses detach's arguments into the Options of
+// tcwire.Detach, for a command line and a line of a batch file.
 func detachOptions(g *globals, args []string) (tcwire.Options, error) {
 	fs := newFlagSet("detach")
 	var mf modeFlags

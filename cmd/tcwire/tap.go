@@ -49,7 +49,9 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 		return nil, err
 	}
 	var o tcwire.Options
-	f.options(fs, &o)
+	if err := f.options(fs, tapUsage, &o); err != nil {
+		return nil, err
+	}
 	var mac net.HardwareAddr
 	if macFlag != nil {
 		if mac, err = net.ParseMAC(*macFlag); err != nil || len(mac) != 6 {
