@@ -64,9 +64,26 @@ func TestLiveTapHeld(t *testing.T) {
 	if !held("sq0") {
 		t.Error("sq0 (up) with a reader attached: not held")
 	}
+	// A VMM that turns the carrier off (TUNSETCARRIER 0, IFF_NO_CARRIER)
+	// still holds the tap: Held finds its file.
+	if err := unix.IoctlSetPointerInt(sq, unix.TUNSETCARRIER, 0); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Lookup(c, "sq0"); err != nil {
+		t.Fatal(err)
+	} else if h, err := Held(l); err != nil || !h {
+		t.Errorf("sq0 held with its carrier off: Held = %v, %v", h, err)
+	}
 	unix.Close(sq)
 	if held("sq0") {
 		t.Error("sq0 held after its reader closed")
+	}
+	for _, name := range []string{"sq0", "mq0", "eth0"} {
+		if l, err := Lookup(c, name); err != nil {
+			t.Fatal(err)
+		} else if h, err := Held(l); err != nil || h {
+			t.Errorf("Held(%s) = %v, %v, with no reader", name, h, err)
+		}
 	}
 	q1 := attachTun(t, ns, "mq0", unix.IFF_TAP|unix.IFF_NO_PI|unix.IFF_MULTI_QUEUE)
 	q2 := attachTun(t, ns, "mq0", unix.IFF_TAP|unix.IFF_NO_PI|unix.IFF_MULTI_QUEUE)
@@ -119,6 +136,9 @@ func TestLiveMacvtapHeld(t *testing.T) {
 	if held() {
 		t.Fatal("held before anyone opened it")
 	}
+	if h, err := Held(l); err != nil || h {
+		t.Fatalf("Held before anyone opened it: %v, %v", h, err)
+	}
 	major, minor, err := MacvtapDevNum(l.Index, l.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +152,8 @@ func TestLiveMacvtapHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !held() {
-		t.Error("not held while a file is open on it")
+	if h, err := Held(l); err != nil || !held() || !h {
+		t.Errorf("not held while a file is open on it (Held %v, %v)", h, err)
 	}
 	f.Close()
 	if held() {
