@@ -31,7 +31,7 @@ deps-check:
 
 # The protocol packages are pure but for the socket: their encoders,
 # decoders and annotated dumps build on any GOOS, for tools on any machine.
-PORTABLE_PKGS := ./nl/... ./tc ./link ./internal/uapi
+PORTABLE_PKGS := ./nl/... ./tc/... ./link/... ./internal/uapi
 portable:
 	GOOS=darwin $(GO) build $(PORTABLE_PKGS)
 	GOOS=windows $(GO) build $(PORTABLE_PKGS)

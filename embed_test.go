@@ -14,8 +14,9 @@ import (
 
 // TestEmbed: an external module that imports github.com/tcwire/tcwire
 // (testdata/embed, with a replace to this checkout) builds, links nothing
-// but tcwire's three dependencies and what they bring in, and attaches and
-// detaches a veth/tap pair in a namespace.
+// but tcwire's three dependencies and what they bring in, links none of the
+// annotated-dump code, and attaches and detaches a veth/tap pair in a
+// namespace.
 func TestEmbed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -65,6 +66,12 @@ func TestEmbed(t *testing.T) {
 			t.Errorf("the embedder links %s", f[1])
 		}
 	}
+	// An embedder pays for what it calls: annotated dumps (nl/annotate and
+	// the schemas that feed it) serve `tcwire explain` and the tests, and
+	// nothing Attach or Detach reaches may link them.
+	if syms := linked(t, gobin, bin, "nl/annotate.", "tc/tcschema.", "link/linkschema."); len(syms) > 0 {
+		t.Errorf("the embedder links %d annotated-dump symbols, such as %q", len(syms), syms[:min(len(syms), 5)])
+	}
 	ns := nstest.New(t)
 	ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
 	before := state(t, ns)
@@ -80,4 +87,24 @@ func TestEmbed(t *testing.T) {
 	if after := state(t, ns); after != before {
 		t.Errorf("attach and detach by the embedder left state:\n--- before\n%s\n--- after\n%s", before, after)
 	}
+}
+
+// linked returns the symbols of binary bin that belong to the packages
+// pkgs (paths under the module, each ending in "."), as `go tool nm` lists
+// them.
+func linked(t *testing.T, gobin, bin string, pkgs ...string) []string {
+	t.Helper()
+	out, err := exec.Command(gobin, "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	var syms []string
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, p := range pkgs {
+			if strings.Contains(line, "github.com/tcwire/tcwire/"+p) {
+				syms = append(syms, strings.TrimSpace(line))
+			}
+		}
+	}
+	return syms
 }

@@ -21,9 +21,9 @@ type Detachment struct {
 
 // Kept is a device Detach unwired and left in place.
 type Kept struct {
-	Name string
+	Name string `json:"name"`
 	// Why: KeptNotOwned or KeptInUse.
-	Why string
+	Why string `json:"why"`
 }
 
 // Why a device stays.

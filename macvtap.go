@@ -165,7 +165,7 @@ func decideMacvtapAttach(o Options, dev *link.Link, h tc.Hook, uppers []*link.Li
 	if mv == nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s does not exist: Attach creates it; its requests show ifindex %d where the kernel's choice will be, and its node /dev/tapIFINDEX", o.Tap, newTapIndex))
 		nd := tc.Dev{Name: o.Tap, Index: newTapIndex}
-		p.addRequests(link.AddMacvlanRequest(m, dev.Index))
+		p.addRequests(link.AddMacvlanRequest(dev.Index, m))
 		p.Steps = append(p.Steps, Step{Cmd: nodeCmd(link.MacvtapDevPath(nd.Index), o, euid)})
 		p.addRequests(macvtapSetup(nd, link.OwnerAlias)...)
 		p.macvlan, p.euid = m, euid
@@ -245,7 +245,7 @@ func makeNode(o Options, mv *link.Link, euid int) (made bool, err error) {
 func (p *Plan) attachNewMacvtap(c *nl.Conn) (*Attachment, error) {
 	o, m, euid := p.Options, p.macvlan, p.euid
 	// Marked in the sendmsg that creates it: no kill falls between.
-	if err := errors.Join(c.Do(link.AddMacvlanRequest(m, p.dev.Index), link.SetAliasByNameRequest(m.Name, link.OwnerAlias))...); err != nil {
+	if err := errors.Join(c.Do(link.AddMacvlanRequest(p.dev.Index, m), link.SetAliasByNameRequest(m.Name, link.OwnerAlias))...); err != nil {
 		return nil, errors.Join(err, deleteByName(c, m.Name))
 	}
 	stepHook("create")

@@ -218,4 +218,3 @@ func checkMode(c *nl.Conn, o Options, dev, tap *link.Link) ([]Problem, error) {
 	}
 	return checkBridgeMode(o, r), nil
 }
-

@@ -1,7 +1,7 @@
 package tcwire
 
 import (
-	"math"
+	"fmt"
 	"net"
 	"os"
 
@@ -111,10 +111,6 @@ type Attachment struct {
 	Bridge string
 }
 
-
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
 // Validate checks the options on their own, before anything is read: the
 // namespace and both names, the tap settings, and that the mode takes the
 // other options (a *ModeError otherwise). It is the one place options are
@@ -126,13 +122,13 @@ func (o Options) Validate() error {
 		return err
 	}
 	if err := link.CheckName(o.Dev); err != nil {
-		return invalidf("Dev: %v", err)
+		return &OptionError{Option: "dev", Value: o.Dev, Why: err.Error()}
 	}
 	if err := o.validateTap(); err != nil {
 		return err
 	}
 	if o.Dev == o.Tap {
-		return invalidf("Dev and Tap are both %s: a device cannot be wired to itself", o.Dev)
+		return &OptionError{Option: "tap", Value: o.Tap, Why: "it is DEV too: a device cannot be wired to itself"}
 	}
 	return o.validateSettings()
 }
@@ -140,7 +136,7 @@ func (o Options) Validate() error {
 // validateTap checks the tap's name.
 func (o Options) validateTap() error {
 	if err := link.CheckName(o.Tap); err != nil {
-		return invalidf("Tap: %v", err)
+		return &OptionError{Option: "tap", Value: o.Tap, Why: err.Error()}
 	}
 	return nil
 }
@@ -152,13 +148,13 @@ func (o Options) validateSettings() error {
 	}
 	switch {
 	case o.Queues < 0 || o.Queues > tuntap.MaxQueues:
-		return invalidf("Queues %d: want 1 to %d (0 means 1)", o.Queues, tuntap.MaxQueues)
-	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > maxID):
-		return invalidf("Owner %d: not a uid (0 to %d)", *o.Owner, maxID)
-	case o.Group != nil && (*o.Group < 0 || *o.Group > maxID):
-		return invalidf("Group %d: not a gid (0 to %d)", *o.Group, maxID)
+		return &OptionError{Option: "queues", Value: fmt.Sprint(o.Queues), Why: fmt.Sprintf("want 1 to %d (0 means 1)", tuntap.MaxQueues)}
+	case o.Owner != nil && (*o.Owner < 0 || *o.Owner > tuntap.MaxID):
+		return &OptionError{Option: "owner", Value: fmt.Sprint(*o.Owner), Why: fmt.Sprintf("not a uid (0 to %d)", tuntap.MaxID)}
+	case o.Group != nil && (*o.Group < 0 || *o.Group > tuntap.MaxID):
+		return &OptionError{Option: "group", Value: fmt.Sprint(*o.Group), Why: fmt.Sprintf("not a gid (0 to %d)", tuntap.MaxID)}
 	case o.MTU != 0 && (o.MTU < 68 || o.MTU > 65521):
-		return invalidf("MTU %d: a tap takes 68 to 65521", o.MTU)
+		return &OptionError{Option: "mtu", Value: fmt.Sprint(o.MTU), Why: "a tap takes 68 to 65521"}
 	}
 	return nil
 }
@@ -169,7 +165,7 @@ func checkNetNS(ns string) error {
 		return nil
 	}
 	if _, err := netns.Path(ns); err != nil {
-		return invalidf("NetNS: %v", err)
+		return &OptionError{Option: "netns", Value: ns, Why: err.Error()}
 	}
 	return nil
 }
@@ -200,3 +196,20 @@ func (o Options) tapConfig() tuntap.Config {
 	cfg.Owner, cfg.Group = o.owner(os.Geteuid())
 	return cfg
 }
+
+// OptionError is an option whose value tcwire refuses. errors.Is(err,
+// ErrInvalid) holds.
+type OptionError struct {
+	// Option names the option as the command line spells it ("queues",
+	// "tap", "netns"), Value is its value.
+	Option, Value string
+	// Why says what is wrong with it.
+	Why string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("%s %q: %s", e.Option, e.Value, e.Why)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *OptionError) Is(target error) bool { return target == ErrInvalid }

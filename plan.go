@@ -50,15 +50,15 @@ type Plan struct {
 	delTap   bool         // detach deletes the tap
 
 	// What the other modes' plans carry out (mode.go and a file a mode):
-	mode    Mode           // the mode the plan is for
-	reqs    []nl.Request   // the mode's requests
-	macvlan link.Macvlan   // macvtap: the one to create
-	node    *devNode       // macvtap: its node
-	rmNode  string         // macvtap detach: a node tcwire made
-	euid    int            // macvtap: the node's default owner
-	bridge  bridgeRead     // bridge: what was read
-	brRec   bridgeRecord   // bridge: the bridge's record
-	done    Detachment     // detach: what it reports
+	mode    Mode         // the mode the plan is for
+	reqs    []nl.Request // the mode's requests
+	macvlan link.Macvlan // macvtap: the one to create
+	node    *devNode     // macvtap: its node
+	rmNode  string       // macvtap detach: a node tcwire made
+	euid    int          // macvtap: the node's default owner
+	bridge  bridgeRead   // bridge: what was read
+	brRec   bridgeRecord // bridge: the bridge's record
+	done    Detachment   // detach: what it reports
 }
 
 // lookup finds a device by name; a missing one gives a notFoundError.

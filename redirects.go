@@ -130,5 +130,3 @@ func checkRead(ns string, devs []string) error {
 	}
 	return nil
 }
-
-

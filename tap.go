@@ -30,8 +30,8 @@ func (to TapOptions) options() Options {
 	return Options{NetNS: to.NetNS, Tap: to.Name, Queues: to.Queues, Owner: to.Owner, Group: to.Group, MTU: to.MTU, NoVnetHdr: to.NoVnetHdr}
 }
 
-// validate checks the options of AddTap.
-func (to TapOptions) validate() error {
+// Validate checks the options of AddTap, as Options.Validate does.
+func (to TapOptions) Validate() error {
 	o := to.options()
 	if err := checkNetNS(o.NetNS); err != nil {
 		return err
@@ -43,14 +43,14 @@ func (to TapOptions) validate() error {
 		return err
 	}
 	if mac := to.MAC; mac != nil && (len(mac) != 6 || mac[0]&1 != 0 || bytes.Equal(mac, make(net.HardwareAddr, 6))) {
-		return invalidf("MAC %s: not the unicast Ethernet address of a device", mac)
+		return &OptionError{Option: "mac", Value: mac.String(), Why: "not the unicast Ethernet address of a device"}
 	}
 	return nil
 }
 
 // addTap is AddTap on c, o made from to.
 func addTap(c *nl.Conn, o Options, to TapOptions) (*Attachment, error) {
-	if err := to.validate(); err != nil {
+	if err := to.Validate(); err != nil {
 		return nil, err
 	}
 	_, l, err := createTap(c, o.tapConfig(), func(tap tc.Dev) []nl.Request {

@@ -163,7 +163,7 @@ func ReadBindings(ctx context.Context, ns string, devs ...string) (bs []Binding,
 // AddTap creates a tap on its own, wired to nothing, as `ip tuntap add`
 // would but all or nothing and marked as tcwire's (Detach deletes it).
 func AddTap(ctx context.Context, to TapOptions) (a *Attachment, err error) {
-	if err := to.validate(); err != nil {
+	if err := to.Validate(); err != nil {
 		return nil, err
 	}
 	err = oneShot(to.NetNS, func(h *Handle) error {

@@ -94,16 +94,29 @@ func SetBridgePort(c *nl.Conn, name string, f PortFlags) error {
 	return set(c, name, func(i int32) nl.Request { return BridgePortRequest(i, name, f) })
 }
 
+// SetLearningRequest turns address learning on a bridge port on or off, as
+// `bridge link set dev NAME learning on|off` (see BridgePortRequest).
+func SetLearningRequest(ifindex int32, name string, on bool) nl.Request {
+	return BridgePortRequest(ifindex, name, PortFlags{Learning: &on})
+}
+
+// SetUnicastFloodRequest turns unknown-unicast flooding to a bridge port on
+// or off, as `bridge link set dev NAME flood on|off` (see
+// BridgePortRequest).
+func SetUnicastFloodRequest(ifindex int32, name string, on bool) nl.Request {
+	return BridgePortRequest(ifindex, name, PortFlags{UnicastFlood: &on})
+}
+
 // SetLearning turns address learning on the bridge port called name on or
 // off.
 func SetLearning(c *nl.Conn, name string, on bool) error {
-	return SetBridgePort(c, name, PortFlags{Learning: &on})
+	return set(c, name, func(i int32) nl.Request { return SetLearningRequest(i, name, on) })
 }
 
 // SetUnicastFlood turns unknown-unicast flooding to the bridge port called
 // name on or off.
 func SetUnicastFlood(c *nl.Conn, name string, on bool) error {
-	return SetBridgePort(c, name, PortFlags{UnicastFlood: &on})
+	return set(c, name, func(i int32) nl.Request { return SetUnicastFloodRequest(i, name, on) })
 }
 
 func onOff(b bool) string {

@@ -58,7 +58,7 @@ const (
 )
 
 // From <linux/if_link.h>: link attributes newer than golang.org/x/sys/unix's
-// list (kernel 6.12 and later), named so Schema can show them.
+// list (kernel 6.12 and later), named so linkschema can show them.
 const (
 	IFLA_MAX_PACING_OFFLOAD_HORIZON = 66
 	IFLA_NETNS_IMMUTABLE            = 67

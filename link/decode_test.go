@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // replies returns the fixture's received messages of type typ, decoded as
@@ -431,47 +430,6 @@ func TestRequestCmds(t *testing.T) {
 	} {
 		if c.got != c.want {
 			t.Errorf("Cmd %q, want %q", c.got, c.want)
-		}
-	}
-}
-
-// TestSchemaExplainsFixtures: every message the fixtures hold is annotated
-// without a "(malformed attribute)" or "(unknown)" row, except the attribute
-// kinds the schema leaves raw on purpose.
-func TestSchemaExplainsFixtures(t *testing.T) {
-	for _, name := range []string{"add-veth-peer-netns", "add-macvtap-bridge", "bridge-link-learning-off-flood-off",
-		"fdb-add-static", "group-fwd-mask", "link-show-port", "link-show-bridge", "link-show-macvtap", "fdb-show",
-		"fdb-replace-static", "set-addrgenmode-none", "link-show-addrgenmode", "addr-show", "addr-del-missing", "set-allmulticast-on"} {
-		f := loadFixture(t, name)
-		for _, b := range append(sent(t, f), received(t, f)...) {
-			out := annotate.Dump(b, Schema)
-			if strings.Contains(out, "(malformed") || strings.Contains(out, "(unknown)") {
-				t.Errorf("%s:\n%s", name, out)
-			}
-		}
-	}
-	out := annotate.Dump(mustBytes(t, AddMacvlanRequest(Macvlan{Name: "m", Parent: "eth0", Mode: ModePassthru, Tap: true}, 3)), Schema)
-	for _, want := range []string{"RTM_NEWLINK", "IFLA_LINK", "IFLA_INFO_KIND", `"macvtap"`, "MACVLAN_MODE_PASSTHRU (8)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("annotation lacks %q:\n%s", want, out)
-		}
-	}
-	out = annotate.Dump(mustBytes(t, SetAddrGenModeRequest(3, "eth0", AddrGenModeNone)), Schema)
-	for _, want := range []string{"IFLA_AF_SPEC", "AF_INET6", "IFLA_INET6_ADDR_GEN_MODE", "IN6_ADDR_GEN_MODE_NONE (1)"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("annotation lacks %q:\n%s", want, out)
-		}
-	}
-	out = annotate.Dump(mustBytes(t, DelAddrRequest(3, "eth0", testLL)), Schema)
-	for _, want := range []string{"RTM_DELADDR", "ifa_prefixlen", "IFA_LOCAL", "fe80::ff:fe00:1"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("annotation lacks %q:\n%s", want, out)
-		}
-	}
-	out = annotate.Dump(mustBytes(t, AddFDBRequest(3, "eth0", testMAC)), Schema)
-	for _, want := range []string{"RTM_NEWNEIGH", "AF_BRIDGE (7)", "NUD_REACHABLE|NUD_NOARP (0x42)", "NTF_MASTER (0x4)", "NDA_LLADDR", "02:00:00:00:00:aa"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("annotation lacks %q:\n%s", want, out)
 		}
 	}
 }

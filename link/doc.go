@@ -36,7 +36,9 @@
 // AddVeth …) resolve names to indexes, send the requests and wrap failures
 // with the device's name, keeping the kernel's errno for errors.Is.
 //
-// Schema explains link, neighbour and address messages to annotate.Lines.
+// linkschema.Schema explains link, neighbour and address messages to
+// annotate.Lines; it is a package of its own so that a program that only
+// sends links no annotated-dump code.
 //
 // Constants keep the kernel's names (IFLA_*, NDA_*, MACVLAN_MODE_* …). Those
 // golang.org/x/sys/unix has come from internal/uapi, which builds on any

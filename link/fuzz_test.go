@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tcwire/tcwire/internal/fuzzcheck"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/tcwire/tcwire/internal/fixture"
@@ -276,28 +274,6 @@ func FuzzInfoData(f *testing.F) {
 				t.Fatalf("%s accepted attributes that do not parse: %v", dec.name, perr)
 			}
 		}
-	})
-}
-
-// FuzzLinkSchema annotates arbitrary bytes with link.Schema, as `tcwire
-// explain` and the golden tests' diffs do: every row must be the input's
-// bytes at the row's offset.
-func FuzzLinkSchema(f *testing.F) {
-	fs, err := fixture.Glob(filepath.Join("..", "testdata", "link"), "*.fixture")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, fx := range fs {
-		for _, m := range append(received(f, fx), sent(f, fx)...) {
-			// Whole link dumps (several KB) would slow the fuzzer down
-			// to a crawl; the messages under 1 KB cover every nest.
-			if len(m) <= 1024 {
-				f.Add(m)
-			}
-		}
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		fuzzcheck.Annotate(t, b, Schema)
 	})
 }
 

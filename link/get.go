@@ -20,7 +20,7 @@ const getExtMask = RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS
 // accepts as a primary name, IFLA_ALT_IFNAME for anything longer than
 // IFNAMSIZ-1 bytes or containing '/', ':' or white space.
 func nameAttr(name string) uint16 {
-	if len(name) == 0 || len(name) >= uapi.IFNAMSIZ || strings.ContainsAny(name, "/: \t\n\v\f\r") {
+	if len(name) == 0 || len(name) >= uapi.IFNAMSIZ || strings.ContainsAny(name, "/:"+asciiSpace) {
 		return uapi.IFLA_ALT_IFNAME
 	}
 	return uapi.IFLA_IFNAME

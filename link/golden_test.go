@@ -40,6 +40,11 @@ import (
 //     ignores. tcwire sends the message only.
 
 // loadFixture reads testdata/link/NAME.fixture.
+// ExplainSchema annotates the bytes of a golden mismatch. It is
+// linkschema.Schema, which imports this package, so these internal tests
+// cannot import it: explain_test.go, an external test file, sets it.
+var ExplainSchema annotate.Schema
+
 func loadFixture(t testing.TB, name string) *fixture.Fixture {
 	t.Helper()
 	f, err := fixture.Load(filepath.Join("..", "testdata", "link", name+".fixture"))
@@ -229,11 +234,12 @@ func goldenCases() []goldenCase {
 		{name: "add-macvtap-private", build: macvtapCase("mvtap0", ModePrivate, true)},
 		{name: "add-macvtap-default", build: macvtapCase("mvtap0", 0, true)},
 		{name: "add-macvlan-bridge", build: macvtapCase("mvlan0", ModeBridge, false)},
-		{name: "bridge-link-learning-off", build: portCase(PortFlags{Learning: ptr(false)})},
-		{name: "bridge-link-learning-on", build: portCase(PortFlags{Learning: ptr(true)})},
-		{name: "bridge-link-flood-off", build: portCase(PortFlags{UnicastFlood: ptr(false)})},
-		{name: "bridge-link-learning-off-flood-off", build: portCase(PortFlags{Learning: ptr(false), UnicastFlood: ptr(false)}),
-			cmd: "bridge link set dev eth0 flood off learning off"},
+		{name: "bridge-link-learning-off", build: portCase(func(i int32) nl.Request { return SetLearningRequest(i, "eth0", false) })},
+		{name: "bridge-link-learning-on", build: portCase(func(i int32) nl.Request { return SetLearningRequest(i, "eth0", true) })},
+		{name: "bridge-link-flood-off", build: portCase(func(i int32) nl.Request { return SetUnicastFloodRequest(i, "eth0", false) })},
+		{name: "bridge-link-learning-off-flood-off", build: portCase(func(i int32) nl.Request {
+			return BridgePortRequest(i, "eth0", PortFlags{Learning: ptr(false), UnicastFlood: ptr(false)})
+		}), cmd: "bridge link set dev eth0 flood off learning off"},
 		{name: "fdb-add-static", build: func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 			return []nl.Request{get(f, "eth0"), AddFDBRequest(idx(f, "eth0"), "eth0", testMAC)}
 		}},
@@ -281,13 +287,14 @@ func ptr[T any](v T) *T { return &v }
 func macvtapCase(name string, mode MacvlanMode, tap bool) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
 	return func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
 		m := Macvlan{Name: name, Parent: "eth0", Mode: mode, Tap: tap}
-		return []nl.Request{GetRequest("eth0"), AddMacvlanRequest(m, idx(f, "eth0"))}
+		return []nl.Request{GetRequest("eth0"), AddMacvlanRequest(idx(f, "eth0"), m)}
 	}
 }
 
-func portCase(pf PortFlags) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
+// portCase: `bridge link set dev eth0 …`, built for eth0's index by build.
+func portCase(build func(ifindex int32) nl.Request) func(*testing.T, *fixture.Fixture, [][]byte) []nl.Request {
 	return func(t *testing.T, f *fixture.Fixture, _ [][]byte) []nl.Request {
-		return []nl.Request{GetRequest("eth0"), BridgePortRequest(idx(f, "eth0"), "eth0", pf)}
+		return []nl.Request{GetRequest("eth0"), build(idx(f, "eth0"))}
 	}
 }
 
@@ -351,7 +358,7 @@ func TestGolden(t *testing.T) {
 					continue
 				}
 				if !bytes.Equal(b, want[i]) {
-					t.Errorf("request %d (%s) differs from %s:\n%s", i, r.Cmd, f.Cmd, annotate.SideBySide("ip ("+f.Name+")", want[i], "tcwire", b, Schema))
+					t.Errorf("request %d (%s) differs from %s:\n%s", i, r.Cmd, f.Cmd, annotate.SideBySide("ip ("+f.Name+")", want[i], "tcwire", b, ExplainSchema))
 				}
 			}
 			wantCmd := f.Cmd
@@ -396,7 +403,7 @@ func TestGoldenDifferences(t *testing.T) {
 		want := setRequest(Ifinfomsg{}, "", nil)
 		b, _ := want.MarshalBinary()
 		if !bytes.Equal(msgs[0], b) || !isNewlinkProbe(msgs[0]) {
-			t.Errorf("ip's first message is not the RTM_NEWLINK probe:\n%s", annotate.Dump(msgs[0], Schema))
+			t.Errorf("ip's first message is not the RTM_NEWLINK probe:\n%s", annotate.Dump(msgs[0], ExplainSchema))
 		}
 	})
 	t.Run("address-length-query", func(t *testing.T) {
@@ -415,7 +422,7 @@ func TestGoldenDifferences(t *testing.T) {
 		b = b[:nl.NlmsgHdrLen+IfinfomsgLen]
 		nl.PutUint32(b, uint32(len(b)))
 		if !bytes.Equal(q[0], b) {
-			t.Errorf("address length query:\n%s", annotate.SideBySide("ip", q[0], "GetIndexRequest without IFLA_EXT_MASK", b, Schema))
+			t.Errorf("address length query:\n%s", annotate.SideBySide("ip", q[0], "GetIndexRequest without IFLA_EXT_MASK", b, ExplainSchema))
 		}
 	})
 	t.Run("show-request", func(t *testing.T) {
@@ -435,7 +442,7 @@ func TestGoldenDifferences(t *testing.T) {
 		e.Uint32(unix.IFLA_EXT_MASK, RTEXT_FILTER_VF)
 		b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: nl.NLM_F_REQUEST, Data: e.Bytes()}.MarshalBinary()
 		if !bytes.Equal(shows[0], b) {
-			t.Errorf("show request:\n%s", annotate.SideBySide("ip", shows[0], "expected", b, Schema))
+			t.Errorf("show request:\n%s", annotate.SideBySide("ip", shows[0], "expected", b, ExplainSchema))
 		}
 	})
 	t.Run("bridge-link-dump", func(t *testing.T) {
@@ -450,7 +457,7 @@ func TestGoldenDifferences(t *testing.T) {
 			e.Uint32(unix.IFLA_EXT_MASK, RTEXT_FILTER_VF)
 			b, _ := nl.Request{Type: unix.RTM_GETLINK, Flags: nl.FlagsDump, Data: e.Bytes()}.MarshalBinary()
 			if !bytes.Equal(msgs[0], b) {
-				t.Errorf("%s: bridge's first message:\n%s", name, annotate.SideBySide("bridge", msgs[0], "expected dump", b, Schema))
+				t.Errorf("%s: bridge's first message:\n%s", name, annotate.SideBySide("bridge", msgs[0], "expected dump", b, ExplainSchema))
 			}
 		}
 	})
@@ -469,7 +476,7 @@ func TestGoldenDifferences(t *testing.T) {
 			b := mustBytes(t, GetIndexRequest(idx(f, want.dev)))
 			b[nl.NlmsgHdrLen] = want.family
 			if got := msgs[[]int{1, 3}[i]]; !bytes.Equal(got, b) {
-				t.Errorf("link line request for %s:\n%s", want.dev, annotate.SideBySide("ip", got, "expected", b, Schema))
+				t.Errorf("link line request for %s:\n%s", want.dev, annotate.SideBySide("ip", got, "expected", b, ExplainSchema))
 			}
 		}
 	})

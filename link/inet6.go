@@ -3,6 +3,7 @@ package link
 import (
 	"fmt"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -39,11 +40,11 @@ var addrGenModeNames = map[AddrGenMode]string{
 
 // String returns the mode as `ip -d link show` prints it ("eui64", "none",
 // "stable_secret", "random").
-func (m AddrGenMode) String() string { return enumString(addrGenModeNames, m, "AddrGenMode") }
+func (m AddrGenMode) String() string { return enum.Name(addrGenModeNames, m, "AddrGenMode(%d)") }
 
 // ParseAddrGenMode parses a mode as `ip link set … addrgenmode` takes it.
 func ParseAddrGenMode(s string) (AddrGenMode, error) {
-	return parseEnum(addrGenModeNames, s, "addrgenmode", "eui64, none, stable_secret or random")
+	return enum.Parse(addrGenModeNames, s, "link: unknown addrgenmode %q (want eui64, none, stable_secret or random)")
 }
 
 // Inet6Info is the IPv6 part of a device's IFLA_AF_SPEC (the AF_INET6 nest,

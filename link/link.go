@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -66,24 +67,12 @@ func (m *Ifinfomsg) UnmarshalBinary(b []byte) error {
 type OperState uint8
 
 // String returns the state as `ip link` prints it ("UP", "DOWN" …).
-func (s OperState) String() string {
-	switch s {
-	case IF_OPER_UNKNOWN:
-		return "UNKNOWN"
-	case IF_OPER_NOTPRESENT:
-		return "NOTPRESENT"
-	case IF_OPER_DOWN:
-		return "DOWN"
-	case IF_OPER_LOWERLAYERDOWN:
-		return "LOWERLAYERDOWN"
-	case IF_OPER_TESTING:
-		return "TESTING"
-	case IF_OPER_DORMANT:
-		return "DORMANT"
-	case IF_OPER_UP:
-		return "UP"
-	}
-	return fmt.Sprintf("OperState(%d)", uint8(s))
+func (s OperState) String() string { return enum.Name(operStateNames, s, "OperState(%d)") }
+
+var operStateNames = map[OperState]string{
+	IF_OPER_UNKNOWN: "UNKNOWN", IF_OPER_NOTPRESENT: "NOTPRESENT", IF_OPER_DOWN: "DOWN",
+	IF_OPER_LOWERLAYERDOWN: "LOWERLAYERDOWN", IF_OPER_TESTING: "TESTING", IF_OPER_DORMANT: "DORMANT",
+	IF_OPER_UP: "UP",
 }
 
 // Link is a network device as an RTM_NEWLINK message describes it. Fields
@@ -192,12 +181,25 @@ func (l *Link) errorf(format string, args ...any) error {
 	return fmt.Errorf("link: decoding index %d: "+format, append([]any{l.Index}, args...)...)
 }
 
-// attrName names a top-level IFLA_* attribute for decode errors.
+// attrName names a top-level IFLA_* attribute for decode errors: only those
+// attr decodes can fail. (linkschema names them all, for annotated dumps,
+// but an embedder that decodes links need not link that.)
 func attrName(t uint16) string {
-	if s := specName(ifla, t); s != "" {
+	if s, ok := decodedAttrs[t]; ok {
 		return s
 	}
 	return fmt.Sprintf("attribute type %d", t)
+}
+
+var decodedAttrs = map[uint16]string{
+	uapi.IFLA_MTU: "IFLA_MTU", uapi.IFLA_MIN_MTU: "IFLA_MIN_MTU", uapi.IFLA_MAX_MTU: "IFLA_MAX_MTU",
+	uapi.IFLA_TXQLEN: "IFLA_TXQLEN", uapi.IFLA_NUM_TX_QUEUES: "IFLA_NUM_TX_QUEUES",
+	uapi.IFLA_NUM_RX_QUEUES: "IFLA_NUM_RX_QUEUES", uapi.IFLA_GROUP: "IFLA_GROUP",
+	uapi.IFLA_PROMISCUITY: "IFLA_PROMISCUITY", uapi.IFLA_ALLMULTI: "IFLA_ALLMULTI",
+	uapi.IFLA_MASTER: "IFLA_MASTER", uapi.IFLA_LINK: "IFLA_LINK", uapi.IFLA_LINK_NETNSID: "IFLA_LINK_NETNSID",
+	uapi.IFLA_OPERSTATE: "IFLA_OPERSTATE", uapi.IFLA_CARRIER: "IFLA_CARRIER",
+	uapi.IFLA_PROP_LIST: "IFLA_PROP_LIST", uapi.IFLA_LINKINFO: "IFLA_LINKINFO",
+	uapi.IFLA_AF_SPEC: "IFLA_AF_SPEC", uapi.IFLA_PROTINFO: "IFLA_PROTINFO",
 }
 
 func (l *Link) attr(a nl.Attr) error {

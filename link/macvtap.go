@@ -1,15 +1,14 @@
 package link
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -37,31 +36,11 @@ var macvlanModeNames = map[MacvlanMode]string{
 }
 
 // String returns the mode as `ip` spells it.
-func (m MacvlanMode) String() string { return enumString(macvlanModeNames, m, "MacvlanMode") }
+func (m MacvlanMode) String() string { return enum.Name(macvlanModeNames, m, "MacvlanMode(%d)") }
 
 // ParseMacvlanMode parses a mode name as `ip` spells it ("bridge" …).
 func ParseMacvlanMode(s string) (MacvlanMode, error) {
-	return parseEnum(macvlanModeNames, s, "macvlan mode", "private, vepa, bridge, passthru or source")
-}
-
-// enumString names v as names does, or as TYPE(N) when it has no name.
-func enumString[T ~uint8 | ~uint32](names map[T]string, v T, typ string) string {
-	if s, ok := names[v]; ok {
-		return s
-	}
-	return fmt.Sprintf("%s(%d)", typ, uint64(v))
-}
-
-// parseEnum finds the value names calls s; what says what s is, want the
-// names accepted, for the error.
-func parseEnum[T comparable](names map[T]string, s, what, want string) (T, error) {
-	for v, name := range names {
-		if name == s {
-			return v, nil
-		}
-	}
-	var zero T
-	return zero, fmt.Errorf("link: unknown %s %q (want %s)", what, s, want)
+	return enum.Parse(macvlanModeNames, s, "link: unknown macvlan mode %q (want private, vepa, bridge, passthru or source)")
 }
 
 // MacvlanInfo is the part of a macvlan's or macvtap's IFLA_INFO_DATA tcwire
@@ -117,7 +96,7 @@ func (m Macvlan) kind() string {
 }
 
 // AddMacvlanRequest creates a macvlan or macvtap on the lower device
-// parentIndex, as `ip link add NAME link PARENT type macvtap [mode MODE]`:
+// parentIndex (m.Parent names it), as `ip link add NAME link PARENT type macvtap [mode MODE]`:
 //
 //	IFLA_LINK parentIndex
 //	IFLA_IFNAME NAME
@@ -125,7 +104,7 @@ func (m Macvlan) kind() string {
 //		IFLA_INFO_KIND "macvtap" (or "macvlan")
 //		[IFLA_INFO_DATA
 //			IFLA_MACVLAN_MODE MODE (u32)]
-func AddMacvlanRequest(m Macvlan, parentIndex int32) nl.Request {
+func AddMacvlanRequest(parentIndex int32, m Macvlan) nl.Request {
 	cmd := fmt.Sprintf("ip link add %s link %s type %s", m.Name, m.Parent, m.kind())
 	if m.Mode != 0 {
 		cmd += " mode " + m.Mode.String()
@@ -151,7 +130,7 @@ func AddMacvlan(c *nl.Conn, m Macvlan) error {
 	if err != nil {
 		return fmt.Errorf("link %s: lower device: %w", m.Name, err)
 	}
-	if err := c.Exec(AddMacvlanRequest(m, p.Index)); err != nil {
+	if err := c.Exec(AddMacvlanRequest(p.Index, m)); err != nil {
 		return fmt.Errorf("link %s: %w", m.Name, err)
 	}
 	return nil
@@ -201,7 +180,7 @@ func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) 
 		if !strings.HasPrefix(ent.Name(), prefix) {
 			continue
 		}
-		target, err := os.Readlink(filepath.Join(sysDevChar, ent.Name()))
+		target, err := os.Readlink(sysDevChar + "/" + ent.Name())
 		if err != nil || !strings.HasSuffix(target, suffix) {
 			continue
 		}
@@ -224,25 +203,20 @@ func MacvtapDevNum(ifindex int32, name string) (major, minor uint32, err error) 
 // macvtapMajor reads the dynamic major of the macvtap driver from
 // /proc/devices ("Character devices:" section, line "NNN macvtap").
 func macvtapMajor() (uint32, error) {
-	f, err := os.Open(procDevices)
+	b, err := os.ReadFile(procDevices)
 	if err != nil {
 		return 0, fmt.Errorf("link: macvtap major: %w", err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "Block devices:" {
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "Block" && f[1] == "devices:" {
 			break
 		}
-		var major uint32
-		var drv string
-		if n, _ := fmt.Sscanf(line, "%d %s", &major, &drv); n == 2 && drv == "macvtap" {
-			return major, nil
+		if len(f) == 2 && f[1] == "macvtap" {
+			if major, err := strconv.ParseUint(f[0], 10, 32); err == nil {
+				return uint32(major), nil
+			}
 		}
-	}
-	if err := s.Err(); err != nil {
-		return 0, fmt.Errorf("link: macvtap major: %w", err)
 	}
 	return 0, fmt.Errorf("link: no macvtap character major in %s (module macvtap not loaded?): %w", procDevices, syscall.ENODEV)
 }

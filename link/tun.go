@@ -6,7 +6,6 @@ import (
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // KindTun is the IFLA_INFO_KIND of tun and tap devices: the tun driver
@@ -91,16 +90,3 @@ func (ti *TunInfo) UnmarshalBinary(b []byte) error {
 	}
 	return nil
 }
-
-// tunData is a tun device's IFLA_INFO_DATA (IFLA_TUN_*) for Schema.
-var tunData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	uapi.IFLA_TUN_OWNER:               u("IFLA_TUN_OWNER"),
-	uapi.IFLA_TUN_GROUP:               u("IFLA_TUN_GROUP"),
-	uapi.IFLA_TUN_TYPE:                u("IFLA_TUN_TYPE"),
-	uapi.IFLA_TUN_PI:                  u("IFLA_TUN_PI"),
-	uapi.IFLA_TUN_VNET_HDR:            u("IFLA_TUN_VNET_HDR"),
-	uapi.IFLA_TUN_PERSIST:             u("IFLA_TUN_PERSIST"),
-	uapi.IFLA_TUN_MULTI_QUEUE:         u("IFLA_TUN_MULTI_QUEUE"),
-	uapi.IFLA_TUN_NUM_QUEUES:          u("IFLA_TUN_NUM_QUEUES"),
-	uapi.IFLA_TUN_NUM_DISABLED_QUEUES: u("IFLA_TUN_NUM_DISABLED_QUEUES"),
-}}

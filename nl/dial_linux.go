@@ -18,6 +18,59 @@ import (
 // Dial opens a NETLINK_ROUTE socket, inside cfg.NetNS when it is set. A nil
 // cfg means the caller's namespace.
 func Dial(cfg *Config) (*Conn, error) {
+	c, t, err := dial(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var retry Retry
+	if cfg != nil {
+		retry = cfg.Retry
+	}
+	rcvbuf, err := c.ReadBuffer()
+	if err != nil {
+		rcvbuf = 0 // the default
+	}
+	return newConn(t, retry, rcvbuf), nil
+}
+
+// eventsRcvbuf is the receive buffer DialEvents asks for: a burst of a
+// few thousand link notifications (about 2 KiB of buffer each) before an
+// overrun, where the default buffer holds about a hundred. Without
+// CAP_NET_ADMIN the kernel caps it at net.core.rmem_max.
+const eventsRcvbuf = 8 << 20
+
+// DialEvents opens a NETLINK_ROUTE socket, inside cfg.NetNS when it is
+// set, subscribed to the multicast groups (RTNLGRP_*: 1 is RTNLGRP_LINK).
+// cfg.Retry is not used: the socket sends nothing.
+func DialEvents(cfg *Config, groups ...uint32) (*Events, error) {
+	c, t, err := dial(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		if err := c.JoinGroup(g); err != nil {
+			c.Close()
+			return nil, errDialf("joining multicast group %d: %w", g, err)
+		}
+	}
+	// SO_RCVBUFFORCE passes rmem_max with CAP_NET_ADMIN; SO_RCVBUF is
+	// what is left without it.
+	var serr error
+	err = t.rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, eventsRcvbuf)
+		if serr != nil {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, eventsRcvbuf)
+		}
+	})
+	if err = errors.Join(err, serr); err != nil {
+		c.Close()
+		return nil, errDialf("receive buffer: %w", err)
+	}
+	return NewEvents(t), nil
+}
+
+// dial opens the socket of Dial and DialEvents.
+func dial(cfg *Config) (*netlink.Conn, *fdTransport, error) {
 	var nc netlink.Config
 	// Strict turns on NETLINK_EXT_ACK (the kernel's error text) and
 	// NETLINK_GET_STRICT_CHK where the kernel has them.
@@ -25,7 +78,7 @@ func Dial(cfg *Config) (*Conn, error) {
 	if cfg != nil && cfg.NetNS != "" {
 		f, err := netns.Open(cfg.NetNS)
 		if err != nil {
-			return nil, errDialf("%w", err)
+			return nil, nil, errDialf("%w", err)
 		}
 		defer f.Close()
 		nc.NetNS = int(f.Fd())
@@ -44,19 +97,11 @@ func Dial(cfg *Config) (*Conn, error) {
 			where = fmt.Sprintf("network namespace %q: ", cfg.NetNS)
 		}
 		if errors.Is(err, unix.EPERM) {
-			return nil, errDialf("%s%w%s", where, err, netns.PermissionHint)
+			return nil, nil, errDialf("%s%w%s", where, err, netns.PermissionHint)
 		}
-		return nil, errDialf("%s%w", where, err)
+		return nil, nil, errDialf("%s%w", where, err)
 	}
-	var retry Retry
-	if cfg != nil {
-		retry = cfg.Retry
-	}
-	rcvbuf, err := c.ReadBuffer()
-	if err != nil {
-		rcvbuf = 0 // the default
-	}
-	return newConn(t, retry, rcvbuf), nil
+	return c, t, nil
 }
 
 // recvBufLen is the size of a Conn's receive buffer. The kernel sizes a

@@ -12,3 +12,8 @@ import (
 func Dial(*Config) (*Conn, error) {
 	return nil, errDialf("%w", errors.New("netlink is not available on "+runtime.GOOS))
 }
+
+// DialEvents fails: NETLINK_ROUTE is Linux's.
+func DialEvents(*Config, ...uint32) (*Events, error) {
+	return nil, errDialf("%w", errors.New("netlink is not available on "+runtime.GOOS))
+}

@@ -2,12 +2,11 @@ package tc
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 )
 
 // TC_ACT_COOKIE_MAX_SIZE is the largest action cookie the kernel keeps.
@@ -47,10 +46,7 @@ var controlNames = map[Control]string{
 
 // String is tc's word for the control ("pipe", "stolen" …).
 func (c Control) String() string {
-	if n, ok := controlNames[c]; ok {
-		return n
-	}
-	return fmt.Sprintf("control %d", int32(c))
+	return enum.Name(controlNames, c, "control %d")
 }
 
 // ParseControl reads an action control word as tc takes it. "stolen" is not
@@ -60,12 +56,7 @@ func ParseControl(s string) (Control, error) {
 	if s == "ok" {
 		return TC_ACT_OK, nil
 	}
-	for c, n := range controlNames {
-		if n == s {
-			return c, nil
-		}
-	}
-	return 0, fmt.Errorf("tc: unknown action control %q", s)
+	return enum.Parse(controlNames, s, "tc: unknown action control %q")
 }
 
 // Action is one entry of an action table. Only mirred is encoded; other
@@ -178,7 +169,7 @@ func (a Action) spec() string {
 		s += " " + a.Mirred.spec()
 	}
 	if len(a.Cookie) > 0 {
-		s += " cookie " + strings.ReplaceAll(annotate.FmtBytes(a.Cookie), ":", "")
+		s += fmt.Sprintf(" cookie %x", a.Cookie)
 	}
 	return s
 }

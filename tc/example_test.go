@@ -6,7 +6,6 @@ import (
 
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
-	"github.com/tcwire/tcwire/nl/annotate"
 	"github.com/tcwire/tcwire/tc"
 )
 
@@ -45,31 +44,6 @@ func ExamplePlanWire() {
 	// tc filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev tap0
 	// tc qdisc add dev tap0 ingress
 	// tc filter add dev tap0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev eth0
-}
-
-// Schema explains a request field by field: here `tc qdisc add dev eth0
-// ingress` (the bytes shown are a little-endian host's).
-func ExampleSchema() {
-	b, err := tc.AddQdiscRequest(tc.Ingress(3, "eth0")).MarshalBinary()
-	if err != nil {
-		panic(err)
-	}
-	fmt.Print(annotate.Dump(b, tc.Schema))
-	// Output:
-	// 0000  30 00 00 00                                      nlmsg_len  48
-	// 0004  24 00                                            nlmsg_type  RTM_NEWQDISC (36)
-	// 0006  05 06                                            nlmsg_flags  REQUEST|ACK|EXCL|CREATE (0x0605)
-	// 0008  00 00 00 00                                      nlmsg_seq  0
-	// 000c  00 00 00 00                                      nlmsg_pid  0
-	// 0010  00                                               tcm_family  0
-	// 0011  00                                               tcm__pad1
-	// 0012  00 00                                            tcm__pad2
-	// 0014  03 00 00 00                                      tcm_ifindex  3
-	// 0018  00 00 ff ff                                      tcm_handle  ffff:
-	// 001c  f1 ff ff ff                                      tcm_parent  ffff:fff1
-	// 0020  00 00 00 00                                      tcm_info  0
-	// 0024  0c 00 01 00                                      TCA_KIND  nla_len 12, nla_type 1
-	// 0028  69 6e 67 72 65 73 73 00                              "ingress"
 }
 
 // Wire a container's eth0 to a VM's tap0 in the network namespace "pod1"

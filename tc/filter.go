@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -189,21 +190,17 @@ var protocolNames = map[Protocol]string{
 
 // String is tc's name for the protocol ("all", "ip" …, else hex).
 func (p Protocol) String() string {
-	if s, ok := protocolNames[p]; ok {
-		return s
-	}
-	return fmt.Sprintf("0x%04x", uint16(p))
+	return enum.Name(protocolNames, p, "0x%04x")
 }
 
 // ParseProtocol reads a filter protocol as tc takes it: a name or a number.
 func ParseProtocol(s string) (Protocol, error) {
-	for p, n := range protocolNames {
-		if n == s {
-			return p, nil
-		}
+	if p, ok := enum.Value(protocolNames, s); ok {
+		return p, nil
 	}
-	var v uint16
-	if _, err := fmt.Sscan(s, &v); err != nil || v == 0 {
+	// A number as tc's get_u16 reads it: decimal, 0x hex or 0 octal.
+	v, err := strconv.ParseUint(s, 0, 16)
+	if err != nil || v == 0 {
 		return 0, fmt.Errorf("tc: unknown protocol %q", s)
 	}
 	return Protocol(v), nil
@@ -224,8 +221,8 @@ func (f *Filter) UnmarshalBinary(b []byte) error {
 		Ifindex:  m.Ifindex,
 		Parent:   Handle(m.Parent),
 		Handle:   m.Handle,
-		Pref:     uint16(m.Info >> 16),
-		Protocol: Protocol(htons(uint16(m.Info))), // ntohs
+		Pref:     m.Pref(),
+		Protocol: m.Protocol(),
 	}
 	var opts []byte
 	for _, a := range attrs {

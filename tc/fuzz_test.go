@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/tcwire/tcwire/internal/fuzzcheck"
-
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"golang.org/x/sys/unix"
@@ -275,25 +273,6 @@ func FuzzMirred(f *testing.F) {
 		if err := back.UnmarshalBinary(e.Bytes()); err != nil || back != m {
 			t.Fatalf("re-encoded: %+v, %v; want %+v", back, err, m)
 		}
-	})
-}
-
-// FuzzDumpSchema: the annotated dump of any bytes never panics, and every
-// row points into the input.
-func FuzzDumpSchema(f *testing.F) {
-	s := fixtureSeeds(f)
-	addSeeds(f, s.messages)
-	// Several messages in one buffer, as a dump reply carries them.
-	var all []byte
-	for _, m := range s.messages[:8] {
-		all = append(all, m...)
-		for len(all)%4 != 0 {
-			all = append(all, 0)
-		}
-	}
-	f.Add(all)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		fuzzcheck.Annotate(t, b, Schema)
 	})
 }
 

@@ -15,6 +15,11 @@ import (
 // not compared.
 func isTCRequest(t uint16) bool { return t >= 36 && t <= 46 } // RTM_NEWQDISC … RTM_GETTFILTER
 
+// ExplainSchema annotates the bytes of a golden mismatch. It is
+// tcschema.Schema, which imports this package, so these internal tests
+// cannot import it: explain_test.go, an external test file, sets it.
+var ExplainSchema annotate.Schema
+
 // loadFixture reads testdata/tc/NAME.fixture.
 func loadFixture(t testing.TB, name string) *fixture.Fixture {
 	t.Helper()
@@ -205,7 +210,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got, reqs[0]) {
-				t.Errorf("bytes differ from %q:\n%s", f.Cmd, annotate.SideBySide("tc", reqs[0], "tcwire", got, Schema))
+				t.Errorf("bytes differ from %q:\n%s", f.Cmd, annotate.SideBySide("tc", reqs[0], "tcwire", got, ExplainSchema))
 			}
 			want := c.cmd
 			if want == "" {

@@ -79,7 +79,7 @@ func TestRecapture(t *testing.T) {
 		got := requestBytes(t, p.Requests[i])
 		if !bytes.Equal(got, reqs[0]) {
 			t.Errorf("%s: installed %s sends other bytes than tcwire:\n%s", cmd, strings.TrimSpace(version),
-				annotate.SideBySide("tc (installed)", reqs[0], "tcwire", got, Schema))
+				annotate.SideBySide("tc (installed)", reqs[0], "tcwire", got, ExplainSchema))
 		}
 	}
 	// The commands worked: the namespace is wired.

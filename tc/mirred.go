@@ -3,6 +3,7 @@ package tc
 import (
 	"fmt"
 
+	"github.com/tcwire/tcwire/internal/enum"
 	"github.com/tcwire/tcwire/internal/uapi"
 
 	"github.com/tcwire/tcwire/nl"
@@ -127,20 +128,12 @@ var eactionWords = map[Eaction]string{
 
 // String is tc's wording of the eaction ("egress redirect" …).
 func (e Eaction) String() string {
-	if s, ok := eactionWords[e]; ok {
-		return s
-	}
-	return fmt.Sprintf("eaction %d", int32(e))
+	return enum.Name(eactionWords, e, "eaction %d")
 }
 
 // ParseEaction reads an eaction as tc writes it: "egress redirect" …
 func ParseEaction(s string) (Eaction, error) {
-	for e, w := range eactionWords {
-		if w == s {
-			return e, nil
-		}
-	}
-	return 0, fmt.Errorf("tc: unknown mirred eaction %q", s)
+	return enum.Parse(eactionWords, s, "tc: unknown mirred eaction %q")
 }
 
 // IsRedirect reports whether the frame is taken away from its path (the

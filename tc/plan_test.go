@@ -74,7 +74,7 @@ func checkAgainst(t *testing.T, r nl.Request, name string) {
 		t.Fatalf("%s: %d tc requests", name, len(want))
 	}
 	if got := requestBytes(t, r); !bytes.Equal(got, want[0]) {
-		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, annotate.SideBySide("tc", want[0], "tcwire", got, Schema))
+		t.Errorf("%q differs from fixture %s (%q):\n%s", r.Cmd, name, f.Cmd, annotate.SideBySide("tc", want[0], "tcwire", got, ExplainSchema))
 	}
 }
 

@@ -5,7 +5,9 @@
 //
 // Every request is built by a pure function returning an nl.Request, so it
 // can be sent (nl.Conn), compared with a golden capture, or explained
-// (annotate.Dump with Schema) without a socket.
+// (annotate.Dump with tcschema.Schema) without a socket. The annotate
+// schema lives in tc/tcschema so that a program that only sends links no
+// annotated-dump code.
 //
 // Wire and Unwire are the API: they read both devices' ingress hooks
 // (ReadHooks), decide what to send (PlanWire, PlanUnwire) and send it in

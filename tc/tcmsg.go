@@ -44,6 +44,13 @@ func (t Tcmsg) Append(b []byte) []byte {
 	return nl.AppendUint32(b, t.Info)
 }
 
+// Pref is a filter's priority, tcm_info's upper 16 bits.
+func (t Tcmsg) Pref() uint16 { return uint16(t.Info >> 16) }
+
+// Protocol is a filter's protocol, tcm_info's lower 16 bits in network
+// order.
+func (t Tcmsg) Protocol() Protocol { return Protocol(htons(uint16(t.Info))) }
+
 // UnmarshalBinary decodes the first TcmsgLen bytes of b.
 func (t *Tcmsg) UnmarshalBinary(b []byte) error {
 	if len(b) < TcmsgLen {

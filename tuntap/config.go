@@ -152,7 +152,7 @@ func validID(field string, id *int) error {
 		return nil
 	case *id < 0:
 		return invalid("%s %d is negative (nil means unset)", field, *id)
-	case int64(*id) >= math.MaxUint32:
+	case int64(*id) > MaxID:
 		return invalid("%s %d is not a valid 32-bit id", field, *id)
 	}
 	return nil

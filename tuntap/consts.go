@@ -1,6 +1,10 @@
 package tuntap
 
-import "golang.org/x/sys/unix"
+import (
+	"math"
+
+	"golang.org/x/sys/unix"
+)
 
 // TUNSETIFF flags (ifr_flags), named as in <linux/if_tun.h>. Values come from
 // golang.org/x/sys/unix so they stay right on every architecture.
@@ -120,6 +124,10 @@ const (
 // MaxQueues is the kernel's MAX_TAP_QUEUES (drivers/net/tun.c, not UAPI):
 // the most queues a multi-queue tun/tap device can have.
 const MaxQueues = 256
+
+// MaxID is the largest uid or gid a tap's Owner or Group can be:
+// (uid_t)-1 is the kernel's "none" (INVALID_UID).
+const MaxID = math.MaxUint32 - 1
 
 // DefaultFlags is what Create uses when Config.Flags is zero: an Ethernet tap
 // without packet information and with a virtio-net header, as VMMs want.

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/tcwire/tcwire"
-	"github.com/tcwire/tcwire/tuntap"
 )
 
 const (
@@ -39,34 +38,51 @@ func (f *tapFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noVnetHdr, "no-vnet-hdr", false, "no virtio-net header (IFF_VNET_HDR off)")
 }
 
-// maxID is the largest uid or gid: (uid_t)-1 is the kernel's "none".
-const maxID = math.MaxUint32 - 1
-
-// options checks the flags and sets what they give in o.
-func (f *tapFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
-	switch {
-	case f.queues < 1 || f.queues > tuntap.MaxQueues:
-		return usagef(usage, "--queues %d: want 1 to %d", f.queues, tuntap.MaxQueues)
-	case f.owner < -1 || f.owner > maxID:
-		return usagef(usage, "--owner %d: not a uid (0 to %d)", f.owner, maxID)
-	case f.group < -1 || f.group > maxID:
-		return usagef(usage, "--group %d: not a gid (0 to %d)", f.group, maxID)
-	case f.mtu != 0 && (f.mtu < 68 || f.mtu > 65521):
-		return usagef(usage, "--mtu %d: a tap takes 68 to 65521", f.mtu)
-	}
+// options sets what the flags give in o; the library checks the values
+// (validate).
+func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["queues"] {
 		o.Queues = f.queues
 	}
-	if f.owner >= 0 {
+	if set["owner"] {
 		o.Owner = new(int(f.owner))
 	}
-	if f.group >= 0 {
+	if set["group"] {
 		o.Group = new(int(f.group))
 	}
-	o.MTU = uint32(f.mtu)
+	o.MTU = uint32(min(f.mtu, math.MaxUint32))
 	o.NoVnetHdr = f.noVnetHdr
+}
+
+// validate has the library check o (Options.Validate, the one home of the
+// rules) and spells a refusal as the command line does: a usage error
+// naming the flag or argument.
+func validate(usage string, o tcwire.Options) error {
+	err := o.Validate()
+	var oe *tcwire.OptionError
+	var me *tcwire.ModeError
+	switch {
+	case errors.As(err, &oe):
+		name := "--" + oe.Option
+		switch oe.Option {
+		case "dev", "tap":
+			name = strings.ToUpper(oe.Option)
+		}
+		return usagef(usage, "%s %s: %s", name, oe.Value, oe.Why)
+	case errors.As(err, &me) && me.Option != "":
+		opt := "--" + me.Option
+		if me.Option == "name" {
+			opt = "TAP" // the positional argument
+		}
+		if me.Value != "" {
+			opt += " " + me.Value
+		}
+		return usagef(usage, "--mode %s and %s do not fit together: %s", me.Mode, opt, me.Why)
+	case err != nil:
+		return usagef(usage, "%v", err)
+	}
 	return nil
 }
 
@@ -109,25 +125,19 @@ func (f *modeFlags) register(fs *flag.FlagSet, mirror bool) {
 	}
 }
 
-// options sets the mode in o and refuses a mode with an option it does not
-// take, naming both.
-func (f *modeFlags) options(usage string, o *tcwire.Options) error {
+// options sets the mode in o: the flag's, or none when it was left out
+// and mode 0 is what that means (detach and check read it from the kernel).
+func (f *modeFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
 	m, err := tcwire.ParseMode(f.mode)
 	if err != nil || f.mode == "" {
 		return usagef(usage, "--mode %q: want tc, macvtap or bridge", f.mode)
 	}
-	o.Mode, o.Mirror = m, f.mirror
-	var me *tcwire.ModeError
-	if err := o.CheckMode(); errors.As(err, &me) {
-		opt := "--" + me.Option
-		if me.Option == "name" {
-			opt = "TAP" // the positional argument
+	o.Mirror = f.mirror
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "mode" {
+			o.Mode = m
 		}
-		if me.Value != "" {
-			opt += " " + me.Value
-		}
-		return usagef(usage, "--mode %s and %s do not fit together: %s", me.Mode, opt, me.Why)
-	}
+	})
 	return nil
 }
 
@@ -145,18 +155,17 @@ func parseAttach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, attachUsage,
-		func(o *tcwire.Options) error { return f.options(fs, attachUsage, o) },
-		func(o *tcwire.Options) error {
-			if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
-				return usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
-			}
-			o.KeepTapQdisc = *tapQdisc == "keep"
-			o.QuietDev, o.QuietTap = quietDev, quietTap
-			return nil
-		},
-		func(o *tcwire.Options) error { return mf.options(attachUsage, o) })
-	if err != nil {
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	f.options(fs, &o)
+	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
+		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
+	}
+	o.KeepTapQdisc = *tapQdisc == "keep"
+	o.QuietDev, o.QuietTap = quietDev, quietTap
+	if err := mf.options(fs, attachUsage, &o); err != nil {
+		return nil, err
+	}
+	if err := validate(attachUsage, o); err != nil {
 		return nil, err
 	}
 	return func(stdout io.Writer) error {
@@ -185,16 +194,54 @@ func parseDetach(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, detachUsage, func(o *tcwire.Options) error { return mf.options(detachUsage, o) })
-	if err != nil {
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	if err := mf.options(fs, detachUsage, &o); err != nil {
 		return nil, err
 	}
-	return func(io.Writer) error {
-		if err := tcwire.Detach(context.Background(), o); err != nil {
+	if err := validate(detachUsage, o); err != nil {
+		return nil, err
+	}
+	return func(stdout io.Writer) error {
+		d, err := detach(o)
+		if err != nil {
 			return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
+		}
+		if g.json {
+			return json.NewEncoder(stdout).Encode(detachResultOf(d))
+		}
+		for _, k := range d.Kept {
+			fmt.Fprintf(stdout, "%s stays: %s\n", escapeControls(k.Name), k.Why)
 		}
 		return nil
 	}, nil
+}
+
+// detach is Detach on a Handle of its own, for the Detachment.
+func detach(o tcwire.Options) (*tcwire.Detachment, error) {
+	h, err := tcwire.Open(o.NetNS)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return h.Detach(context.Background(), o)
+}
+
+// detachResult is what --json detach prints.
+type detachResult struct {
+	Mode    string        `json:"mode"`
+	Deleted []string      `json:"deleted"`
+	Kept    []tcwire.Kept `json:"kept"`
+}
+
+func detachResultOf(d *tcwire.Detachment) detachResult {
+	r := detachResult{Mode: d.Mode.String(), Deleted: d.Deleted, Kept: d.Kept}
+	if r.Deleted == nil {
+		r.Deleted = []string{}
+	}
+	if r.Kept == nil {
+		r.Kept = []tcwire.Kept{}
+	}
+	return r
 }
 
 func parseIfup(g *globals, args []string) (command, error) {

@@ -8,9 +8,9 @@ import (
 	"io"
 
 	"github.com/tcwire/tcwire"
-	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/link/linkschema"
 	"github.com/tcwire/tcwire/nl/annotate"
-	"github.com/tcwire/tcwire/tc"
+	"github.com/tcwire/tcwire/tc/tcschema"
 )
 
 const explainUsage = "usage: tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]"
@@ -37,8 +37,11 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := pairOptions(g, pos, explainUsage, func(o *tcwire.Options) error { return mf.options(explainUsage, o) })
-	if err != nil {
+	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
+	if err := mf.options(fs, explainUsage, &o); err != nil {
+		return nil, err
+	}
+	if err := validate(explainUsage, o); err != nil {
 		return nil, err
 	}
 	return func(stdout io.Writer) error {
@@ -63,7 +66,7 @@ func printPlan(w io.Writer, p *tcwire.Plan) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# %s\n", n)
 	}
-	schema := annotate.Merge(tc.Schema, link.Schema)
+	schema := annotate.Merge(tcschema.Schema, linkschema.Schema)
 	for i, s := range p.Steps {
 		fmt.Fprintf(w, "\n# %d. %s\n", i+1, s.Cmd)
 		if s.Request == nil {

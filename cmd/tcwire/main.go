@@ -10,6 +10,8 @@
 //	tcwire [--netns NS] tap del NAME
 //	tcwire [--netns NS] ifup TAP        (also as tcwire-ifup TAP: qemu's script=)
 //	tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+//	tcwire [--netns NS] [--json] watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP
+//	tcwire [--netns NS] [--json] watch -batch FILE
 //
 // --mode macvtap makes TAP a passthru macvtap on DEV (attach prints its
 // /dev/tapN after the MAC); --mode bridge puts DEV and the tap TAP in a
@@ -51,6 +53,7 @@ commands:
   tap del NAME
   ifup TAP
   explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
+  watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP   (or watch -batch FILE: a pair a line)
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
@@ -173,11 +176,24 @@ func report(err error, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcwire: %s\n%s\n", ue.msg, ue.usage)
 		return 2
 	}
-	// A runtime error names devices and paths as the kernel has them:
-	// escaped as usage errors are, so that no control byte reaches the
-	// terminal.
-	fmt.Fprintf(stderr, "tcwire: %s\n", escapeControls(err.Error()))
+	fmt.Fprintf(stderr, "tcwire: %s%s\n", escapeControls(err.Error()), hint(err))
 	return 1
+}
+
+// hint is the command that gets a refusal out of the way, as the library's
+// errors name the devices but no command line.
+func hint(err error) string {
+	var ce *tcwire.ConflictError
+	var me *tcwire.MismatchError
+	switch {
+	case errors.As(err, &ce) && ce.Handle != 0 && ce.Target == "":
+		return fmt.Sprintf("; `tcwire detach %s %s` removes the stale redirect", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &ce) && ce.UndoDev != "":
+		return fmt.Sprintf("; `tcwire detach %s %s` undoes that", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
+	case errors.As(err, &me) && me.Setting != "mode":
+		return fmt.Sprintf("; delete it (`tcwire tap del %s`) or ask for what it has", escapeControls(me.Tap))
+	}
+	return ""
 }
 
 // command is a parsed and checked command line, ready to run.
@@ -221,6 +237,8 @@ func parse(args []string) (command, error) {
 		return parseIfup(&g, rest)
 	case "explain":
 		return parseExplain(&g, rest)
+	case "watch":
+		return parseWatch(&g, rest)
 	case "help":
 		return nil, &helpError{usage: usageText}
 	}
@@ -262,20 +280,4 @@ func parseArgs(fs *flag.FlagSet, g *globals, args []string, usage string, min, m
 		}
 	}
 	return pos, nil
-}
-
-// pairOptions are the options of DEV TAP (attach, detach, explain), once
-// set checks them with Options.Validate, the library's one home of option
-// checks: what it refuses (a device wired to itself …) is a usage error.
-func pairOptions(g *globals, pos []string, usage string, set ...func(*tcwire.Options) error) (tcwire.Options, error) {
-	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	for _, f := range set {
-		if err := f(&o); err != nil {
-			return o, err
-		}
-	}
-	if err := o.Validate(); err != nil {
-		return o, usagef(usage, "%v", err)
-	}
-	return o, nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -49,24 +49,22 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 		return nil, err
 	}
 	var o tcwire.Options
-	if err := f.options(fs, tapUsage, &o); err != nil {
-		return nil, err
-	}
+	f.options(fs, &o)
 	var mac net.HardwareAddr
 	if macFlag != nil {
 		if mac, err = net.ParseMAC(*macFlag); err != nil || len(mac) != 6 {
 			return nil, usagef(tapUsage, "--mac %q: not an Ethernet MAC address", *macFlag)
 		}
-		if mac[0]&1 != 0 {
-			return nil, usagef(tapUsage, "--mac %s: a multicast address cannot be a device's", mac)
-		}
-		if bytes.Equal(mac, make(net.HardwareAddr, 6)) {
-			// The kernel refuses it (EADDRNOTAVAIL) once the tap exists.
-			return nil, usagef(tapUsage, "--mac %s: the all-zero address cannot be a device's", mac)
-		}
 	}
 	to := tcwire.TapOptions{NetNS: g.netns, Name: pos[0], Queues: o.Queues, Owner: o.Owner, Group: o.Group,
 		MTU: o.MTU, MAC: mac, NoVnetHdr: o.NoVnetHdr}
+	if err := to.Validate(); err != nil {
+		var oe *tcwire.OptionError
+		if errors.As(err, &oe) {
+			return nil, usagef(tapUsage, "--%s %s: %s", oe.Option, oe.Value, oe.Why)
+		}
+		return nil, usagef(tapUsage, "%v", err)
+	}
 	return func(stdout io.Writer) error {
 		a, err := tcwire.AddTap(context.Background(), to)
 		if err != nil {

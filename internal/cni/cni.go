@@ -403,10 +403,17 @@ func checkResult(prev *cniResult, env cniEnv, mac net.HardwareAddr, tap string) 
 // the module for a kernel without sch_ingress/cls_u32/act_mirred, 102 for
 // a conflict with another redirect or device, 103 for a missing device, 11
 // for EAGAIN (a transient refusal: retry), 100 otherwise.
+// netconfKey names an option as the network configuration spells it.
+var netconfKey = map[string]string{"queues": "queues", "mtu": "mtu", "owner": "tapUID", "group": "tapGID", "tap": "tapName", "dev": "CNI_IFNAME", "netns": "CNI_NETNS"}
+
 func kernelError(msg string, err error) *cniError {
 	e := &cniError{Code: cniErrKernel, Msg: msg, Details: err.Error()}
 	var me *tcwire.ModuleError
+	var oe *tcwire.OptionError
 	switch {
+	case errors.As(err, &oe):
+		e.Code = cniErrInvalidConfig
+		e.Msg = fmt.Sprintf("network configuration: %q is %s: %s", netconfKey[oe.Option], oe.Value, oe.Why)
 	case errors.As(err, &me):
 		e.Code = cniErrMissingModule
 		e.Msg = fmt.Sprintf("%s: the kernel lacks %s (modprobe %s)", msg, me.Module, strings.ReplaceAll(me.Module, " or ", " / "))

@@ -256,7 +256,6 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"cniVersion number", `{"cniVersion":1}`, cniErrInvalidConfig, []string{`"cniVersion"`, "number", "string"}},
 		{"tapUID string", string(netconf("1.0.0", `,"tapUID":"1000"`, "")), cniErrInvalidConfig, []string{`"tapUID"`, `"1000"`, "string", "integer"}},
 		{"tapGID negative", string(netconf("1.0.0", `,"tapGID":-2`, "")), cniErrInvalidConfig, []string{`"tapGID" is -2`}},
-		{"queues 0", string(netconf("1.0.0", `,"queues":0`, "")), cniErrInvalidConfig, []string{`"queues" is 0`, "1 to 256"}},
 		{"queues float", string(netconf("1.0.0", `,"queues":1.5`, "")), cniErrInvalidConfig, []string{`"queues"`, "1.5"}},
 		{"mtu small", string(netconf("1.0.0", `,"mtu":60`, "")), cniErrInvalidConfig, []string{`"mtu" is 60`}},
 		{"mode macvtap", string(netconf("1.0.0", `,"mode":"macvtap"`, "")), cniErrInvalidConfig, []string{`"mode" is "macvtap"`, "tc only"}},
@@ -279,7 +278,10 @@ func TestCNIBadNetConf(t *testing.T) {
 		{"interfaces object", string(netconf("1.0.0", "", `{"interfaces":{"name":"eth0"}}`)), cniErrInvalidConfig, []string{`"prevResult.interfaces"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, cerr := parseNetConf([]byte(tc.in))
+			conf, cerr := parseNetConf([]byte(tc.in))
+			if cerr == nil {
+				_, cerr = resolveKnobs(conf, nil)
+			}
 			if cerr == nil {
 				t.Fatalf("%s: no error", tc.in)
 			}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tcwire/tcwire"
 	"github.com/tcwire/tcwire/link"
-	"github.com/tcwire/tcwire/tuntap"
 )
 
 // Decoding and checking what the runtime passes: the network configuration
@@ -40,20 +39,6 @@ func parseNetConf(b []byte) (*cniNetConf, *cniError) {
 	if conf.TapName != "" {
 		if err := checkTapName(conf.TapName); err != nil {
 			return &conf, cniErrorf(cniErrInvalidConfig, `network configuration: "tapName": %v`, err)
-		}
-	}
-	for _, f := range []struct {
-		key      string
-		v        *int64
-		min, max int64
-	}{
-		{"tapUID", conf.TapUID, 0, math.MaxUint32 - 1},
-		{"tapGID", conf.TapGID, 0, math.MaxUint32 - 1},
-		{"queues", conf.Queues, 1, tuntap.MaxQueues},
-		{"mtu", conf.MTU, 68, 65521},
-	} {
-		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
-			return &conf, cniErrorf(cniErrInvalidConfig, "network configuration: %q is %d: want %d to %d", f.key, *f.v, f.min, f.max)
 		}
 	}
 	if conf.DevGenMode != "" && conf.DevGenMode != "none" {
@@ -286,6 +271,8 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 	if conf.TapName != "" {
 		o.Tap = conf.TapName
 	}
+	// The values are the library's to check (Options.Validate): out of
+	// range they stay out of range here, never wrapped into it.
 	if conf.TapUID != nil {
 		o.Owner = new(int(*conf.TapUID))
 	}
@@ -293,10 +280,10 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 		o.Group = new(int(*conf.TapGID))
 	}
 	if conf.Queues != nil {
-		o.Queues = int(*conf.Queues)
+		o.Queues = int(*conf.Queues) // 0 means 1, as in tcwire.Options
 	}
 	if conf.MTU != nil {
-		o.MTU = uint32(*conf.MTU)
+		o.MTU = uint32(max(min(*conf.MTU, math.MaxUint32), 1))
 	}
 	o.QuietDev = conf.DevGenMode == "none"
 	if v, ok := args[argTapName]; ok {
@@ -315,6 +302,10 @@ func resolveKnobs(conf *cniNetConf, args map[string]string) (tcwire.Options, *cn
 			return o, cniErrorf(cniErrInvalidEnv, "CNI_ARGS %s=%q: not a uid/gid", key, v)
 		}
 		*p = new(int(n))
+	}
+	to := tcwire.TapOptions{Name: o.Tap, Queues: o.Queues, Owner: o.Owner, Group: o.Group, MTU: o.MTU}
+	if err := to.Validate(); err != nil {
+		return o, kernelError("network configuration", err)
 	}
 	return o, nil
 }

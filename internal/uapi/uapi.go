@@ -320,4 +320,7 @@ const (
 	RT_SCOPE_NOWHERE  = 255
 	RT_SCOPE_SITE     = 200
 	RT_SCOPE_UNIVERSE = 0
+	// RTNLGRP_LINK is the multicast group of link notifications
+	// (RTM_NEWLINK/RTM_DELLINK), enum rtnetlink_groups.
+	RTNLGRP_LINK = 1
 )

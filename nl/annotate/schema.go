@@ -10,7 +10,7 @@ import (
 
 // A Schema tells Lines how to read the messages of one protocol family:
 // which fixed header each message type carries and which attributes follow.
-// tc/ and link/ each export theirs; Merge combines them.
+// tc/tcschema and link/linkschema export theirs; Merge combines them.
 type Schema map[nl.HeaderType]*MessageSpec
 
 // Merge returns a Schema holding the message types of all of ss.

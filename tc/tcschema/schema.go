@@ -1,4 +1,9 @@
-package tc
+// Package tcschema tells nl/annotate how to read tc messages (qdiscs and
+// filters, with u32 and mirred options and action tables), for `tcwire
+// explain` and the golden tests' diffs. It is apart from package tc so
+// that a program that only sends tc requests links none of the
+// annotated-dump code. Pure: any GOOS.
+package tcschema
 
 import (
 	"fmt"
@@ -7,6 +12,7 @@ import (
 
 	"github.com/tcwire/tcwire/nl"
 	"github.com/tcwire/tcwire/nl/annotate"
+	"github.com/tcwire/tcwire/tc"
 )
 
 // Schema lets annotate.Lines explain tc messages field by field: the tcmsg
@@ -33,7 +39,7 @@ func fmtHandle(b []byte) string {
 	if len(b) != 4 {
 		return annotate.FmtBytes(b)
 	}
-	return Handle(nl.Uint32(b)).String()
+	return tc.Handle(nl.Uint32(b)).String()
 }
 
 // fmtInfo explains tcm_info: a filter's pref and network-order protocol.
@@ -41,15 +47,15 @@ func fmtInfo(b []byte) string {
 	if len(b) != 4 {
 		return annotate.FmtBytes(b)
 	}
-	v := nl.Uint32(b)
-	if v == 0 {
+	m := tc.Tcmsg{Info: nl.Uint32(b)}
+	if m.Info == 0 {
 		return "0"
 	}
-	pref := fmt.Sprint(v >> 16)
-	if v>>16 == 0 {
+	pref := fmt.Sprint(m.Pref())
+	if m.Pref() == 0 {
 		pref = "0 (the kernel chooses)"
 	}
-	return fmt.Sprintf("pref %s, protocol %s", pref, Protocol(htons(uint16(v))))
+	return fmt.Sprintf("pref %s, protocol %s", pref, m.Protocol())
 }
 
 // tcmsgStruct is struct tcmsg; a qdisc's handle reads as MAJ:MIN, a
@@ -74,14 +80,14 @@ func fmtFilterHandle(b []byte) string {
 	if v == 0 {
 		return "0 (the classifier chooses)"
 	}
-	return fmt.Sprintf("0x%08x (u32 %s)", v, U32HandleString(v))
+	return fmt.Sprintf("0x%08x (u32 %s)", v, tc.U32HandleString(v))
 }
 
 var tcaNest = &annotate.Nest{
 	Kind: uapi.TCA_KIND,
 	Attrs: map[uint16]*annotate.AttrSpec{
 		uapi.TCA_KIND:           {Name: "TCA_KIND", Format: annotate.FmtString},
-		uapi.TCA_OPTIONS:        {Name: "TCA_OPTIONS", Options: map[string]*annotate.Nest{KindU32: u32Nest}},
+		uapi.TCA_OPTIONS:        {Name: "TCA_OPTIONS", Options: map[string]*annotate.Nest{tc.KindU32: u32Nest}},
 		uapi.TCA_STATS:          {Name: "TCA_STATS"},
 		uapi.TCA_XSTATS:         {Name: "TCA_XSTATS"},
 		uapi.TCA_STATS2:         {Name: "TCA_STATS2", Nest: statsNest},
@@ -148,7 +154,7 @@ var u32KeyStruct = &annotate.Struct{Name: "tc_u32_key", Fields: []annotate.Field
 }}
 
 func fmtSelFlags(b []byte) string {
-	if b[0]&TC_U32_TERMINAL != 0 {
+	if b[0]&tc.TC_U32_TERMINAL != 0 {
 		return fmt.Sprintf("0x%02x (TC_U32_TERMINAL)", b[0])
 	}
 	return fmt.Sprintf("0x%02x", b[0])
@@ -161,7 +167,7 @@ var actNest = &annotate.Nest{
 	Kind: uapi.TCA_ACT_KIND,
 	Attrs: map[uint16]*annotate.AttrSpec{
 		uapi.TCA_ACT_KIND:          {Name: "TCA_ACT_KIND", Format: annotate.FmtString},
-		uapi.TCA_ACT_OPTIONS:       {Name: "TCA_ACT_OPTIONS", Options: map[string]*annotate.Nest{KindMirred: mirredNest}},
+		uapi.TCA_ACT_OPTIONS:       {Name: "TCA_ACT_OPTIONS", Options: map[string]*annotate.Nest{tc.KindMirred: mirredNest}},
 		uapi.TCA_ACT_INDEX:         {Name: "TCA_ACT_INDEX", Format: annotate.FmtUint},
 		uapi.TCA_ACT_STATS:         {Name: "TCA_ACT_STATS", Nest: statsNest},
 		uapi.TCA_ACT_PAD:           {Name: "TCA_ACT_PAD"},
@@ -185,29 +191,29 @@ var tcMirredStruct = &annotate.Struct{Name: "tc_mirred", Fields: []annotate.Fiel
 	{Name: "capab", Size: 4},
 	{Name: "action", Size: 4, Format: func(b []byte) string {
 		v := int32(nl.Uint32(b))
-		return fmt.Sprintf("%d (%s)", v, actConst[Control(v)])
+		return fmt.Sprintf("%d (%s)", v, actConst[tc.Control(v)])
 	}},
 	{Name: "refcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "bindcnt", Size: 4, Format: annotate.FmtInt},
 	{Name: "eaction", Size: 4, Format: func(b []byte) string {
 		v := int32(nl.Uint32(b))
-		return fmt.Sprintf("%d (%s)", v, eactionConst[Eaction(v)])
+		return fmt.Sprintf("%d (%s)", v, eactionConst[tc.Eaction(v)])
 	}},
 	{Name: "ifindex", Size: 4},
 }}
 
-var eactionConst = map[Eaction]string{
-	TCA_EGRESS_REDIR:   "TCA_EGRESS_REDIR",
-	TCA_EGRESS_MIRROR:  "TCA_EGRESS_MIRROR",
-	TCA_INGRESS_REDIR:  "TCA_INGRESS_REDIR",
-	TCA_INGRESS_MIRROR: "TCA_INGRESS_MIRROR",
+var eactionConst = map[tc.Eaction]string{
+	tc.TCA_EGRESS_REDIR:   "TCA_EGRESS_REDIR",
+	tc.TCA_EGRESS_MIRROR:  "TCA_EGRESS_MIRROR",
+	tc.TCA_INGRESS_REDIR:  "TCA_INGRESS_REDIR",
+	tc.TCA_INGRESS_MIRROR: "TCA_INGRESS_MIRROR",
 }
 
-var actConst = map[Control]string{
-	TC_ACT_UNSPEC: "TC_ACT_UNSPEC", TC_ACT_OK: "TC_ACT_OK", TC_ACT_RECLASSIFY: "TC_ACT_RECLASSIFY",
-	TC_ACT_SHOT: "TC_ACT_SHOT", TC_ACT_PIPE: "TC_ACT_PIPE", TC_ACT_STOLEN: "TC_ACT_STOLEN",
-	TC_ACT_QUEUED: "TC_ACT_QUEUED", TC_ACT_REPEAT: "TC_ACT_REPEAT", TC_ACT_REDIRECT: "TC_ACT_REDIRECT",
-	TC_ACT_TRAP: "TC_ACT_TRAP",
+var actConst = map[tc.Control]string{
+	tc.TC_ACT_UNSPEC: "TC_ACT_UNSPEC", tc.TC_ACT_OK: "TC_ACT_OK", tc.TC_ACT_RECLASSIFY: "TC_ACT_RECLASSIFY",
+	tc.TC_ACT_SHOT: "TC_ACT_SHOT", tc.TC_ACT_PIPE: "TC_ACT_PIPE", tc.TC_ACT_STOLEN: "TC_ACT_STOLEN",
+	tc.TC_ACT_QUEUED: "TC_ACT_QUEUED", tc.TC_ACT_REPEAT: "TC_ACT_REPEAT", tc.TC_ACT_REDIRECT: "TC_ACT_REDIRECT",
+	tc.TC_ACT_TRAP: "TC_ACT_TRAP",
 }
 
 // struct tcf_t, <linux/pkt_cls.h>: jiffies-based timestamps.

@@ -1,4 +1,9 @@
-package link
+// Package linkschema tells nl/annotate how to read link, neighbour and
+// address messages (rtnetlink's RTM_*LINK, RTM_*NEIGH, RTM_*ADDR), for
+// `tcwire explain` and the golden tests' diffs. It is apart from package
+// link so that a program that only sends link requests links none of the
+// annotated-dump code. Pure: any GOOS.
+package linkschema
 
 import (
 	"fmt"
@@ -7,6 +12,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/uapi"
 
+	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl/annotate"
 )
 
@@ -199,17 +205,17 @@ var macvlanData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 // followed by IFLA_* attributes; annotate.AttrSpec can describe the struct but not
 // the attributes after it, which show as extra bytes.
 var vethData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	VETH_INFO_PEER: {Name: "VETH_INFO_PEER", Struct: ifinfomsgStruct},
+	link.VETH_INFO_PEER: {Name: "VETH_INFO_PEER", Struct: ifinfomsgStruct},
 }}
 
 var linkInfo = &annotate.Nest{Kind: uapi.IFLA_INFO_KIND, Attrs: map[uint16]*annotate.AttrSpec{
 	uapi.IFLA_INFO_KIND: str("IFLA_INFO_KIND"),
 	uapi.IFLA_INFO_DATA: {Name: "IFLA_INFO_DATA", Options: map[string]*annotate.Nest{
-		KindVeth:    vethData,
-		KindBridge:  bridgeData,
-		KindMacvlan: macvlanData,
-		KindMacvtap: macvlanData,
-		KindTun:     tunData,
+		link.KindVeth:    vethData,
+		link.KindBridge:  bridgeData,
+		link.KindMacvlan: macvlanData,
+		link.KindMacvtap: macvlanData,
+		link.KindTun:     tunData,
 	}},
 	uapi.IFLA_INFO_XSTATS:     raw("IFLA_INFO_XSTATS"),
 	uapi.IFLA_INFO_SLAVE_KIND: str("IFLA_INFO_SLAVE_KIND"),
@@ -224,75 +230,75 @@ var propList = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 
 // ifla is the top level of a link message (IFLA_*).
 var ifla = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	uapi.IFLA_ADDRESS:               octets("IFLA_ADDRESS"),
-	uapi.IFLA_BROADCAST:             octets("IFLA_BROADCAST"),
-	uapi.IFLA_IFNAME:                str("IFLA_IFNAME"),
-	uapi.IFLA_MTU:                   u("IFLA_MTU"),
-	uapi.IFLA_LINK:                  s32("IFLA_LINK"),
-	uapi.IFLA_QDISC:                 str("IFLA_QDISC"),
-	uapi.IFLA_STATS:                 raw("IFLA_STATS"),
-	uapi.IFLA_COST:                  raw("IFLA_COST"),
-	uapi.IFLA_PRIORITY:              raw("IFLA_PRIORITY"),
-	uapi.IFLA_MASTER:                s32("IFLA_MASTER"),
-	uapi.IFLA_WIRELESS:              raw("IFLA_WIRELESS"),
-	uapi.IFLA_PROTINFO:              {Name: "IFLA_PROTINFO", Nest: brport},
-	uapi.IFLA_TXQLEN:                u("IFLA_TXQLEN"),
-	uapi.IFLA_MAP:                   raw("IFLA_MAP"),
-	uapi.IFLA_WEIGHT:                u("IFLA_WEIGHT"),
-	uapi.IFLA_OPERSTATE:             {Name: "IFLA_OPERSTATE", Format: fmtOperState},
-	uapi.IFLA_LINKMODE:              u("IFLA_LINKMODE"),
-	uapi.IFLA_LINKINFO:              {Name: "IFLA_LINKINFO", Nest: linkInfo},
-	uapi.IFLA_NET_NS_PID:            u("IFLA_NET_NS_PID"),
-	uapi.IFLA_IFALIAS:               str("IFLA_IFALIAS"),
-	uapi.IFLA_NUM_VF:                u("IFLA_NUM_VF"),
-	uapi.IFLA_VFINFO_LIST:           raw("IFLA_VFINFO_LIST"),
-	uapi.IFLA_STATS64:               raw("IFLA_STATS64"),
-	uapi.IFLA_VF_PORTS:              raw("IFLA_VF_PORTS"),
-	uapi.IFLA_PORT_SELF:             raw("IFLA_PORT_SELF"),
-	uapi.IFLA_AF_SPEC:               {Name: "IFLA_AF_SPEC", Nest: afSpec},
-	uapi.IFLA_GROUP:                 u("IFLA_GROUP"),
-	uapi.IFLA_NET_NS_FD:             u("IFLA_NET_NS_FD"),
-	uapi.IFLA_EXT_MASK:              {Name: "IFLA_EXT_MASK", Format: fmtExtMask},
-	uapi.IFLA_PROMISCUITY:           u("IFLA_PROMISCUITY"),
-	uapi.IFLA_NUM_TX_QUEUES:         u("IFLA_NUM_TX_QUEUES"),
-	uapi.IFLA_NUM_RX_QUEUES:         u("IFLA_NUM_RX_QUEUES"),
-	uapi.IFLA_CARRIER:               u("IFLA_CARRIER"),
-	uapi.IFLA_PHYS_PORT_ID:          octets("IFLA_PHYS_PORT_ID"),
-	uapi.IFLA_CARRIER_CHANGES:       u("IFLA_CARRIER_CHANGES"),
-	uapi.IFLA_PHYS_SWITCH_ID:        octets("IFLA_PHYS_SWITCH_ID"),
-	uapi.IFLA_LINK_NETNSID:          s32("IFLA_LINK_NETNSID"),
-	uapi.IFLA_PHYS_PORT_NAME:        str("IFLA_PHYS_PORT_NAME"),
-	uapi.IFLA_PROTO_DOWN:            u("IFLA_PROTO_DOWN"),
-	uapi.IFLA_GSO_MAX_SEGS:          u("IFLA_GSO_MAX_SEGS"),
-	uapi.IFLA_GSO_MAX_SIZE:          u("IFLA_GSO_MAX_SIZE"),
-	uapi.IFLA_PAD:                   raw("IFLA_PAD"),
-	uapi.IFLA_XDP:                   raw("IFLA_XDP"),
-	uapi.IFLA_EVENT:                 u("IFLA_EVENT"),
-	uapi.IFLA_NEW_NETNSID:           s32("IFLA_NEW_NETNSID"),
-	uapi.IFLA_TARGET_NETNSID:        s32("IFLA_TARGET_NETNSID"),
-	uapi.IFLA_CARRIER_UP_COUNT:      u("IFLA_CARRIER_UP_COUNT"),
-	uapi.IFLA_CARRIER_DOWN_COUNT:    u("IFLA_CARRIER_DOWN_COUNT"),
-	uapi.IFLA_NEW_IFINDEX:           s32("IFLA_NEW_IFINDEX"),
-	uapi.IFLA_MIN_MTU:               u("IFLA_MIN_MTU"),
-	uapi.IFLA_MAX_MTU:               u("IFLA_MAX_MTU"),
-	uapi.IFLA_PROP_LIST:             {Name: "IFLA_PROP_LIST", Nest: propList},
-	uapi.IFLA_ALT_IFNAME:            str("IFLA_ALT_IFNAME"),
-	uapi.IFLA_PERM_ADDRESS:          octets("IFLA_PERM_ADDRESS"),
-	uapi.IFLA_PROTO_DOWN_REASON:     raw("IFLA_PROTO_DOWN_REASON"),
-	uapi.IFLA_PARENT_DEV_NAME:       str("IFLA_PARENT_DEV_NAME"),
-	uapi.IFLA_PARENT_DEV_BUS_NAME:   str("IFLA_PARENT_DEV_BUS_NAME"),
-	uapi.IFLA_GRO_MAX_SIZE:          u("IFLA_GRO_MAX_SIZE"),
-	uapi.IFLA_TSO_MAX_SIZE:          u("IFLA_TSO_MAX_SIZE"),
-	uapi.IFLA_TSO_MAX_SEGS:          u("IFLA_TSO_MAX_SEGS"),
-	uapi.IFLA_ALLMULTI:              u("IFLA_ALLMULTI"),
-	uapi.IFLA_DEVLINK_PORT:          raw("IFLA_DEVLINK_PORT"),
-	uapi.IFLA_GSO_IPV4_MAX_SIZE:     u("IFLA_GSO_IPV4_MAX_SIZE"),
-	uapi.IFLA_GRO_IPV4_MAX_SIZE:     u("IFLA_GRO_IPV4_MAX_SIZE"),
-	uapi.IFLA_DPLL_PIN:              raw("IFLA_DPLL_PIN"),
-	IFLA_MAX_PACING_OFFLOAD_HORIZON: u("IFLA_MAX_PACING_OFFLOAD_HORIZON"),
-	IFLA_NETNS_IMMUTABLE:            u("IFLA_NETNS_IMMUTABLE"),
-	IFLA_HEADROOM:                   u("IFLA_HEADROOM"),
-	IFLA_TAILROOM:                   u("IFLA_TAILROOM"),
+	uapi.IFLA_ADDRESS:                    octets("IFLA_ADDRESS"),
+	uapi.IFLA_BROADCAST:                  octets("IFLA_BROADCAST"),
+	uapi.IFLA_IFNAME:                     str("IFLA_IFNAME"),
+	uapi.IFLA_MTU:                        u("IFLA_MTU"),
+	uapi.IFLA_LINK:                       s32("IFLA_LINK"),
+	uapi.IFLA_QDISC:                      str("IFLA_QDISC"),
+	uapi.IFLA_STATS:                      raw("IFLA_STATS"),
+	uapi.IFLA_COST:                       raw("IFLA_COST"),
+	uapi.IFLA_PRIORITY:                   raw("IFLA_PRIORITY"),
+	uapi.IFLA_MASTER:                     s32("IFLA_MASTER"),
+	uapi.IFLA_WIRELESS:                   raw("IFLA_WIRELESS"),
+	uapi.IFLA_PROTINFO:                   {Name: "IFLA_PROTINFO", Nest: brport},
+	uapi.IFLA_TXQLEN:                     u("IFLA_TXQLEN"),
+	uapi.IFLA_MAP:                        raw("IFLA_MAP"),
+	uapi.IFLA_WEIGHT:                     u("IFLA_WEIGHT"),
+	uapi.IFLA_OPERSTATE:                  {Name: "IFLA_OPERSTATE", Format: fmtOperState},
+	uapi.IFLA_LINKMODE:                   u("IFLA_LINKMODE"),
+	uapi.IFLA_LINKINFO:                   {Name: "IFLA_LINKINFO", Nest: linkInfo},
+	uapi.IFLA_NET_NS_PID:                 u("IFLA_NET_NS_PID"),
+	uapi.IFLA_IFALIAS:                    str("IFLA_IFALIAS"),
+	uapi.IFLA_NUM_VF:                     u("IFLA_NUM_VF"),
+	uapi.IFLA_VFINFO_LIST:                raw("IFLA_VFINFO_LIST"),
+	uapi.IFLA_STATS64:                    raw("IFLA_STATS64"),
+	uapi.IFLA_VF_PORTS:                   raw("IFLA_VF_PORTS"),
+	uapi.IFLA_PORT_SELF:                  raw("IFLA_PORT_SELF"),
+	uapi.IFLA_AF_SPEC:                    {Name: "IFLA_AF_SPEC", Nest: afSpec},
+	uapi.IFLA_GROUP:                      u("IFLA_GROUP"),
+	uapi.IFLA_NET_NS_FD:                  u("IFLA_NET_NS_FD"),
+	uapi.IFLA_EXT_MASK:                   {Name: "IFLA_EXT_MASK", Format: fmtExtMask},
+	uapi.IFLA_PROMISCUITY:                u("IFLA_PROMISCUITY"),
+	uapi.IFLA_NUM_TX_QUEUES:              u("IFLA_NUM_TX_QUEUES"),
+	uapi.IFLA_NUM_RX_QUEUES:              u("IFLA_NUM_RX_QUEUES"),
+	uapi.IFLA_CARRIER:                    u("IFLA_CARRIER"),
+	uapi.IFLA_PHYS_PORT_ID:               octets("IFLA_PHYS_PORT_ID"),
+	uapi.IFLA_CARRIER_CHANGES:            u("IFLA_CARRIER_CHANGES"),
+	uapi.IFLA_PHYS_SWITCH_ID:             octets("IFLA_PHYS_SWITCH_ID"),
+	uapi.IFLA_LINK_NETNSID:               s32("IFLA_LINK_NETNSID"),
+	uapi.IFLA_PHYS_PORT_NAME:             str("IFLA_PHYS_PORT_NAME"),
+	uapi.IFLA_PROTO_DOWN:                 u("IFLA_PROTO_DOWN"),
+	uapi.IFLA_GSO_MAX_SEGS:               u("IFLA_GSO_MAX_SEGS"),
+	uapi.IFLA_GSO_MAX_SIZE:               u("IFLA_GSO_MAX_SIZE"),
+	uapi.IFLA_PAD:                        raw("IFLA_PAD"),
+	uapi.IFLA_XDP:                        raw("IFLA_XDP"),
+	uapi.IFLA_EVENT:                      u("IFLA_EVENT"),
+	uapi.IFLA_NEW_NETNSID:                s32("IFLA_NEW_NETNSID"),
+	uapi.IFLA_TARGET_NETNSID:             s32("IFLA_TARGET_NETNSID"),
+	uapi.IFLA_CARRIER_UP_COUNT:           u("IFLA_CARRIER_UP_COUNT"),
+	uapi.IFLA_CARRIER_DOWN_COUNT:         u("IFLA_CARRIER_DOWN_COUNT"),
+	uapi.IFLA_NEW_IFINDEX:                s32("IFLA_NEW_IFINDEX"),
+	uapi.IFLA_MIN_MTU:                    u("IFLA_MIN_MTU"),
+	uapi.IFLA_MAX_MTU:                    u("IFLA_MAX_MTU"),
+	uapi.IFLA_PROP_LIST:                  {Name: "IFLA_PROP_LIST", Nest: propList},
+	uapi.IFLA_ALT_IFNAME:                 str("IFLA_ALT_IFNAME"),
+	uapi.IFLA_PERM_ADDRESS:               octets("IFLA_PERM_ADDRESS"),
+	uapi.IFLA_PROTO_DOWN_REASON:          raw("IFLA_PROTO_DOWN_REASON"),
+	uapi.IFLA_PARENT_DEV_NAME:            str("IFLA_PARENT_DEV_NAME"),
+	uapi.IFLA_PARENT_DEV_BUS_NAME:        str("IFLA_PARENT_DEV_BUS_NAME"),
+	uapi.IFLA_GRO_MAX_SIZE:               u("IFLA_GRO_MAX_SIZE"),
+	uapi.IFLA_TSO_MAX_SIZE:               u("IFLA_TSO_MAX_SIZE"),
+	uapi.IFLA_TSO_MAX_SEGS:               u("IFLA_TSO_MAX_SEGS"),
+	uapi.IFLA_ALLMULTI:                   u("IFLA_ALLMULTI"),
+	uapi.IFLA_DEVLINK_PORT:               raw("IFLA_DEVLINK_PORT"),
+	uapi.IFLA_GSO_IPV4_MAX_SIZE:          u("IFLA_GSO_IPV4_MAX_SIZE"),
+	uapi.IFLA_GRO_IPV4_MAX_SIZE:          u("IFLA_GRO_IPV4_MAX_SIZE"),
+	uapi.IFLA_DPLL_PIN:                   raw("IFLA_DPLL_PIN"),
+	link.IFLA_MAX_PACING_OFFLOAD_HORIZON: u("IFLA_MAX_PACING_OFFLOAD_HORIZON"),
+	link.IFLA_NETNS_IMMUTABLE:            u("IFLA_NETNS_IMMUTABLE"),
+	link.IFLA_HEADROOM:                   u("IFLA_HEADROOM"),
+	link.IFLA_TAILROOM:                   u("IFLA_TAILROOM"),
 }}
 
 // afSpec is IFLA_AF_SPEC: one nest per address family, its type the AF_*
@@ -312,7 +318,7 @@ var inet6 = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 	uapi.IFLA_INET6_STATS:         raw("IFLA_INET6_STATS"),
 	uapi.IFLA_INET6_MCAST:         raw("IFLA_INET6_MCAST"),
 	uapi.IFLA_INET6_CACHEINFO:     raw("IFLA_INET6_CACHEINFO"),
-	IFLA_INET6_ICMP6STATS:         raw("IFLA_INET6_ICMP6STATS"),
+	link.IFLA_INET6_ICMP6STATS:    raw("IFLA_INET6_ICMP6STATS"),
 	uapi.IFLA_INET6_TOKEN:         octets("IFLA_INET6_TOKEN"),
 	uapi.IFLA_INET6_ADDR_GEN_MODE: {Name: "IFLA_INET6_ADDR_GEN_MODE", Format: fmtAddrGenMode},
 	uapi.IFLA_INET6_RA_MTU:        u("IFLA_INET6_RA_MTU"),
@@ -320,38 +326,38 @@ var inet6 = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
 
 // nda is the top level of a neighbour message (NDA_*).
 var nda = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	uapi.NDA_DST:          octets("NDA_DST"),
-	uapi.NDA_LLADDR:       octets("NDA_LLADDR"),
-	uapi.NDA_CACHEINFO:    raw("NDA_CACHEINFO"),
-	uapi.NDA_PROBES:       u("NDA_PROBES"),
-	uapi.NDA_VLAN:         u("NDA_VLAN"),
-	uapi.NDA_PORT:         {Name: "NDA_PORT", Format: annotate.FmtBE},
-	uapi.NDA_VNI:          u("NDA_VNI"),
-	uapi.NDA_IFINDEX:      s32("NDA_IFINDEX"),
-	uapi.NDA_MASTER:       s32("NDA_MASTER"),
-	uapi.NDA_LINK_NETNSID: s32("NDA_LINK_NETNSID"),
-	uapi.NDA_SRC_VNI:      u("NDA_SRC_VNI"),
-	NDA_PROTOCOL:          u("NDA_PROTOCOL"),
-	NDA_NH_ID:             u("NDA_NH_ID"),
-	NDA_FDB_EXT_ATTRS:     raw("NDA_FDB_EXT_ATTRS"),
-	NDA_FLAGS_EXT:         hex("NDA_FLAGS_EXT"),
-	NDA_NDM_STATE_MASK:    {Name: "NDA_NDM_STATE_MASK", Format: fmtNUD},
-	NDA_NDM_FLAGS_MASK:    {Name: "NDA_NDM_FLAGS_MASK", Format: fmtNTF},
+	uapi.NDA_DST:            octets("NDA_DST"),
+	uapi.NDA_LLADDR:         octets("NDA_LLADDR"),
+	uapi.NDA_CACHEINFO:      raw("NDA_CACHEINFO"),
+	uapi.NDA_PROBES:         u("NDA_PROBES"),
+	uapi.NDA_VLAN:           u("NDA_VLAN"),
+	uapi.NDA_PORT:           {Name: "NDA_PORT", Format: annotate.FmtBE},
+	uapi.NDA_VNI:            u("NDA_VNI"),
+	uapi.NDA_IFINDEX:        s32("NDA_IFINDEX"),
+	uapi.NDA_MASTER:         s32("NDA_MASTER"),
+	uapi.NDA_LINK_NETNSID:   s32("NDA_LINK_NETNSID"),
+	uapi.NDA_SRC_VNI:        u("NDA_SRC_VNI"),
+	link.NDA_PROTOCOL:       u("NDA_PROTOCOL"),
+	link.NDA_NH_ID:          u("NDA_NH_ID"),
+	link.NDA_FDB_EXT_ATTRS:  raw("NDA_FDB_EXT_ATTRS"),
+	link.NDA_FLAGS_EXT:      hex("NDA_FLAGS_EXT"),
+	link.NDA_NDM_STATE_MASK: {Name: "NDA_NDM_STATE_MASK", Format: fmtNUD},
+	link.NDA_NDM_FLAGS_MASK: {Name: "NDA_NDM_FLAGS_MASK", Format: fmtNTF},
 }}
 
 // ifa is the top level of an address message (IFA_*, <linux/if_addr.h>).
 var ifa = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
-	uapi.IFA_ADDRESS:   {Name: "IFA_ADDRESS", Format: fmtIP},
-	uapi.IFA_LOCAL:     {Name: "IFA_LOCAL", Format: fmtIP},
-	uapi.IFA_LABEL:     str("IFA_LABEL"),
-	uapi.IFA_BROADCAST: {Name: "IFA_BROADCAST", Format: fmtIP},
-	uapi.IFA_ANYCAST:   {Name: "IFA_ANYCAST", Format: fmtIP},
-	uapi.IFA_CACHEINFO: {Name: "IFA_CACHEINFO", Struct: ifaCacheinfo},
-	uapi.IFA_MULTICAST: {Name: "IFA_MULTICAST", Format: fmtIP},
-	uapi.IFA_FLAGS:     {Name: "IFA_FLAGS", Format: fmtIFA},
-	IFA_RT_PRIORITY:    u("IFA_RT_PRIORITY"),
-	IFA_TARGET_NETNSID: s32("IFA_TARGET_NETNSID"),
-	IFA_PROTO:          u("IFA_PROTO"),
+	uapi.IFA_ADDRESS:        {Name: "IFA_ADDRESS", Format: fmtIP},
+	uapi.IFA_LOCAL:          {Name: "IFA_LOCAL", Format: fmtIP},
+	uapi.IFA_LABEL:          str("IFA_LABEL"),
+	uapi.IFA_BROADCAST:      {Name: "IFA_BROADCAST", Format: fmtIP},
+	uapi.IFA_ANYCAST:        {Name: "IFA_ANYCAST", Format: fmtIP},
+	uapi.IFA_CACHEINFO:      {Name: "IFA_CACHEINFO", Struct: ifaCacheinfo},
+	uapi.IFA_MULTICAST:      {Name: "IFA_MULTICAST", Format: fmtIP},
+	uapi.IFA_FLAGS:          {Name: "IFA_FLAGS", Format: fmtIFA},
+	link.IFA_RT_PRIORITY:    u("IFA_RT_PRIORITY"),
+	link.IFA_TARGET_NETNSID: s32("IFA_TARGET_NETNSID"),
+	link.IFA_PROTO:          u("IFA_PROTO"),
 }}
 
 // ifaCacheinfo is struct ifa_cacheinfo (<linux/if_addr.h>).
@@ -361,14 +367,6 @@ var ifaCacheinfo = &annotate.Struct{Name: "ifa_cacheinfo", Fields: []annotate.Fi
 	{Name: "cstamp", Size: 4},
 	{Name: "tstamp", Size: 4},
 }}
-
-// specName returns the name Schema gives attribute t of nest n, or "".
-func specName(n *annotate.Nest, t uint16) string {
-	if s, ok := n.Attrs[t]; ok {
-		return s.Name
-	}
-	return ""
-}
 
 // Formatters.
 
@@ -420,13 +418,13 @@ var nudNames = []bitName{
 var ntfNames = []bitName{
 	{uapi.NTF_USE, "NTF_USE"}, {uapi.NTF_SELF, "NTF_SELF"}, {uapi.NTF_MASTER, "NTF_MASTER"},
 	{uapi.NTF_PROXY, "NTF_PROXY"}, {uapi.NTF_EXT_LEARNED, "NTF_EXT_LEARNED"},
-	{uapi.NTF_OFFLOADED, "NTF_OFFLOADED"}, {NTF_STICKY, "NTF_STICKY"}, {uapi.NTF_ROUTER, "NTF_ROUTER"},
+	{uapi.NTF_OFFLOADED, "NTF_OFFLOADED"}, {link.NTF_STICKY, "NTF_STICKY"}, {uapi.NTF_ROUTER, "NTF_ROUTER"},
 }
 
 var extMaskNames = []bitName{
-	{RTEXT_FILTER_VF, "RTEXT_FILTER_VF"}, {RTEXT_FILTER_BRVLAN, "RTEXT_FILTER_BRVLAN"},
-	{RTEXT_FILTER_BRVLAN_COMPRESSED, "RTEXT_FILTER_BRVLAN_COMPRESSED"},
-	{RTEXT_FILTER_SKIP_STATS, "RTEXT_FILTER_SKIP_STATS"},
+	{link.RTEXT_FILTER_VF, "RTEXT_FILTER_VF"}, {link.RTEXT_FILTER_BRVLAN, "RTEXT_FILTER_BRVLAN"},
+	{link.RTEXT_FILTER_BRVLAN_COMPRESSED, "RTEXT_FILTER_BRVLAN_COMPRESSED"},
+	{link.RTEXT_FILTER_SKIP_STATS, "RTEXT_FILTER_SKIP_STATS"},
 }
 
 var ifaNames = []bitName{
@@ -476,18 +474,19 @@ func fmtARPHRD(b []byte) string {
 
 func fmtOperState(b []byte) string {
 	v, ok := annotate.HostUint(b)
-	if !ok || v > IF_OPER_UP {
+	if !ok || v > link.IF_OPER_UP {
 		return annotate.FmtUint(b)
 	}
-	return fmt.Sprintf("IF_OPER_%s (%d)", OperState(v), v)
+	return fmt.Sprintf("IF_OPER_%s (%d)", link.OperState(v), v)
 }
 
 func fmtMacvlanMode(b []byte) string {
 	v, ok := annotate.HostUint(b)
-	if _, known := macvlanModeNames[MacvlanMode(v)]; !ok || !known {
+	name := link.MacvlanMode(v).String()
+	if _, err := link.ParseMacvlanMode(name); !ok || err != nil {
 		return annotate.FmtUint(b)
 	}
-	return fmt.Sprintf("MACVLAN_MODE_%s (%d)", strings.ToUpper(MacvlanMode(v).String()), v)
+	return fmt.Sprintf("MACVLAN_MODE_%s (%d)", strings.ToUpper(name), v)
 }
 
 func fmtAddrGenMode(b []byte) string {
@@ -523,3 +522,16 @@ func fmtScope(b []byte) string {
 	}
 	return annotate.FmtUint(b)
 }
+
+// tunData is a tun device's IFLA_INFO_DATA (IFLA_TUN_*).
+var tunData = &annotate.Nest{Attrs: map[uint16]*annotate.AttrSpec{
+	uapi.IFLA_TUN_OWNER:               u("IFLA_TUN_OWNER"),
+	uapi.IFLA_TUN_GROUP:               u("IFLA_TUN_GROUP"),
+	uapi.IFLA_TUN_TYPE:                u("IFLA_TUN_TYPE"),
+	uapi.IFLA_TUN_PI:                  u("IFLA_TUN_PI"),
+	uapi.IFLA_TUN_VNET_HDR:            u("IFLA_TUN_VNET_HDR"),
+	uapi.IFLA_TUN_PERSIST:             u("IFLA_TUN_PERSIST"),
+	uapi.IFLA_TUN_MULTI_QUEUE:         u("IFLA_TUN_MULTI_QUEUE"),
+	uapi.IFLA_TUN_NUM_QUEUES:          u("IFLA_TUN_NUM_QUEUES"),
+	uapi.IFLA_TUN_NUM_DISABLED_QUEUES: u("IFLA_TUN_NUM_DISABLED_QUEUES"),
+}}

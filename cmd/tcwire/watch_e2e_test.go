@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tcwire/tcwire/internal/nstest"
+)
+
+// tcwire watch prints one JSON object per event, rewires a recreated tap,
+// and ends with exit status 0 on SIGTERM, the wiring left in place; a
+// batch file's pairs are watched the same way.
+func TestE2EWatch(t *testing.T) {
+	nstest.RequireRoot(t)
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pair", true: "batch"}[batch], func(t *testing.T) {
+			ns := nstest.New(t)
+			ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+			args := []string{"--netns", ns.Name, "--json", "watch", "eth0", "tap0"}
+			if batch {
+				f := filepath.Join(t.TempDir(), "pairs")
+				os.WriteFile(f, []byte("# the node's links\n\neth0 tap0   # eth0\n"), 0o644)
+				args = []string{"--netns", ns.Name, "--json", "watch", "-batch", f}
+			}
+			cmd := exec.Command(tcwireBin, args...)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			lines := make(chan map[string]any, 100)
+			go func() {
+				s := bufio.NewScanner(out)
+				for s.Scan() {
+					var m map[string]any
+					if err := json.Unmarshal(s.Bytes(), &m); err != nil {
+						t.Errorf("not a JSON object: %q", s.Text())
+					}
+					lines <- m
+				}
+				close(lines)
+			}()
+			want := func(event string) map[string]any {
+				t.Helper()
+				for {
+					select {
+					case m, ok := <-lines:
+						if !ok {
+							t.Fatalf("tcwire watch ended before %s: %s", event, stderr.String())
+						}
+						if m["event"] == event {
+							return m
+						}
+					case <-time.After(20 * time.Second):
+						t.Fatalf("no %s event", event)
+					}
+				}
+			}
+			want("wired")
+			ns.Run("ip", "link", "del", "tap0")
+			want("unwired")
+			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+			m := want("rewired")
+			if m["tap_ifindex"] != float64(ns.Ifindex("tap0")) || m["dev"] != "eth0" || m["why"] == "" {
+				t.Errorf("rewired event %v: want tap_ifindex %d, dev eth0, a why", m, ns.Ifindex("tap0"))
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("tcwire watch after SIGTERM: %v, want exit status 0; %s", err, stderr.String())
+			}
+			for _, d := range [][2]string{{"eth0", "tap0"}, {"tap0", "eth0"}} {
+				if out := ns.Run("tc", "filter", "show", "dev", d[0], "ingress"); !strings.Contains(out, "to device "+d[1]) {
+					t.Errorf("%s after watch ended: want the wiring in place:\n%s", d[0], out)
+				}
+			}
+		})
+	}
+}
+
+func TestWatchUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"watch"},
+		{"watch", "eth0"},
+		{"watch", "--qmp", "/x", "eth0", "tap0"},
+		{"watch", "--qmp", "/x", "--qmp-netdev", "n", "eth0", "tap0"},
+		{"watch", "--exec", "true", "eth0", "tap0"},
+		{"watch", "--link-state", "--exec", "true", "--qmp", "/x", "--qmp-netdev", "n", "eth0", "tap0"},
+		{"watch", "-batch", "f", "eth0", "tap0"},
+		{"watch", "eth0", "tap0", "tap1"},
+	} {
+		if _, err := parse(args); err == nil {
+			t.Errorf("%q: no usage error", args)
+		} else if _, ok := err.(*usageError); !ok {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+	if _, err := parse([]string{"watch", "--link-state", "--qmp", "/x", "--qmp-netdev", "n", "eth0", "tap0"}); err != nil {
+		t.Errorf("a good command line: %v", err)
+	}
+}
