@@ -295,8 +295,9 @@ func (p *Plan) attachBridge(c *nl.Conn) (a *Attachment, err error) {
 }
 
 // decideBridgeDetach is Detach's plan in bridge mode given what it read:
-// DEV, the tap and the bridge, nil when missing (not all three).
-func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
+// DEV, the tap and the bridge, nil when missing (not all three), and
+// whether a process holds the tap open.
+func decideBridgeDetach(o Options, dev, tap, br *link.Link, held bool) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, mode: ModeBridge, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
@@ -330,12 +331,16 @@ func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
 		p.Notes = append(p.Notes, o.Tap+" does not exist")
 	case tap.Master != 0 && tap.Master != brIndex:
 		return nil, fmt.Errorf("%s is a port of another bridge than %s: %w", tap.Name, BridgeName(o.Tap), ErrConflict)
-	case tap.Owned():
+	case tap.Owned() && !held:
 		reqs = append(reqs, link.DeleteRequest(tap.Index, tap.Name))
 		p.done.Deleted = append(p.done.Deleted, tap.Name)
 	default:
 		if tap.Master != 0 {
 			reqs = append(reqs, link.SetNoMasterRequest(tap.Index, tap.Name))
+		}
+		if tap.Owned() {
+			p.keepInUse(tap.Name)
+			break
 		}
 		p.keep(tap.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 	}

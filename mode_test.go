@@ -179,7 +179,7 @@ func TestDecideMacvtapDetach(t *testing.T) {
 		{name: "a tap", dev: eth0, mv: tapLink("mvt0", 5, nil), err: ErrNotTap, want: "not a macvtap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideMacvtapDetach(o, tc.dev, tc.mv, names(map[int32]string{2: "eth0", 4: "eth1"}))
+			p, err := decideMacvtapDetach(o, tc.dev, tc.mv, false, names(map[int32]string{2: "eth0", 4: "eth1"}))
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
@@ -297,7 +297,7 @@ func TestDecideBridgeDetach(t *testing.T) {
 		{name: "tap in another bridge", dev: eth0, tap: tapLink("vm0", 5, func(l *link.Link) { l.Master = 7 }), err: ErrConflict, want: "vm0 is a port of another bridge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideBridgeDetach(o, tc.dev, tc.tap, tc.br)
+			p, err := decideBridgeDetach(o, tc.dev, tc.tap, tc.br, false)
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
@@ -336,12 +336,12 @@ func TestDecideMirror(t *testing.T) {
 		})
 	}
 	// Detach removes the mirror with the tap.
-	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
+	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, false, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\nip link del dev tap0\n", nil)
 	h := mirrored(d, tp)
 	h.Filters = append(h.Filters, wired(d, tc.Dev{Name: "x", Index: 9}).Filters[0])
 	h.Filters[1].Pref = 0xbfff
-	p, err = decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, []tc.Hook{mirrored(d, tc.Dev{Name: "gone"})}, names(nil))
+	p, err = decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, false, []tc.Hook{mirrored(d, tc.Dev{Name: "gone"})}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\n", nil)
 	if got := unmirrorRequests(h, 3); len(got) != 1 || got[0].Cmd != "tc filter del dev eth0 parent ffff: pref 49152 handle 800::800 protocol all u32" {
 		t.Errorf("unmirror next to another filter: %v", got)

@@ -574,7 +574,7 @@ func wires(h tc.Hook) map[int32]bool {
 
 // planDetachTC reads what tc mode's Detach decides from (DEV and the tap
 // were read), and decides.
-func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link) (*Plan, error) {
+func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link, held bool) (*Plan, error) {
 	var devs []tc.Dev
 	for _, l := range []*link.Link{dev, tap} {
 		if l != nil {
@@ -585,14 +585,14 @@ func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decideDetach(o, dev, tap, hooks, namer(c))
+	return decideDetach(o, dev, tap, held, hooks, namer(c))
 }
 
 // decideDetach is Detach's plan given what it read: DEV and the tap (nil
-// when missing, not both) and the hooks of those that exist, in that
-// order. It is a pure function but for name, which names a device in a
-// conflict.
-func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
+// when missing, not both), whether a process holds the tap open, and the
+// hooks of those that exist, in that order. It is a pure function but for
+// name, which names a device in a conflict.
+func decideDetach(o Options, dev, tap *link.Link, held bool, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, mode: ModeTC, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
@@ -642,6 +642,8 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	switch {
 	case tap == nil:
 		p.Notes = append(p.Notes, o.Tap+" does not exist")
+	case tap.Owned() && held:
+		p.keepInUse(tap.Name)
 	case tap.Owned():
 		p.delTap = true
 		r := link.DeleteRequest(tap.Index, tap.Name)

@@ -200,7 +200,7 @@ func TestDecideDetach(t *testing.T) {
 		{name: "not a tap", o: Options{Dev: "eth0", Tap: "eth1"}, dev: eth0, tap: veth("eth1", 4), hooks: []tc.Hook{{Dev: d}, {}}, err: ErrNotTap},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideDetach(tc.o, tc.dev, tc.tap, tc.hooks, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 5: "tap1"}))
+			p, err := decideDetach(tc.o, tc.dev, tc.tap, false, tc.hooks, names(map[int32]string{2: "eth0", 3: "tap0", 4: "eth1", 5: "tap1"}))
 			decided(t, p, err, tc.err, tc.want)
 		})
 	}
