@@ -346,11 +346,15 @@ func kindName(kind string) string {
 // conflict turns tc's refusal to wire a device redirected elsewhere into a
 // *ConflictError naming the devices of o.
 func conflict(name func(int32) string, err error, o Options) error {
+	var be *tc.BlockedError
+	if errors.As(err, &be) {
+		return &ForeignError{Dev: be.Dev.Name, Pref: be.Pref, Filters: be.Filters, Err: err}
+	}
 	var re *tc.RedirectedError
 	if !errors.As(err, &re) {
 		return err
 	}
-	ce := &ConflictError{Dev: re.Dev.Name, Want: o.Tap, Pref: re.Redirect.Pref, Handle: re.Redirect.Handle, Err: err}
+	ce := &ConflictError{Dev: re.Dev.Name, Want: o.Tap, Pref: re.Redirect.Pref, Handle: re.Redirect.Handle, Mirror: re.IsMirror(), Err: err}
 	if re.Dev.Name == o.Tap {
 		ce.Want = o.Dev
 	}
