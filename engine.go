@@ -45,7 +45,12 @@ func (h *Handle) planAttach(ctx context.Context, o Options) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return planAttach(ctx, h.c, o)
+	p, err := planAttach(ctx, h.c, o)
+	if err != nil {
+		return nil, err
+	}
+	p.ownTap()
+	return p, nil
 }
 
 func (h *Handle) attach(ctx context.Context, o Options) (*Attachment, error) {
@@ -80,7 +85,7 @@ func (h *Handle) read(ctx context.Context, o Options) (read, error) {
 	r.dev, r.tap, r.br = ls[0], ls[1], ls[2]
 	var err error
 	if r.tap != nil && r.tap.Owned() {
-		if r.held, err = link.Held(r.tap); err != nil {
+		if r.held, err = link.Held(r.tap, o.NetNS); err != nil {
 			return r, err
 		}
 	}

@@ -83,6 +83,19 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 // Unwrap returns the lower layer's error.
 func (e *ConflictError) Unwrap() error { return e.Err }
 
+// UnownedTapError is an existing persistent tap with neither owner nor
+// group: any local user may attach to it, and read and inject the VM's
+// traffic. Attach refuses it unless Options give an owner or a group,
+// which it then sets on the tap. errors.Is(err, ErrInvalid) holds.
+type UnownedTapError struct{ Tap string }
+
+func (e *UnownedTapError) Error() string {
+	return fmt.Sprintf("%s has neither owner nor group: any local user could open it and read and inject its traffic", e.Tap)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *UnownedTapError) Is(target error) bool { return target == ErrInvalid }
+
 // ForeignError is a device whose ingress hook has filters tcwire did not
 // make that would end the classification before tcwire's wire (or mirror)
 // runs: the wire would install, show up, and carry nothing. tcwire leaves

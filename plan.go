@@ -48,6 +48,7 @@ type Plan struct {
 	restore  []nl.Request // detach: what QuietDev changed on DEV
 	unwire   *tc.Plan     // detach
 	delTap   bool         // detach deletes the tap
+	tapIDs   *[2]*int     // attach: owner and group to give an unowned tap
 
 	// What the other modes' plans carry out (mode.go and a file a mode):
 	mode    Mode         // the mode the plan is for
@@ -305,10 +306,17 @@ func checkTap(tap *link.Link, o Options) error {
 	case q == 1 && t.MultiQueue:
 		return mismatch("queues", "multi-queue", "1 (single-queue)")
 	}
-	if o.Owner != nil && !sameID(t.Owner, o.Owner) {
+	// A persistent tap with neither owner nor group lets any local user
+	// attach to it, and read and inject the VM's traffic: refused, unless
+	// the options give them, which Attach then sets (ownTap).
+	unowned := t.Persist && t.Owner == nil && t.Group == nil
+	if unowned && o.Owner == nil && o.Group == nil {
+		return &UnownedTapError{Tap: tap.Name}
+	}
+	if o.Owner != nil && !sameID(t.Owner, o.Owner) && !unowned {
 		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
 	}
-	if o.Group != nil && !sameID(t.Group, o.Group) {
+	if o.Group != nil && !sameID(t.Group, o.Group) && !unowned {
 		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
 	}
 	if o.MTU != 0 && tap.MTU != o.MTU {
@@ -376,8 +384,54 @@ func conflict(name func(int32) string, err error, o Options) error {
 	return ce
 }
 
-// attach carries the plan out on c.
+// ownTap makes the plan give an existing persistent tap with neither
+// owner nor group the ones the options name (checkTap refused it without
+// them), first, so that no frame reaches it while any user may open it.
+func (p *Plan) ownTap() {
+	t := p.tap
+	if t == nil || t.Kind != link.KindTun || t.Tun == nil || !t.Tun.Persist || t.Tun.Owner != nil || t.Tun.Group != nil {
+		return
+	}
+	p.tapIDs = &[2]*int{p.Options.Owner, p.Options.Group}
+	p.Steps = append([]Step{{Cmd: fmt.Sprintf("ioctl(TUNSETOWNER %s, TUNSETGROUP %s) on a file attached to %s: it has neither owner nor group",
+		idString(p.Options.Owner), idString(p.Options.Group), t.Name)}}, p.Steps...)
+}
+
+// setTapIDs sets the tap's owner and group (nil: none) through a file
+// attached to it.
+func setTapIDs(name, ns string, ids [2]*int) error {
+	t, err := tuntap.Open(tuntap.OpenConfig{Name: name, NetNS: ns})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	id := func(p *int) int {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	return errors.Join(t.SetOwner(id(ids[0])), t.SetGroup(id(ids[1])))
+}
+
+// attach carries the plan out on c: an unowned tap's owner and group
+// first (taken back if the rest fails), then the mode's steps.
 func (p *Plan) attach(c *nl.Conn) (*Attachment, error) {
+	if p.tapIDs == nil {
+		return p.attachMode(c)
+	}
+	if err := setTapIDs(p.tap.Name, p.Options.NetNS, *p.tapIDs); err != nil {
+		return nil, err
+	}
+	a, err := p.attachMode(c)
+	if err != nil {
+		return nil, errors.Join(err, setTapIDs(p.tap.Name, p.Options.NetNS, [2]*int{}))
+	}
+	return a, nil
+}
+
+// attachMode carries out the mode's steps.
+func (p *Plan) attachMode(c *nl.Conn) (*Attachment, error) {
 	switch {
 	case p.mode == ModeMacvtap && p.tap == nil:
 		return p.attachNewMacvtap(c)

@@ -8,21 +8,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcwire/tcwire/internal/netns"
 )
 
 // procDir is /proc, a variable for tests.
 var procDir = "/proc"
 
-// Held reports whether a process holds the tap or macvtap l open: what
-// the kernel reports of a tun/tap (TapHeld), else a /dev/net/tun file
-// attached to a device of l's name (a VMM that turned the carrier off);
-// for a macvtap, MacvtapHeld. A file attached to a namesake in another
-// namespace counts too: the kernel does not say which namespace a tun
-// file's device is in, and keeping a device is the safe mistake.
-func Held(l *Link) (bool, error) {
+// Held reports whether a process holds the tap or macvtap l, of the
+// network namespace ns ("" for the caller's, else as netns.Path takes it),
+// open: what the kernel reports of a tun/tap (TapHeld), else a
+// /dev/net/tun file attached to a device of l's name in ns (a VMM that
+// turned the carrier off); for a macvtap, MacvtapHeld.
+func Held(l *Link, ns string) (bool, error) {
 	switch {
 	case l == nil:
 		return false, nil
@@ -33,16 +35,34 @@ func Held(l *Link) (bool, error) {
 	case TapHeld(l):
 		return true, nil
 	}
-	return tunFileHeld(l.Name)
+	path := "/proc/self/ns/net"
+	if ns != "" {
+		var err error
+		if path, err = netns.Path(ns); err != nil {
+			return false, err
+		}
+	}
+	var want unix.Stat_t
+	if err := unix.Stat(path, &want); err != nil {
+		return false, fmt.Errorf("link: network namespace %s: %w", ns, err)
+	}
+	return tunFileHeld(l.Name, want)
 }
 
 // tunFileHeld reports whether some process has a /dev/net/tun file
-// attached to a device called name: its /proc/PID/fdinfo/N says "iff:"
-// and the name (tun_chr_show_fdinfo).
-func tunFileHeld(name string) (bool, error) {
+// attached to a device called name in the namespace ns: its
+// /proc/PID/fdinfo/N says "iff:" and the name (tun_chr_show_fdinfo), and
+// the device's namespace (TUNGETDEVNETNS on a copy of the file, taken with
+// pidfd_getfd) is ns. Names repeat across namespaces (every container's
+// tap0); when the namespace cannot be read, the file counts: keeping a
+// device is the safe mistake.
+func tunFileHeld(name string, ns unix.Stat_t) (bool, error) {
 	found := false
 	err := eachFD(func(pid, fd, path string) bool {
 		if target, err := os.Readlink(path); err != nil || target != "/dev/net/tun" {
+			return true
+		}
+		if st, err := tunFileNetNS(pid, fd); err == nil && (st.Ino != ns.Ino || st.Dev != ns.Dev) {
 			return true
 		}
 		f, err := os.Open(filepath.Join(procDir, pid, "fdinfo", fd))
@@ -60,6 +80,33 @@ func tunFileHeld(name string) (bool, error) {
 		return true
 	})
 	return found, err
+}
+
+// tunFileNetNS is the network namespace of the device the tun file fd of
+// process pid is attached to.
+func tunFileNetNS(pid, fd string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	p, err1 := strconv.Atoi(pid)
+	n, err2 := strconv.Atoi(fd)
+	if err := errors.Join(err1, err2); err != nil {
+		return st, err
+	}
+	pidfd, err := unix.PidfdOpen(p, 0)
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(pidfd)
+	f, err := unix.PidfdGetfd(pidfd, n, 0)
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(f)
+	nsfd, err := unix.IoctlRetInt(f, unix.TUNGETDEVNETNS)
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(nsfd)
+	return st, unix.Fstat(nsfd, &st)
 }
 
 // eachFD calls fn with every open file descriptor of every process the

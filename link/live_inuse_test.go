@@ -71,17 +71,26 @@ func TestLiveTapHeld(t *testing.T) {
 	}
 	if l, err := Lookup(c, "sq0"); err != nil {
 		t.Fatal(err)
-	} else if h, err := Held(l); err != nil || !h {
+	} else if h, err := Held(l, ns.Name); err != nil || !h {
 		t.Errorf("sq0 held with its carrier off: Held = %v, %v", h, err)
 	}
 	unix.Close(sq)
 	if held("sq0") {
 		t.Error("sq0 held after its reader closed")
 	}
+	// A namesake held in another namespace (every container's tap0) does
+	// not make this one held, carrier off or not.
+	other := nstest.New(t)
+	other.Run("ip", "tuntap", "add", "sq0", "mode", "tap")
+	ofd := attachTun(t, other, "sq0", unix.IFF_TAP|unix.IFF_NO_PI)
+	defer unix.Close(ofd)
+	if err := unix.IoctlSetPointerInt(ofd, unix.TUNSETCARRIER, 0); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"sq0", "mq0", "eth0"} {
 		if l, err := Lookup(c, name); err != nil {
 			t.Fatal(err)
-		} else if h, err := Held(l); err != nil || h {
+		} else if h, err := Held(l, ns.Name); err != nil || h {
 			t.Errorf("Held(%s) = %v, %v, with no reader", name, h, err)
 		}
 	}
@@ -136,7 +145,7 @@ func TestLiveMacvtapHeld(t *testing.T) {
 	if held() {
 		t.Fatal("held before anyone opened it")
 	}
-	if h, err := Held(l); err != nil || h {
+	if h, err := Held(l, ns.Name); err != nil || h {
 		t.Fatalf("Held before anyone opened it: %v, %v", h, err)
 	}
 	major, minor, err := MacvtapDevNum(l.Index, l.Name)
@@ -152,7 +161,7 @@ func TestLiveMacvtapHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, err := Held(l); err != nil || !held() || !h {
+	if h, err := Held(l, ns.Name); err != nil || !held() || !h {
 		t.Errorf("not held while a file is open on it (Held %v, %v)", h, err)
 	}
 	f.Close()

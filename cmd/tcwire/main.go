@@ -187,7 +187,10 @@ func hint(err error) string {
 	var ce *tcwire.ConflictError
 	var me *tcwire.MismatchError
 	var fe *tcwire.ForeignError
+	var ue *tcwire.UnownedTapError
 	switch {
+	case errors.As(err, &ue):
+		return "; give it an owner or a group (--owner UID, --group GID), which attach sets on it"
 	case errors.As(err, &fe):
 		var cmds []string
 		for _, f := range fe.Filters {
