@@ -397,37 +397,35 @@ func (p *Plan) ownTap() {
 		idString(p.Options.Owner), idString(p.Options.Group), t.Name)}}, p.Steps...)
 }
 
-// setTapIDs sets the tap's owner and group (nil: none) through a file
-// attached to it.
+// setTapIDs sets those of the tap's owner and group given (not nil)
+// through a file attached to it.
 func setTapIDs(name, ns string, ids [2]*int) error {
 	t, err := tuntap.Open(tuntap.OpenConfig{Name: name, NetNS: ns})
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	id := func(p *int) int {
-		if p == nil {
-			return -1
-		}
-		return *p
+	var errs []error
+	if ids[0] != nil {
+		errs = append(errs, t.SetOwner(*ids[0]))
 	}
-	return errors.Join(t.SetOwner(id(ids[0])), t.SetGroup(id(ids[1])))
+	if ids[1] != nil {
+		errs = append(errs, t.SetGroup(*ids[1]))
+	}
+	return errors.Join(errs...)
 }
 
 // attach carries the plan out on c: an unowned tap's owner and group
-// first (taken back if the rest fails), then the mode's steps.
+// first, then the mode's steps. Should those fail, the owner and group
+// stay: the kernel cannot clear them, and they only narrow who may open
+// the tap.
 func (p *Plan) attach(c *nl.Conn) (*Attachment, error) {
-	if p.tapIDs == nil {
-		return p.attachMode(c)
+	if p.tapIDs != nil {
+		if err := setTapIDs(p.tap.Name, p.Options.NetNS, *p.tapIDs); err != nil {
+			return nil, err
+		}
 	}
-	if err := setTapIDs(p.tap.Name, p.Options.NetNS, *p.tapIDs); err != nil {
-		return nil, err
-	}
-	a, err := p.attachMode(c)
-	if err != nil {
-		return nil, errors.Join(err, setTapIDs(p.tap.Name, p.Options.NetNS, [2]*int{}))
-	}
-	return a, nil
+	return p.attachMode(c)
 }
 
 // attachMode carries out the mode's steps.
