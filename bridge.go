@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -30,13 +32,23 @@ import (
 const GroupFwdMask = 0xfff8
 
 // BridgeName is the name of the bridge bridge mode makes for the VM's tap
-// called tap: "br-" and tap, cut to 15 bytes (IFNAMSIZ-1).
+// called tap: "br-" and tap when that fits in 15 bytes (IFNAMSIZ-1); else
+// "br-", tap's first 6 bytes (cut before a multi-byte character that
+// would not fit whole) and 6 hex digits of a hash of the whole name
+// (FNV-1a, 24 bits), so that taps sharing a prefix get bridges of their
+// own, and every name is valid UTF-8 when tap is.
 func BridgeName(tap string) string {
-	n := "br-" + tap
-	if len(n) > unix.IFNAMSIZ-1 {
-		n = n[:unix.IFNAMSIZ-1]
+	const prefix = "br-"
+	if len(prefix)+len(tap) <= unix.IFNAMSIZ-1 {
+		return prefix + tap
 	}
-	return n
+	head := tap[:6]
+	for len(head) > 0 && !utf8.ValidString(head) {
+		head = head[:len(head)-1]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(tap))
+	return fmt.Sprintf("%s%s%06x", prefix, head, h.Sum32()&0xffffff)
 }
 
 // bridgeRecord is what tcwire's bridge's alias records: the devices it was

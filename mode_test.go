@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -186,9 +187,26 @@ func TestDecideMacvtapDetach(t *testing.T) {
 }
 
 func TestBridgeName(t *testing.T) {
-	for in, want := range map[string]string{"vm0": "br-vm0", "abcdefghijklmno": "br-abcdefghijkl", "tap0123456789": "br-tap012345678"} {
+	for in, want := range map[string]string{"vm0": "br-vm0", "abcdefghijkl": "br-abcdefghijkl"} {
 		if got := BridgeName(in); got != want {
 			t.Errorf("BridgeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Long names: unique among taps that share a prefix, valid, never a
+	// multi-byte character cut in half.
+	seen := map[string]string{}
+	for _, in := range []string{"abcdefghijklm", "abcdefghijklmn", "abcdefghijklmno", "tap0123456789", "tap0123456780",
+		"vm-très-long-01", "vm-très-long-02", "ééééééé", "éééééééa", "日本語のタップ", "日本語のタッ", "x日本語のタップ"} {
+		got := BridgeName(in)
+		if err := link.CheckName(got); err != nil || !utf8.ValidString(got) || !strings.HasPrefix(got, "br-") {
+			t.Errorf("BridgeName(%q) = %q: %v, valid UTF-8 %v", in, got, err, utf8.ValidString(got))
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("BridgeName(%q) = BridgeName(%q) = %q", in, other, got)
+		}
+		seen[got] = in
+		if BridgeName(in) != got {
+			t.Errorf("BridgeName(%q) is not stable", in)
 		}
 	}
 	r := bridgeRecord{Dev: "eth0", Tap: "vm0", DevMTU: 9000, DevUp: true}
@@ -405,4 +423,21 @@ func TestModeOf(t *testing.T) {
 			t.Errorf("%s: %v %v, want %v", c.name, m, err, c.want)
 		}
 	}
+}
+
+// FuzzBridgeName: for every name the kernel takes, the bridge's name is one
+// it takes too, the same each time, and valid UTF-8 when the tap's is.
+func FuzzBridgeName(f *testing.F) {
+	for _, s := range []string{"vm0", "abcdefghijklmno", "vm-très-long-01", "日本語のタップ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tap string) {
+		if link.CheckName(tap) != nil {
+			return
+		}
+		got := BridgeName(tap)
+		if err := link.CheckName(got); err != nil || got != BridgeName(tap) || utf8.ValidString(tap) && !utf8.ValidString(got) {
+			t.Fatalf("BridgeName(%q) = %q (%v)", tap, got, err)
+		}
+	})
 }
