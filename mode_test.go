@@ -47,7 +47,10 @@ func TestCheckMode(t *testing.T) {
 		{Options{Mode: ModeBridge, Mirror: true}, "mode bridge and mirror"},
 		{Options{Mode: "vxlan"}, `mode "vxlan"`},
 		{Options{Mode: ModeBridge, Tap: "vm%d"}, "mode bridge and name vm%d"},
-		{Options{Tap: "tap%d"}, ""},
+		{Options{Tap: "tap%d"}, "mode tc and name tap%d"},
+		{Options{Mode: ModeMacvtap, QuietDev: true}, "mode macvtap and dev-addrgenmode none"},
+		{Options{Mode: ModeBridge, QuietTap: true}, "mode bridge and tap-addrgenmode none"},
+		{Options{QuietDev: true, QuietTap: true}, ""},
 	} {
 		err := tc.o.CheckMode()
 		switch {

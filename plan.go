@@ -145,6 +145,15 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 	dev, tap := s.dev, s.tap
 	p := &Plan{Op: "attach", Options: o, mode: ModeTC, dev: dev, tap: tap, hooks: s.hooks, tapAlias: link.OwnerAlias}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
+	if dev.Master != 0 {
+		// tc's redirect runs before the master's receive handler and
+		// would take the port's frames out of its bridge (or bond).
+		m := name(dev.Master)
+		if m == "" {
+			m = fmt.Sprintf("the device with ifindex %d", dev.Master)
+		}
+		return nil, fmt.Errorf("%s is a port of %s: tc mode would take its frames from it: %w", dev.Name, m, ErrConflict)
+	}
 	if tap != nil {
 		if err := checkTap(tap, o); err != nil {
 			return nil, err
@@ -171,6 +180,14 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 		p.wire = wire
 		if o.QuietTap {
 			p.tapPre, _ = quietRequests(tap, s.tapAddrs)
+		}
+		if o.MTU == 0 && tap.MTU != dev.MTU {
+			// The tap gets DEV's MTU, as one Attach creates does (and
+			// as Check wants).
+			t := *tap
+			t.MTU = dev.MTU
+			p.tap = &t
+			p.tapPre = append(p.tapPre, link.SetMTURequest(tap.Index, tap.Name, dev.MTU))
 		}
 		if !tap.Up() {
 			p.tapPre = append(p.tapPre, link.SetUpRequest(tap.Index, tap.Name))
