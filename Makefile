@@ -60,8 +60,10 @@ $(CNI_STAMP):
 # at a time (-p 1): a macvtap's /dev/tapN is named by its ifindex and shared
 # by every namespace, so two packages' macvtap tests running at once (each
 # namespace numbering its devices from 2) would take each other's node.
+# cmd/tcwire runs past go test's default 10 minutes: its VM tests boot
+# guests under TCG, and its concurrency tests run hundreds of processes.
 test: fmt-check vet deps-check portable cni-plugins
-	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 -p 1 $(PKGS)
+	TCWIRE_CNI_BIN=$(CNI_BIN) $(GO) test -race -count=1 -p 1 -timeout 45m $(PKGS)
 	$(MAKE) test-nested
 	$(MAKE) fuzz-short
 

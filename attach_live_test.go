@@ -138,7 +138,7 @@ func TestErrorsToBranchOn(t *testing.T) {
 	if err := Detach(ctx, Options{NetNS: ns.Name, Dev: "eth1", Tap: "tap9"}); !errors.As(err, &ce) || ce.Dev != "tap9" || ce.Target != "eth0" {
 		t.Errorf("detach of a pair not wired together: %v", err)
 	}
-	if _, err := Attach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap9", Queues: 300}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Queues 300") {
+	if _, err := Attach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap9", Queues: 300}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `queues "300"`) {
 		t.Errorf("bad queues: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package tcwire
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,26 @@ func TestEmbed(t *testing.T) {
 	}
 	if after := state(t, ns); after != before {
 		t.Errorf("attach and detach by the embedder left state:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+
+	// One Handle for 60 pairs: its open files stay constant.
+	for i := range 60 {
+		ns.Run("ip", "link", "add", fmt.Sprintf("eth%d", i+1), "type", "veth", "peer", "name", fmt.Sprintf("peer%d", i+1))
+	}
+	ns.Run("ip", "link", "set", "eth0", "name", "ethx")
+	for i := range 60 {
+		ns.Run("ip", "link", "set", fmt.Sprintf("eth%d", i+1), "name", fmt.Sprintf("eth%d", i))
+	}
+	before = state(t, ns)
+	run, err = exec.Command(bin, "-handle", ns.Name, "60").CombinedOutput()
+	if err != nil {
+		t.Fatalf("embed -handle: %v\n%s", err, run)
+	}
+	if !strings.Contains(string(run), "attached and detached 60 pairs on one handle (120 redirects") {
+		t.Errorf("embed -handle printed:\n%s", run)
+	}
+	if after := state(t, ns); after != before {
+		t.Errorf("the Handle's 60 attaches and DetachAll left state:\n--- before\n%s\n--- after\n%s", before, after)
 	}
 }
 

@@ -135,11 +135,17 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
+	if e.Setting == "mode" {
+		return fmt.Sprintf("%s is %s (mode %s), not %s (mode %s)", e.Tap, modeNoun[Mode(e.Have)], e.Have, modeNoun[Mode(e.Want)], e.Want)
+	}
 	return fmt.Sprintf("%s exists with %s %s, but %s %s was asked for", e.Tap, e.Setting, e.Have, e.Setting, e.Want)
 }
 
 // Is makes errors.Is(err, ErrInvalid) true: the options do not fit.
 func (e *MismatchError) Is(target error) bool { return target == ErrInvalid }
+
+// modeNoun says what a mode makes of the VM's device.
+var modeNoun = map[Mode]string{ModeTC: "a tap", ModeMacvtap: "a macvtap", ModeBridge: "a bridge's port"}
 
 // ModuleError is a kernel without a module the wiring needs.
 type ModuleError struct {

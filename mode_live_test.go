@@ -296,7 +296,7 @@ func TestModeRefusals(t *testing.T) {
 			}
 		}
 	}
-	if err := Detach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap9", Mode: ModeMacvtap}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "mode tc, but mode macvtap") {
+	if err := Detach(ctx, Options{NetNS: ns.Name, Dev: "eth0", Tap: "tap9", Mode: ModeMacvtap}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not a macvtap") {
 		t.Errorf("macvtap detach of a tap: %v", err)
 	}
 	if after := modeState(t, ns); after != before {

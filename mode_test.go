@@ -415,8 +415,8 @@ func TestModeOf(t *testing.T) {
 		{"the bridge alone", Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, br, ModeBridge, ""},
 		{"a tap", Options{Dev: "eth0", Tap: "tap0"}, eth0, tap, nil, ModeTC, ""},
 		{"nothing: the options'", Options{Dev: "eth0", Tap: "tap0", Mode: ModeBridge}, eth0, nil, nil, ModeBridge, ""},
-		{"tc given, a macvtap", Options{Dev: "eth0", Tap: "mv0", Mode: ModeTC}, eth0, mv, nil, "", "mv0 exists with mode macvtap, but mode tc was asked for"},
-		{"macvtap given, a tap", Options{Dev: "eth0", Tap: "tap0", Mode: ModeMacvtap}, eth0, tap, nil, "", "tap0 exists with mode tc, but mode macvtap was asked for"},
+		{"tc given, a macvtap", Options{Dev: "eth0", Tap: "mv0", Mode: ModeTC}, eth0, mv, nil, "", "mv0 is a macvtap (mode macvtap), not a tap (mode tc)"},
+		{"macvtap given, a tap", Options{Dev: "eth0", Tap: "tap0", Mode: ModeMacvtap}, eth0, tap, nil, "", "tap0 is a tap (mode tc), not a macvtap (mode macvtap)"},
 	} {
 		m, err := modeOf(c.o, c.dev, c.tap, c.br)
 		switch {

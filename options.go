@@ -128,7 +128,7 @@ func (o Options) Validate() error {
 		return err
 	}
 	if o.Dev == o.Tap {
-		return &OptionError{Option: "tap", Value: o.Tap, Why: "it is DEV too: a device cannot be wired to itself"}
+		return &OptionError{Option: "tap", Value: o.Tap, Why: "DEV and TAP are both " + o.Dev + ": a device cannot be wired to itself"}
 	}
 	return o.validateSettings()
 }

@@ -16,12 +16,16 @@ import (
 // kernel without one gives a *ModuleError naming it. It needs
 // CAP_SYS_ADMIN and CAP_NET_ADMIN.
 func Probe(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return classify(netns.Throwaway(func(path string) error {
 		c, err := nl.Dial(&nl.Config{NetNS: path})
 		if err != nil {
 			return err
 		}
 		defer c.Close()
+		defer c.Bind(ctx)()
 		lo, err := lookup(c, "lo")
 		if err != nil {
 			return err

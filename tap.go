@@ -42,8 +42,22 @@ func (to TapOptions) Validate() error {
 	if err := o.validateSettings(); err != nil {
 		return err
 	}
-	if mac := to.MAC; mac != nil && (len(mac) != 6 || mac[0]&1 != 0 || bytes.Equal(mac, make(net.HardwareAddr, 6))) {
-		return &OptionError{Option: "mac", Value: mac.String(), Why: "not the unicast Ethernet address of a device"}
+	if mac := to.MAC; mac != nil {
+		bad := &OptionError{Option: "mac", Value: mac.String()}
+		switch {
+		case len(mac) != 6:
+			bad.Why = "not an Ethernet MAC address"
+		case mac[0]&1 != 0:
+			bad.Why = "a multicast address cannot be a device's"
+		case bytes.Equal(mac, make(net.HardwareAddr, 6)):
+			// The kernel refuses it (EADDRNOTAVAIL) once the tap exists.
+			bad.Why = "the all-zero address cannot be a device's"
+		default:
+			bad = nil
+		}
+		if bad != nil {
+			return bad
+		}
 	}
 	return nil
 }

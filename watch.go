@@ -220,6 +220,7 @@ func (w *watcher) readAll(ctx context.Context, why string) error {
 		}
 		p := &w.state[i/2]
 		*p.end(i%2 == 1) = seenOf(links[i])
+		p.failed = [2]int32{} // tried again, as everything is read again
 		w.mark(i/2, why)
 	}
 	return nil

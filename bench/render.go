@@ -157,6 +157,7 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	watchTable(w, r)
 	if len(r.Scale) > 0 {
 		fmt.Fprintln(w, "Scale: N veth+tap pairs wired by tcwire in one namespace")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -446,6 +447,7 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		}
 		fmt.Fprintln(w)
 	}
+	watchMarkdown(w, r)
 	if len(r.Scale) > 0 {
 		fmt.Fprintf(w, "## Scale\n\nN veth+tap pairs in one namespace: all but the last are wired with pre-encoded raw netlink (floor µs/attach), the last with tcwire's library (µs/attach: median of repeated attach–detach cycles); `show` is one `bin/tcwire show` process listing every redirect, `show DEV` one device's.\n\n")
 		fmt.Fprintf(w, "| pairs | µs/attach | µs/attach+detach | floor µs (last pair) | floor µs/attach | show ms | show rows | show max RSS KiB | show DEV ms | kernel bytes/pair |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -20,7 +20,7 @@ func sample() *Report {
 		Schema:   SchemaVersion,
 		Host:     Host{Kernel: "6.18", CPUModel: "AMD EPYC <test>", Cores: 2, SenderCPU: 0, ReaderCPU: 1},
 		Method:   Method{TrialMs: 1000, Rounds: 5, SmallFrame: 60, LargeFrame: 1500, Ethertype: "0x88b5", AttachPairs: 100, L2WindowS: 3, BulkSecs: 2, BulkRounds: 5, GuestMTU: 1500},
-		Floors:   FloorsNames{Datapath: "veth", ControlPlane: "netlink-floor"},
+		Floors:   FloorsNames{Datapath: "veth", ControlPlane: "netlink-floor", Watch: "netlink-floor"},
 		Ceilings: []string{"tap-write"},
 		Datapaths: []Datapath{
 			{Name: "tcwire", VMSide: "tap", TapToVethPPS: f(690000), VethToTapPPS: f(620000), RTTP50us: f(6), RTTP99us: f(30), RTTP999us: f(50), CPUNsPerPkt: f(900),
@@ -50,7 +50,9 @@ func sample() *Report {
 			{Name: "relay", Ceiling: true, Offloads: true, GuestToHostGbps: f(9), HostToGuestGbps: nil, Flows: []BulkFlow{{Direction: GuestToHost, Gbps: 9, GbpsMin: 9, GbpsMax: 9}}},
 		},
 		ControlPlane: []Control{{Name: "netlink-floor", UsPerAttach: 100, AllocsPerAttach: f(0), Ratio: 1}, {Name: "tc-cli", UsPerAttach: 12000, Ratio: 120}},
-		Scale:        []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120, KernelBytesPerPair: f(12000)}},
+		Watch: []Watch{{Name: "tcwire-watch", Recreations: 200, MinUs: 800, P50us: 2200, P99us: 9000, MaxUs: 12000, Ratio: 1.7, ReportedP50us: f(2000), ReportedP99us: f(8000)},
+			{Name: "netlink-floor", Recreations: 200, MinUs: 80, P50us: 1300, P99us: 7000, MaxUs: 9000, Ratio: 1}},
+		Scale: []Scale{{Pairs: 1, UsPerAttach: 300, ShowMs: f(4)}, {Pairs: 10000, UsPerAttach: 90000, ShowLimitS: 120, KernelBytesPerPair: f(12000)}},
 	}
 }
 
@@ -63,7 +65,8 @@ func TestJSONSchemaNames(t *testing.T) {
 		`"cpu_ns_per_pkt"`, `"l2"`, `"stp"`, `"pause"`, `"lacp"`, `"dot1x"`, `"lldp"`, `"vlan"`, `"jumbo"`,
 		`"broadcast"`, `"other_unicast"`, `"host_injected_frames"`, `"vm_side"`, `"shared_segment"`, `"slow_reader"`,
 		`"bulk"`, `"guest_to_host_gbps"`, `"host_to_guest_gbps"`, `"cpu_per_gbit"`, `"max_frame_bytes"`,
-		`"control_plane"`, `"us_per_attach"`, `"allocs_per_attach"`, `"scale"`} {
+		`"control_plane"`, `"us_per_attach"`, `"allocs_per_attach"`, `"scale"`,
+		`"watch"`, `"recreations"`, `"p50_us"`, `"p99_us"`, `"p50_ratio_to_floor"`, `"reported_p50_us":2000`, `"reported_p99_us":null`} {
 		if !bytes.Contains(js, []byte(k)) {
 			t.Errorf("JSON lacks %s", k)
 		}
@@ -80,7 +83,7 @@ func TestTableAndMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"tcwire", "0.690", "stp pause lacp dot1x lldp broadcast other_unicast vlan jumbo (host sent 6)", "stp -pause -lacp",
-		"> 120 s (stopped)", "8.00 (7.50–8.50)", "65226 / 65226", "A slow VM (reads at most"} {
+		"> 120 s (stopped)", "8.00 (7.50–8.50)", "tcwire-watch   200          2200  9000  800–12000  1.70    2000/8000", "65226 / 65226", "A slow VM (reads at most"} {
 		if !strings.Contains(tb.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, tb.String())
 		}
@@ -90,7 +93,7 @@ func TestTableAndMarkdown(t *testing.T) {
 	}
 	for _, want := range []string{"![chart](results.svg)", "| bridge | yes | **no** |", "| 10000 |", "AMD EPYC <test>",
 		"| broadcast | unicast to another MAC |", "| yes | 14 |", "## Bulk TCP throughput", "| tcwire-offloads-off | 2.00 (2.00–2.00) |",
-		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | socket | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when", "| bulk TCP | iperf3, one stream, 2 s trials × 5 rounds"} {
+		"| relay | 9.00 (9.00–9.00) | — |", "### A slow VM", "| tcwire | socket | 19000 | 700000 | 0 | 0 | 681000 |", "## Which wiring when", "## Keeping a wiring whole", "| tcwire-watch | 200 | 2200 | 9000 | 800–12000 | 1.70 | 2000 / 8000 |", "| netlink-floor | 200 | 1300 | 7000 | 80–9000 | 1.00 | — / — |", "| bulk TCP | iperf3, one stream, 2 s trials × 5 rounds"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}

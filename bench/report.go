@@ -19,6 +19,7 @@ type Report struct {
 	Scale        []Scale     `json:"scale"`
 	Bulk         []Bulk      `json:"bulk"`
 	CNI          []CNI       `json:"cni,omitempty"`
+	Watch        []Watch     `json:"watch,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
 	Errors       []string    `json:"errors,omitempty"`
 	Ceilings     []string    `json:"ceilings,omitempty"`
@@ -29,6 +30,7 @@ type Report struct {
 type FloorsNames struct {
 	Datapath     string `json:"datapath"`
 	ControlPlane string `json:"control_plane"`
+	Watch        string `json:"watch,omitempty"`
 }
 
 // Host describes the machine the figures come from.

@@ -314,16 +314,19 @@ func removeNew(c *nl.Conn, f Filter, before []Filter) error {
 // failure is returned, joined with any failure to undo.
 func (p *Plan) Execute(c *nl.Conn) error {
 	errs := c.Do(p.Requests...)
-	var first error
 	for _, err := range errs {
 		if err != nil {
-			first = err
-			break
+			return errors.Join(err, p.Undo(c, errs))
 		}
 	}
-	if first == nil {
-		return nil
-	}
+	return nil
+}
+
+// Undo undoes the requests of the plan that succeeded, last first, given
+// the errors Do returned for p.Requests (nil for a success): what Execute
+// does on a failure, for a caller that sent the requests of several plans
+// in one batch.
+func (p *Plan) Undo(c *nl.Conn, errs []error) error {
 	var undoErrs []error
 	for i := len(errs) - 1; i >= 0; i-- {
 		// Requests appended to a plan have no undo step.
@@ -333,7 +336,7 @@ func (p *Plan) Execute(c *nl.Conn) error {
 			}
 		}
 	}
-	return errors.Join(append([]error{first}, undoErrs...)...)
+	return errors.Join(undoErrs...)
 }
 
 // PlanUnwire decides how to remove what PlanWire added between the hooks:

@@ -14,7 +14,7 @@
 //
 //	tcwire-bench [--quick] [--json] [--svg FILE] [--results FILE]
 //	             [--tcwire PATH] [--vishvananda PATH] [--trafgen PATH] [--tc-redirect-tap PATH]
-//	             [--only datapath,bulk,control,scale,trafgen] [--rounds N] [--scale 1,100,…]
+//	             [--only datapath,bulk,control,watch,scale,trafgen] [--rounds N] [--scale 1,100,…]
 //
 // Progress goes to standard error; the report (a table, or JSON with
 // --json) to standard output. See bench/README.md for the JSON schema.
@@ -106,7 +106,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
                       (default $TCWIRE_BENCH_TC_REDIRECT_TAP; skipped without it)
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
-  --only LIST         datapath,bulk,control,scale,trafgen (default: all)
+  --only LIST         datapath,bulk,control,watch,scale,trafgen (default: all)
   --from-json FILE    measure nothing: render a report saved with --json
   --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
@@ -163,10 +163,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Only = map[string]bool{}
 		for _, f := range strings.Split(*only, ",") {
 			switch f {
-			case "datapath", "bulk", "control", "scale", "trafgen":
+			case "datapath", "bulk", "control", "watch", "scale", "trafgen":
 				c.Only[f] = true
 			default:
-				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, scale, trafgen)", f)
+				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, watch, scale, trafgen)", f)
 			}
 		}
 	}
@@ -244,7 +244,7 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 
 	r := &bench.Report{Schema: bench.SchemaVersion, Host: hostFacts(), Datapaths: []bench.Datapath{}, ControlPlane: []bench.Control{}, Scale: []bench.Scale{}, Bulk: []bench.Bulk{}}
 	r.Host.SenderCPU, r.Host.ReaderCPU = h.senderCPU, h.readerCPU
-	r.Floors = bench.FloorsNames{Datapath: floorName, ControlPlane: cpFloorName}
+	r.Floors = bench.FloorsNames{Datapath: floorName, ControlPlane: cpFloorName, Watch: watchFloorName}
 	for _, s := range datapathSpecs {
 		if s.ceiling {
 			r.Ceilings = append(r.Ceilings, s.name)
@@ -286,6 +286,10 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	if part("control") && ctx.Err() == nil {
 		r.ControlPlane = h.runControl()
 		h.progress("control plane done after %s", fmtDur(time.Since(start)))
+	}
+	if part("watch") && ctx.Err() == nil {
+		r.Watch = h.runWatch()
+		h.progress("watch done after %s", fmtDur(time.Since(start)))
 	}
 	if part("scale") && ctx.Err() == nil {
 		r.Scale = h.runScale()

@@ -193,6 +193,27 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("control plane %s missing", c.name)
 		}
 	}
+	// Watch: every repairer timed over every recreation; nothing about
+	// speed.
+	wrows, _ := doc["watch"].([]any)
+	if len(wrows) != len(repairers) {
+		t.Errorf("watch: %d rows, want %d", len(wrows), len(repairers))
+	}
+	for i, w := range wrows {
+		m := w.(map[string]any)
+		if i < len(repairers) && m["name"] != repairers[i].name {
+			t.Errorf("watch row %d: %v, want %s", i, m["name"], repairers[i].name)
+		}
+		p50, _ := m["p50_us"].(float64)
+		p99, _ := m["p99_us"].(float64)
+		if n, _ := m["recreations"].(float64); n != 50 || p50 <= 0 || p99 < p50 {
+			t.Errorf("watch %v: recreations %v, p50 %v, p99 %v", m["name"], m["recreations"], m["p50_us"], m["p99_us"])
+		}
+		// Only Watch times its own repairs.
+		if _, own := m["reported_p50_us"].(float64); own != (m["name"] == "tcwire-watch") {
+			t.Errorf("watch %v: reported_p50_us %v", m["name"], m["reported_p50_us"])
+		}
+	}
 	if len(r.Scale) != 2 {
 		t.Fatalf("scale: %+v", r.Scale)
 	}
@@ -220,7 +241,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(md), "](chart.svg)") || !strings.Contains(string(md), "| tcwire |") ||
-		!strings.Contains(string(md), "## Bulk TCP throughput") || !strings.Contains(string(md), "## Which wiring when") {
+		!strings.Contains(string(md), "## Bulk TCP throughput") || !strings.Contains(string(md), "## Keeping a wiring whole") || !strings.Contains(string(md), "## Which wiring when") {
 		t.Errorf("RESULTS.md lacks the chart or the tcwire row:\n%s", md)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tcwire/tcwire"
+	"github.com/tcwire/tcwire/tuntap"
 )
 
 const (
@@ -40,10 +41,15 @@ func (f *tapFlags) register(fs *flag.FlagSet) {
 
 // options sets what the flags give in o; the library checks the values
 // (validate).
-func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
+func (f *tapFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) error {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if set["queues"] {
+		// Options' 0 is "the default", which the command line says by
+		// leaving the flag out: a count given is 1 or more.
+		if f.queues == 0 {
+			return usagef(usage, "--queues 0: want 1 to %d", tuntap.MaxQueues)
+		}
 		o.Queues = f.queues
 	}
 	if set["owner"] {
@@ -54,6 +60,7 @@ func (f *tapFlags) options(fs *flag.FlagSet, o *tcwire.Options) {
 	}
 	o.MTU = uint32(min(f.mtu, math.MaxUint32))
 	o.NoVnetHdr = f.noVnetHdr
+	return nil
 }
 
 // validate has the library check o (Options.Validate, the one home of the
@@ -141,7 +148,10 @@ func (f *modeFlags) options(fs *flag.FlagSet, usage string, o *tcwire.Options) e
 	return nil
 }
 
-func parseAttach(g *globals, args []string) (command, error) {
+// attachOptions parses attach's arguments into the Options of
+// tcwire.Attach: the one home of attach's flags, for a command line and a
+// line of a batch file.
+func attachOptions(g *globals, args []string) (tcwire.Options, error) {
 	fs := newFlagSet("attach")
 	var f tapFlags
 	f.register(fs)
@@ -153,58 +163,93 @@ func parseAttach(g *globals, args []string) (command, error) {
 	mf.register(fs, true)
 	pos, err := parseArgs(fs, g, args, attachUsage, 2, 2)
 	if err != nil {
-		return nil, err
+		return tcwire.Options{}, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
-	f.options(fs, &o)
+	if err := f.options(fs, attachUsage, &o); err != nil {
+		return tcwire.Options{}, err
+	}
 	if *tapQdisc != "noqueue" && *tapQdisc != "keep" {
-		return nil, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
+		return tcwire.Options{}, usagef(attachUsage, "--tap-qdisc %q: want noqueue or keep", *tapQdisc)
 	}
 	o.KeepTapQdisc = *tapQdisc == "keep"
 	o.QuietDev, o.QuietTap = quietDev, quietTap
 	if err := mf.options(fs, attachUsage, &o); err != nil {
-		return nil, err
+		return tcwire.Options{}, err
 	}
 	if err := validate(attachUsage, o); err != nil {
+		return tcwire.Options{}, err
+	}
+	return o, nil
+}
+
+func parseAttach(g *globals, args []string) (command, error) {
+	o, err := attachOptions(g, args)
+	if err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		a, err := tcwire.Attach(context.Background(), o)
 		if err != nil {
-			return fmt.Errorf("attach %s %s: %w", o.Dev, o.Tap, err)
+			return attachError(o, err)
 		}
 		if g.json {
 			return json.NewEncoder(stdout).Encode(resultOf(a))
 		}
-		// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
-		fmt.Fprintln(stdout, a.MAC)
-		if a.DevNode != "" {
-			// What the VMM opens and is given as a file descriptor.
-			fmt.Fprintln(stdout, a.DevNode)
-		}
+		printAttachment(stdout, a)
 		return nil
 	}, nil
 }
 
-func parseDetach(g *globals, args []string) (command, error) {
+// attachError names the failed attach as the command line does.
+func attachError(o tcwire.Options, err error) error {
+	return fmt.Errorf("attach %s %s: %w", o.Dev, o.Tap, err)
+}
+
+// detachError names the failed detach as the command line does.
+func detachError(o tcwire.Options, err error) error {
+	return fmt.Errorf("detach %s %s: %w", o.Dev, o.Tap, err)
+}
+
+// printAttachment prints what attach prints without --json.
+func printAttachment(w io.Writer, a *tcwire.Attachment) {
+	// The VM's NIC must use DEV's MAC: anti-spoofing CNIs drop anything else.
+	fmt.Fprintln(w, a.MAC)
+	if a.DevNode != "" {
+		// What the VMM opens and is given as a file descriptor.
+		fmt.Fprintln(w, a.DevNode)
+	}
+}
+
+// detachOptions parses detach's arguments into the Options of
+// tcwire.Detach, for a command line and a line of a batch file.
+func detachOptions(g *globals, args []string) (tcwire.Options, error) {
 	fs := newFlagSet("detach")
 	var mf modeFlags
 	mf.register(fs, false)
 	pos, err := parseArgs(fs, g, args, detachUsage, 2, 2)
 	if err != nil {
-		return nil, err
+		return tcwire.Options{}, err
 	}
 	o := tcwire.Options{NetNS: g.netns, Dev: pos[0], Tap: pos[1]}
 	if err := mf.options(fs, detachUsage, &o); err != nil {
-		return nil, err
+		return tcwire.Options{}, err
 	}
 	if err := validate(detachUsage, o); err != nil {
+		return tcwire.Options{}, err
+	}
+	return o, nil
+}
+
+func parseDetach(g *globals, args []string) (command, error) {
+	o, err := detachOptions(g, args)
+	if err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		d, err := detach(o)
 		if err != nil {
-			return fmt.Errorf("detach %s %s: %w", pos[0], pos[1], err)
+			return detachError(o, err)
 		}
 		if g.json {
 			return json.NewEncoder(stdout).Encode(detachResultOf(d))
@@ -253,7 +298,7 @@ func parseIfup(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, usagef(ifupUsage, "%v", err)
 	}
-	return func(io.Writer) error {
+	return func(io.Writer, io.Writer) error {
 		// qemu made the tap (and holds it open): it is wired as it is,
 		// and kept from speaking into the VM, as vrnetlab does.
 		o := tcwire.Options{NetNS: g.netns, Dev: dev, Tap: pos[0], KeepTapQdisc: true, QuietTap: true}

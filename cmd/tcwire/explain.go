@@ -44,7 +44,7 @@ func parseExplain(g *globals, args []string) (command, error) {
 	if err := validate(explainUsage, o); err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		plan := tcwire.PlanAttach
 		if what == "detach" {
 			plan = tcwire.PlanDetach

@@ -12,11 +12,15 @@
 //	tcwire [--netns NS] [--json] explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
 //	tcwire [--netns NS] [--json] watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP
 //	tcwire [--netns NS] [--json] watch -batch FILE
+//	tcwire [--netns NS] [--json] [--force] -batch FILE|-
 //
 // --mode macvtap makes TAP a passthru macvtap on DEV (attach prints its
 // /dev/tapN after the MAC); --mode bridge puts DEV and the tap TAP in a
 // bridge of tcwire's; --mirror (tc mode) gives the tap a copy of what DEV
 // receives and leaves DEV its traffic.
+//
+// -batch runs the attach and detach lines of FILE (- is stdin) in one
+// process, as ip -batch and tc -batch do (batch.go).
 //
 // With CNI_COMMAND in the environment it is a chained CNI plugin instead,
 // a drop-in for tc-redirect-tap (internal/cni).
@@ -55,6 +59,7 @@ commands:
   ifup TAP
   explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
   watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP   (or watch -batch FILE: a pair a line)
+  [--force] -batch FILE|-   (each line: attach|detach DEV TAP [flags] [--netns NS]; - is stdin)
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.
@@ -145,7 +150,7 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(argv []string, stdout, stderr io.Writer) int {
-	return report(dispatch(commandLine(argv), stdout), stdout, stderr)
+	return report(dispatch(commandLine(argv), stdout, stderr), stdout, stderr)
 }
 
 // commandLine is the command line without the program's name; called as
@@ -216,16 +221,18 @@ func hookSpec(p tc.Handle) string {
 	return "parent " + p.String()
 }
 
-// command is a parsed and checked command line, ready to run.
-type command func(stdout io.Writer) error
+// command is a parsed and checked command line, ready to run. Only -batch
+// writes to stderr itself, a line at a time; the others return their
+// error.
+type command func(stdout, stderr io.Writer) error
 
 // dispatch parses the command line, then runs the command.
-func dispatch(args []string, stdout io.Writer) error {
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	cmd, err := parse(args)
 	if err != nil {
 		return err
 	}
-	return cmd(stdout)
+	return cmd(stdout, stderr)
 }
 
 // parse reads a command line (without the program's name) and returns the
@@ -234,12 +241,17 @@ func dispatch(args []string, stdout io.Writer) error {
 // fed anything (FuzzCommandLine does).
 func parse(args []string) (command, error) {
 	var g globals
+	var b batchFlags
 	fs := newFlagSet("tcwire")
 	g.register(fs)
+	b.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, flagError(usageText, err)
 	}
 	rest := fs.Args()
+	if cmd, err := b.command(fs, g, rest); cmd != nil || err != nil {
+		return cmd, err
+	}
 	if len(rest) == 0 {
 		return nil, usagef(usageText, "no command")
 	}

@@ -35,7 +35,7 @@ func parseShow(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		var rows []tcwire.Redirect
 		var bindings []tcwire.Binding
 		var err error

@@ -28,7 +28,7 @@ func parseTap(g *globals, args []string) (command, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(io.Writer) error {
+		return func(io.Writer, io.Writer) error {
 			if err := tcwire.DeleteTap(context.Background(), g.netns, pos[0]); err != nil {
 				return fmt.Errorf("tap del %s: %w", pos[0], err)
 			}
@@ -49,7 +49,9 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 		return nil, err
 	}
 	var o tcwire.Options
-	f.options(fs, &o)
+	if err := f.options(fs, tapUsage, &o); err != nil {
+		return nil, err
+	}
 	var mac net.HardwareAddr
 	if macFlag != nil {
 		if mac, err = net.ParseMAC(*macFlag); err != nil || len(mac) != 6 {
@@ -65,7 +67,7 @@ func parseTapAdd(g *globals, args []string) (command, error) {
 		}
 		return nil, usagef(tapUsage, "%v", err)
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		a, err := tcwire.AddTap(context.Background(), to)
 		if err != nil {
 			return fmt.Errorf("tap add %s: %w", pos[0], err)

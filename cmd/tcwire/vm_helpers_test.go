@@ -302,18 +302,9 @@ func vmRun(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time.Dura
 // (-netdev tap,fd=3).
 func vmRunFiles(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time.Duration, files []*os.File, extra ...string) (string, error) {
 	t.Helper()
-	args := []string{"netns", "exec", ns.Name, "qemu-system-x86_64",
-		"-machine", "pc", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "256",
-		"-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", kernel, "-initrd", initrd,
-		"-append", "console=ttyS0 loglevel=4 panic=-1",
-	}
-	args = append(args, extra...)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	// ip netns exec execs qemu itself, so the context's kill reaches qemu.
-	cmd := exec.CommandContext(ctx, "ip", args...)
-	cmd.WaitDelay = 5 * time.Second
+	cmd := vmCommand(ctx, ns, kernel, initrd, extra...)
 	cmd.ExtraFiles = files
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -324,4 +315,20 @@ func vmRunFiles(t *testing.T, ns *nstest.NS, kernel, initrd string, timeout time
 		err = fmt.Errorf("qemu killed after %v: %w", timeout, ctx.Err())
 	}
 	return out.String(), err
+}
+
+// vmCommand is qemu (TCG) booting kernel and initrd inside the namespace
+// ns with the extra arguments, its serial console on standard output,
+// killed when ctx ends.
+func vmCommand(ctx context.Context, ns *nstest.NS, kernel, initrd string, extra ...string) *exec.Cmd {
+	args := []string{"netns", "exec", ns.Name, "qemu-system-x86_64",
+		"-machine", "pc", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "256",
+		"-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+		"-kernel", kernel, "-initrd", initrd,
+		"-append", "console=ttyS0 loglevel=4 panic=-1",
+	}
+	// ip netns exec execs qemu itself, so the context's kill reaches qemu.
+	cmd := exec.CommandContext(ctx, "ip", append(args, extra...)...)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
 }

@@ -139,6 +139,11 @@ func TestVM(t *testing.T) {
 			"-device", "virtio-net-pci,netdev=n1,mac="+br.MAC)
 	})
 
+	t.Run("watch link state", func(t *testing.T) {
+		t.Parallel()
+		vmWatchLinkState(t, bin, kernel, dir, busybox, mods)
+	})
+
 	t.Run("ifup", func(t *testing.T) {
 		t.Parallel()
 		host, _ := vmNetwork(t, "eth1", "peer1")

@@ -108,7 +108,7 @@ func parseWatch(g *globals, args []string) (command, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(stdout io.Writer) error {
+	return func(stdout, _ io.Writer) error {
 		// The file is read when the command runs: parsing touches nothing.
 		pairs := []*watchPair{p}
 		if p == nil {

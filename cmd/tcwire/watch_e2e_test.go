@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tcwire/tcwire/internal/nstest"
+	"github.com/tcwire/tcwire/tuntap"
 )
 
 // tcwire watch prints one JSON object per event, rewires a recreated tap,
@@ -87,6 +88,61 @@ func TestE2EWatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// --link-state --exec CMD: CMD runs with the pair and the link state in
+// its environment, the first state at start (a VMM already holds the
+// tap), then down when the far end goes down and up when it comes back.
+func TestE2EWatchExec(t *testing.T) {
+	nstest.RequireRoot(t)
+	ns := nstest.New(t)
+	ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+	ns.Run("ip", "link", "set", "peer0", "up")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	vm, err := tuntap.Open(tuntap.OpenConfig{Name: "tap0", NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	told := filepath.Join(t.TempDir(), "told")
+	cmd := exec.Command(tcwireBin, "--netns", ns.Name, "watch", "--link-state",
+		"--exec", `echo "$TCWIRE_NETNS $TCWIRE_DEV $TCWIRE_TAP $TCWIRE_LINK" >>`+told, "eth0", "tap0")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// lines waits until CMD has run n times and returns what it wrote.
+	lines := func(n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(told)
+			got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if len(b) > 0 && len(got) >= n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("--exec ran %d times, want %d: %q\n%s", len(got), n, b, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	prefix := ns.Name + " eth0 tap0 "
+	lines(1)
+	ns.Run("ip", "link", "set", "peer0", "down")
+	lines(2)
+	ns.Run("ip", "link", "set", "peer0", "up")
+	got := lines(3)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("tcwire watch after SIGTERM: %v\n%s", err, out.String())
+	}
+	want := []string{prefix + "up", prefix + "down", prefix + "up"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("--exec was run with\n%s\nwant\n%s\nevents:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), out.String())
 	}
 }
 

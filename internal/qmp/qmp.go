@@ -41,8 +41,14 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qmp: %w", err)
 	}
+	return handshake(ctx, conn)
+}
+
+// handshake reads the greeting on conn and enters command mode; it closes
+// conn on failure.
+func handshake(ctx context.Context, conn net.Conn) (*Client, error) {
 	c := &Client{conn: conn, dec: json.NewDecoder(conn)}
-	err = c.bounded(ctx, func() error {
+	err := c.bounded(ctx, func() error {
 		var greeting struct {
 			QMP *json.RawMessage `json:"QMP"`
 		}

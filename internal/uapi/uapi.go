@@ -323,4 +323,7 @@ const (
 	// RTNLGRP_LINK is the multicast group of link notifications
 	// (RTM_NEWLINK/RTM_DELLINK), enum rtnetlink_groups.
 	RTNLGRP_LINK = 1
+	// RTNLGRP_TC is the multicast group of qdisc, class and filter
+	// notifications (RTM_NEWQDISC … RTM_DELTFILTER).
+	RTNLGRP_TC = 4
 )
