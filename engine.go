@@ -136,17 +136,10 @@ func (h *Handle) planDetach(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	o.Mode = r.mode
-	switch {
-	case r.dev == nil && r.tap == nil && r.br == nil:
-		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
-	case r.mode == ModeMacvtap:
-		return decideMacvtapDetach(o, r.dev, r.tap, r.held, namer(h.c))
-	case r.mode == ModeBridge:
-		return decideBridgeDetach(o, r.dev, r.tap, r.br, r.held)
-	case r.dev == nil && r.tap == nil:
+	if r.dev == nil && r.tap == nil && r.br == nil {
 		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
 	}
-	return planDetachTC(h.c, o, r.dev, r.tap, r.held)
+	return plannerOf(r.mode).detachPlan(h.c, o, r)
 }
 
 func (h *Handle) detach(ctx context.Context, o Options) (*Detachment, error) {
@@ -177,8 +170,5 @@ func (h *Handle) check(ctx context.Context, o Options) ([]Problem, error) {
 		return nil, &notFoundError{name: o.Dev}
 	}
 	o.Mode = r.mode
-	if r.mode != ModeTC {
-		return checkMode(h.c, o, r.dev, r.tap)
-	}
-	return checkTC(h.c, o, r.dev, r.tap)
+	return plannerOf(r.mode).check(h.c, o, r)
 }

@@ -1,6 +1,7 @@
 package tcwire
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -384,3 +385,45 @@ func (p *Plan) detachMacvtap(c *nl.Conn) error {
 	}
 	return nil
 }
+
+// macvtapMode is ModeMacvtap's planner.
+type macvtapMode struct{}
+
+func (macvtapMode) attachPlan(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
+	dev, tap, h, uppers, err := readDev(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	var node *devNode
+	if tap != nil && tap.Kind == link.KindMacvtap {
+		if node, err = readDevNode(tap); err != nil {
+			return nil, err
+		}
+	}
+	stepHook("read")
+	return decideMacvtapAttach(o, dev, h, uppers, tap, node, namer(c), os.Geteuid())
+}
+
+func (macvtapMode) detachPlan(c *nl.Conn, o Options, r read) (*Plan, error) {
+	return decideMacvtapDetach(o, r.dev, r.tap, r.held, namer(c))
+}
+
+func (macvtapMode) check(c *nl.Conn, o Options, r read) ([]Problem, error) {
+	var node *devNode
+	if r.tap != nil && r.tap.Kind == link.KindMacvtap {
+		var err error
+		if node, err = readDevNode(r.tap); err != nil {
+			return nil, err
+		}
+	}
+	return checkMacvtapMode(o, r.dev, r.tap, node, namer(c), os.Geteuid()), nil
+}
+
+func (macvtapMode) attach(p *Plan, c *nl.Conn) (*Attachment, error) {
+	if p.tap == nil {
+		return p.attachNewMacvtap(c)
+	}
+	return p.attachMacvtap(c)
+}
+
+func (macvtapMode) detach(p *Plan, c *nl.Conn) error { return p.detachMacvtap(c) }

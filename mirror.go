@@ -1,6 +1,7 @@
 package tcwire
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -172,4 +173,14 @@ func (p *Plan) attachMirror(c *nl.Conn) (*Attachment, error) {
 		return nil, errors.Join(err, undo())
 	}
 	return a, nil
+}
+
+// planMirror reads what a mirror's Attach decides from, and decides.
+func planMirror(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
+	dev, tap, h, _, err := readDev(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	stepHook("read")
+	return decideMirror(o, dev, tap, h, namer(c))
 }

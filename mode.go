@@ -3,7 +3,6 @@ package tcwire
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/tcwire/tcwire/link"
@@ -140,43 +139,46 @@ func lookupPair(ctx context.Context, c *nl.Conn, o Options, needDev bool) (dev, 
 	return ls[0], ls[1], ctx.Err()
 }
 
-// planModeAttach reads what the mode's attach decides from, and decides.
-func planModeAttach(ctx context.Context, c *nl.Conn, o Options) (*Plan, error) {
-	dev, tap, err := lookupPair(ctx, c, o, true)
-	if err != nil {
-		return nil, err
+// planner is a mode: how it reads and decides Attach, Detach and Check,
+// and how it carries its Plans out. plannerOf is the one place the mode is
+// switched on.
+type planner interface {
+	// attachPlan reads what the mode's Attach decides from, and decides.
+	attachPlan(ctx context.Context, c *nl.Conn, o Options) (*Plan, error)
+	// detachPlan decides the mode's Detach from r (and what more it reads).
+	detachPlan(c *nl.Conn, o Options, r read) (*Plan, error)
+	// check lists what differs from what the mode's Attach leaves.
+	check(c *nl.Conn, o Options, r read) ([]Problem, error)
+	// attach and detach carry out the Plans the mode made.
+	attach(p *Plan, c *nl.Conn) (*Attachment, error)
+	detach(p *Plan, c *nl.Conn) error
+}
+
+func plannerOf(m Mode) planner {
+	switch m {
+	case ModeMacvtap:
+		return macvtapMode{}
+	case ModeBridge:
+		return bridgeMode{}
+	}
+	return tcMode{}
+}
+
+// readDev reads DEV (which must exist), the tap (nil when it does not),
+// DEV's ingress hook and, outside tc mode, the macvlans and macvtaps on
+// DEV: what every mode's Attach decides from.
+func readDev(ctx context.Context, c *nl.Conn, o Options) (dev, tap *link.Link, h tc.Hook, uppers []*link.Link, err error) {
+	if dev, tap, err = lookupPair(ctx, c, o, true); err != nil {
+		return
 	}
 	hooks, err := tc.ReadHooks(c, []tc.Dev{devOf(dev)})
 	if err != nil {
-		return nil, err
+		return
 	}
-	var uppers []*link.Link
 	if o.mode() != ModeTC {
-		if uppers, err = uppersOf(c, dev); err != nil {
-			return nil, err
-		}
+		uppers, err = uppersOf(c, dev)
 	}
-	switch o.mode() {
-	case ModeMacvtap:
-		var node *devNode
-		if tap != nil && tap.Kind == link.KindMacvtap {
-			if node, err = readDevNode(tap); err != nil {
-				return nil, err
-			}
-		}
-		stepHook("read")
-		return decideMacvtapAttach(o, dev, hooks[0], uppers, tap, node, namer(c), os.Geteuid())
-	case ModeBridge:
-		r, err := readBridge(c, o, dev, tap)
-		if err != nil {
-			return nil, err
-		}
-		r.devHook, r.uppers = hooks[0], uppers
-		stepHook("read")
-		return decideBridgeAttach(o, r, namer(c))
-	}
-	stepHook("read")
-	return decideMirror(o, dev, tap, hooks[0], namer(c))
+	return dev, tap, hooks[0], uppers, err
 }
 
 // uppersOf lists the macvlans and macvtaps on dev.
@@ -192,38 +194,4 @@ func uppersOf(c *nl.Conn, dev *link.Link) ([]*link.Link, error) {
 		}
 	}
 	return out, nil
-}
-
-// readBridge reads the bridge of bridge mode and the FDB of the tap's port.
-func readBridge(c *nl.Conn, o Options, dev, tap *link.Link) (bridgeRead, error) {
-	r := bridgeRead{dev: dev, tap: tap}
-	var err error
-	if r.br, err = lookupOptional(c, BridgeName(o.Tap)); err != nil {
-		return r, err
-	}
-	if tap != nil && tap.Master != 0 {
-		if r.fdb, err = link.ListFDB(c, tap.Name); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
-}
-
-// checkMode is Check in the macvtap and bridge modes.
-func checkMode(c *nl.Conn, o Options, dev, tap *link.Link) ([]Problem, error) {
-	var err error
-	if o.mode() == ModeMacvtap {
-		var node *devNode
-		if tap != nil && tap.Kind == link.KindMacvtap {
-			if node, err = readDevNode(tap); err != nil {
-				return nil, err
-			}
-		}
-		return checkMacvtapMode(o, dev, tap, node, namer(c), os.Geteuid()), nil
-	}
-	r, err := readBridge(c, o, dev, tap)
-	if err != nil {
-		return nil, err
-	}
-	return checkBridgeMode(o, r), nil
 }
