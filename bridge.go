@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -30,13 +32,23 @@ import (
 const GroupFwdMask = 0xfff8
 
 // BridgeName is the name of the bridge bridge mode makes for the VM's tap
-// called tap: "br-" and tap, cut to 15 bytes (IFNAMSIZ-1).
+// called tap: "br-" and tap when that fits in 15 bytes (IFNAMSIZ-1); else
+// "br-", tap's first 6 bytes (cut before a multi-byte character that
+// would not fit whole) and 6 hex digits of a hash of the whole name
+// (FNV-1a, 24 bits), so that taps sharing a prefix get bridges of their
+// own, and every name is valid UTF-8 when tap is.
 func BridgeName(tap string) string {
-	n := "br-" + tap
-	if len(n) > unix.IFNAMSIZ-1 {
-		n = n[:unix.IFNAMSIZ-1]
+	const prefix = "br-"
+	if len(prefix)+len(tap) <= unix.IFNAMSIZ-1 {
+		return prefix + tap
 	}
-	return n
+	head := tap[:6]
+	for len(head) > 0 && !utf8.ValidString(head) {
+		head = head[:len(head)-1]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(tap))
+	return fmt.Sprintf("%s%s%06x", prefix, head, h.Sum32()&0xffffff)
 }
 
 // bridgeRecord is what tcwire's bridge's alias records: the devices it was
@@ -295,8 +307,9 @@ func (p *Plan) attachBridge(c *nl.Conn) (a *Attachment, err error) {
 }
 
 // decideBridgeDetach is Detach's plan in bridge mode given what it read:
-// DEV, the tap and the bridge, nil when missing (not all three).
-func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
+// DEV, the tap and the bridge, nil when missing (not all three), and
+// whether a process holds the tap open.
+func decideBridgeDetach(o Options, dev, tap, br *link.Link, held bool) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, mode: ModeBridge, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
@@ -330,12 +343,16 @@ func decideBridgeDetach(o Options, dev, tap, br *link.Link) (*Plan, error) {
 		p.Notes = append(p.Notes, o.Tap+" does not exist")
 	case tap.Master != 0 && tap.Master != brIndex:
 		return nil, fmt.Errorf("%s is a port of another bridge than %s: %w", tap.Name, BridgeName(o.Tap), ErrConflict)
-	case tap.Owned():
+	case tap.Owned() && !held:
 		reqs = append(reqs, link.DeleteRequest(tap.Index, tap.Name))
 		p.done.Deleted = append(p.done.Deleted, tap.Name)
 	default:
 		if tap.Master != 0 {
 			reqs = append(reqs, link.SetNoMasterRequest(tap.Index, tap.Name))
+		}
+		if tap.Owned() {
+			p.keepInUse(tap.Name)
+			break
 		}
 		p.keep(tap.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
 	}

@@ -35,11 +35,22 @@ const (
 	KeptInUse = "in use"
 )
 
+// keepInUse records that Detach leaves name, tcwire's, because a process
+// holds it open.
+func (p *Plan) keepInUse(name string) {
+	p.keep(name, KeptInUse, fmt.Sprintf("%s stays: a process holds it open (a running VM), and deleting it would take it from under that process; it is unwired, and a detach once it is closed deletes it", name))
+}
+
 func (h *Handle) planAttach(ctx context.Context, o Options) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return planAttach(ctx, h.c, o)
+	p, err := planAttach(ctx, h.c, o)
+	if err != nil {
+		return nil, err
+	}
+	p.ownTap()
+	return p, nil
 }
 
 func (h *Handle) attach(ctx context.Context, o Options) (*Attachment, error) {
@@ -59,6 +70,8 @@ func (h *Handle) attach(ctx context.Context, o Options) (*Attachment, error) {
 type read struct {
 	dev, tap, br *link.Link
 	mode         Mode
+	// held: a process holds the tap (or macvtap) open, a running VM's.
+	held bool
 }
 
 func (h *Handle) read(ctx context.Context, o Options) (read, error) {
@@ -71,6 +84,11 @@ func (h *Handle) read(ctx context.Context, o Options) (read, error) {
 	}
 	r.dev, r.tap, r.br = ls[0], ls[1], ls[2]
 	var err error
+	if r.tap != nil && r.tap.Owned() {
+		if r.held, err = link.Held(r.tap, o.NetNS); err != nil {
+			return r, err
+		}
+	}
 	r.mode, err = modeOf(o, r.dev, r.tap, r.br)
 	if err != nil {
 		return r, err
@@ -122,13 +140,13 @@ func (h *Handle) planDetach(ctx context.Context, o Options) (*Plan, error) {
 	case r.dev == nil && r.tap == nil && r.br == nil:
 		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
 	case r.mode == ModeMacvtap:
-		return decideMacvtapDetach(o, r.dev, r.tap, namer(h.c))
+		return decideMacvtapDetach(o, r.dev, r.tap, r.held, namer(h.c))
 	case r.mode == ModeBridge:
-		return decideBridgeDetach(o, r.dev, r.tap, r.br)
+		return decideBridgeDetach(o, r.dev, r.tap, r.br, r.held)
 	case r.dev == nil && r.tap == nil:
 		return nil, fmt.Errorf("neither %s nor %s exists: %w", o.Dev, o.Tap, ErrNotFound)
 	}
-	return planDetachTC(h.c, o, r.dev, r.tap)
+	return planDetachTC(h.c, o, r.dev, r.tap, r.held)
 }
 
 func (h *Handle) detach(ctx context.Context, o Options) (*Detachment, error) {

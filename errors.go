@@ -55,6 +55,9 @@ type ConflictError struct {
 	// UndoDev and UndoTap are the pair whose Detach removes the wiring in
 	// the way (a stale redirect's own pair when Target is gone).
 	UndoDev, UndoTap string
+	// Mirror: Dev mirrors its frames to Target (attach --mirror) rather
+	// than redirecting them; a wire would run ahead of the mirror.
+	Mirror bool
 	// Err is the lower layer's error, if any.
 	Err error
 }
@@ -65,6 +68,9 @@ func (e *ConflictError) Error() string {
 		return fmt.Sprintf("%v, not %s", e.Err, e.Want)
 	}
 	where := fmt.Sprintf("pref %d, handle %s", e.Pref, tc.U32HandleString(e.Handle))
+	if e.Mirror {
+		return fmt.Sprintf("%s mirrors to %s (%s): a wire would take its frames ahead of the mirror, which would never run again", e.Dev, e.Target, where)
+	}
 	if e.Target == "" {
 		return fmt.Sprintf("%s redirects to a device that no longer exists (%s), not to %s", e.Dev, where, e.Want)
 	}
@@ -76,6 +82,48 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // Unwrap returns the lower layer's error.
 func (e *ConflictError) Unwrap() error { return e.Err }
+
+// UnownedTapError is an existing persistent tap with neither owner nor
+// group: any local user may attach to it, and read and inject the VM's
+// traffic. Attach refuses it unless Options give an owner or a group,
+// which it then sets on the tap. errors.Is(err, ErrInvalid) holds.
+type UnownedTapError struct{ Tap string }
+
+func (e *UnownedTapError) Error() string {
+	return fmt.Sprintf("%s has neither owner nor group: any local user could open it and read and inject its traffic", e.Tap)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *UnownedTapError) Is(target error) bool { return target == ErrInvalid }
+
+// ForeignError is a device whose ingress hook has filters tcwire did not
+// make that would end the classification before tcwire's wire (or mirror)
+// runs: the wire would install, show up, and carry nothing. tcwire leaves
+// foreign filters alone, so it refuses. errors.Is(err, ErrConflict) and
+// errors.Is(err, tc.ErrForeign) hold.
+type ForeignError struct {
+	Dev string
+	// Pref is the pref tcwire's filter would get.
+	Pref uint16
+	// Filters are the foreign filters in the way (pref, kind, and why
+	// each can end the classification).
+	Filters []tc.Foreign
+	Err     error
+}
+
+func (e *ForeignError) Error() string {
+	var fs []string
+	for _, f := range e.Filters {
+		fs = append(fs, fmt.Sprintf("a %s filter at pref %d (%s)", f.Kind, f.Pref, f.Why))
+	}
+	return fmt.Sprintf("%s has foreign filters ahead of tcwire's at pref %d, which would carry nothing: %s", e.Dev, e.Pref, strings.Join(fs, "; "))
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ForeignError) Is(target error) bool { return target == ErrConflict }
+
+// Unwrap returns tc's refusal.
+func (e *ForeignError) Unwrap() error { return e.Err }
 
 // MismatchError is an existing tap whose setting contradicts the options:
 // Attach refuses it rather than ignore the option, and changes nothing.

@@ -298,8 +298,10 @@ func macvtapAttachment(c *nl.Conn, o Options, dev *link.Link, name string, creat
 }
 
 // decideMacvtapDetach is Detach's plan in macvtap mode given what it read:
-// DEV and the macvtap, nil when missing (not both).
-func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string) (*Plan, error) {
+// DEV and the macvtap, nil when missing (not both), and whether a process
+// holds its character device open: the macvtap is the wiring, and it stays
+// under a running VM.
+func decideMacvtapDetach(o Options, dev, mv *link.Link, held bool, name func(int32) string) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, mode: ModeMacvtap, dev: dev, tap: mv}
 	var del []nl.Request
 	rmNode := ""
@@ -315,6 +317,10 @@ func decideMacvtapDetach(o Options, dev, mv *link.Link, name func(int32) string)
 		}
 		if !mv.Owned() {
 			p.keep(mv.Name, KeptNotOwned, fmt.Sprintf("%s stays: it does not carry tcwire's mark (alias %q), so tcwire did not create it", o.Tap, link.OwnerAlias))
+			break
+		}
+		if held {
+			p.keepInUse(mv.Name)
 			break
 		}
 		del = append(del, link.DeleteRequest(mv.Index, mv.Name))

@@ -45,6 +45,9 @@ func mirrorRequests(h tc.Hook, tap tc.Dev, name func(int32) string, o Options) (
 			return nil, conflict(name, &tc.RedirectedError{Dev: h.Dev, Redirect: r}, o)
 		}
 	}
+	if b := h.Blocking(0); len(b) > 0 {
+		return nil, conflict(name, &tc.BlockedError{Dev: h.Dev, Pref: tc.AutoPref(h.Filters), Filters: b}, o)
+	}
 	var reqs []nl.Request
 	if h.Qdisc == "" {
 		reqs = append(reqs, tc.AddQdiscRequest(tc.Ingress(h.Dev.Index, h.Dev.Name)))

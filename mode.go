@@ -85,8 +85,17 @@ func (o Options) CheckMode() error {
 	bad := func(option, value, why string) error {
 		return &ModeError{Mode: m, Option: option, Value: value, Why: why}
 	}
-	if m != ModeTC && strings.Contains(o.Tap, "%") {
-		return bad("name", o.Tap, "Detach finds what this mode makes by name: give a fixed one")
+	if strings.Contains(o.Tap, "%") {
+		// The kernel would pick the name (vm0 for vm%d); Detach, Check
+		// and a repeated Attach find the tap by the name they are given.
+		return bad("name", o.Tap, "Detach finds what Attach makes by name: give a fixed one")
+	}
+	if m != ModeTC && (o.QuietDev || o.QuietTap) {
+		opt := "dev-addrgenmode"
+		if o.QuietTap {
+			opt = "tap-addrgenmode"
+		}
+		return bad(opt, "none", "silencing IPv6 is tc mode's: this mode does not record and restore it")
 	}
 	switch m {
 	case ModeMacvtap:

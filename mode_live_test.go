@@ -269,7 +269,7 @@ func TestModeRefusals(t *testing.T) {
 	ns.Run("ip", "link", "add", "br9", "type", "bridge")
 	ns.Run("ip", "link", "add", "eth1", "type", "veth", "peer", "name", "peer1")
 	ns.Run("ip", "link", "set", "eth1", "master", "br9")
-	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap", "user", "0")
 	ctx := context.Background()
 	before := modeState(t, ns)
 	for _, tc := range []struct {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -46,7 +47,10 @@ func TestCheckMode(t *testing.T) {
 		{Options{Mode: ModeBridge, Mirror: true}, "mode bridge and mirror"},
 		{Options{Mode: "vxlan"}, `mode "vxlan"`},
 		{Options{Mode: ModeBridge, Tap: "vm%d"}, "mode bridge and name vm%d"},
-		{Options{Tap: "tap%d"}, ""},
+		{Options{Tap: "tap%d"}, "mode tc and name tap%d"},
+		{Options{Mode: ModeMacvtap, QuietDev: true}, "mode macvtap and dev-addrgenmode none"},
+		{Options{Mode: ModeBridge, QuietTap: true}, "mode bridge and tap-addrgenmode none"},
+		{Options{QuietDev: true, QuietTap: true}, ""},
 	} {
 		err := tc.o.CheckMode()
 		switch {
@@ -179,16 +183,33 @@ func TestDecideMacvtapDetach(t *testing.T) {
 		{name: "a tap", dev: eth0, mv: tapLink("mvt0", 5, nil), err: ErrNotTap, want: "not a macvtap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideMacvtapDetach(o, tc.dev, tc.mv, names(map[int32]string{2: "eth0", 4: "eth1"}))
+			p, err := decideMacvtapDetach(o, tc.dev, tc.mv, false, names(map[int32]string{2: "eth0", 4: "eth1"}))
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
 }
 
 func TestBridgeName(t *testing.T) {
-	for in, want := range map[string]string{"vm0": "br-vm0", "abcdefghijklmno": "br-abcdefghijkl", "tap0123456789": "br-tap012345678"} {
+	for in, want := range map[string]string{"vm0": "br-vm0", "abcdefghijkl": "br-abcdefghijkl"} {
 		if got := BridgeName(in); got != want {
 			t.Errorf("BridgeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Long names: unique among taps that share a prefix, valid, never a
+	// multi-byte character cut in half.
+	seen := map[string]string{}
+	for _, in := range []string{"abcdefghijklm", "abcdefghijklmn", "abcdefghijklmno", "tap0123456789", "tap0123456780",
+		"vm-très-long-01", "vm-très-long-02", "ééééééé", "éééééééa", "日本語のタップ", "日本語のタッ", "x日本語のタップ"} {
+		got := BridgeName(in)
+		if err := link.CheckName(got); err != nil || !utf8.ValidString(got) || !strings.HasPrefix(got, "br-") {
+			t.Errorf("BridgeName(%q) = %q: %v, valid UTF-8 %v", in, got, err, utf8.ValidString(got))
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("BridgeName(%q) = BridgeName(%q) = %q", in, other, got)
+		}
+		seen[got] = in
+		if BridgeName(in) != got {
+			t.Errorf("BridgeName(%q) is not stable", in)
 		}
 	}
 	r := bridgeRecord{Dev: "eth0", Tap: "vm0", DevMTU: 9000, DevUp: true}
@@ -297,7 +318,7 @@ func TestDecideBridgeDetach(t *testing.T) {
 		{name: "tap in another bridge", dev: eth0, tap: tapLink("vm0", 5, func(l *link.Link) { l.Master = 7 }), err: ErrConflict, want: "vm0 is a port of another bridge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := decideBridgeDetach(o, tc.dev, tc.tap, tc.br)
+			p, err := decideBridgeDetach(o, tc.dev, tc.tap, tc.br, false)
 			checkDecision(t, p, err, tc.want, tc.err)
 		})
 	}
@@ -336,12 +357,12 @@ func TestDecideMirror(t *testing.T) {
 		})
 	}
 	// Detach removes the mirror with the tap.
-	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
+	p, err := decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, tap0, false, []tc.Hook{mirrored(d, tp), {Dev: tp}}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\nip link del dev tap0\n", nil)
 	h := mirrored(d, tp)
 	h.Filters = append(h.Filters, wired(d, tc.Dev{Name: "x", Index: 9}).Filters[0])
 	h.Filters[1].Pref = 0xbfff
-	p, err = decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, []tc.Hook{mirrored(d, tc.Dev{Name: "gone"})}, names(nil))
+	p, err = decideDetach(Options{Dev: "eth0", Tap: "tap0"}, eth0, nil, false, []tc.Hook{mirrored(d, tc.Dev{Name: "gone"})}, names(nil))
 	checkDecision(t, p, err, "tc qdisc del dev eth0 ingress\n", nil)
 	if got := unmirrorRequests(h, 3); len(got) != 1 || got[0].Cmd != "tc filter del dev eth0 parent ffff: pref 49152 handle 800::800 protocol all u32" {
 		t.Errorf("unmirror next to another filter: %v", got)
@@ -405,4 +426,21 @@ func TestModeOf(t *testing.T) {
 			t.Errorf("%s: %v %v, want %v", c.name, m, err, c.want)
 		}
 	}
+}
+
+// FuzzBridgeName: for every name the kernel takes, the bridge's name is one
+// it takes too, the same each time, and valid UTF-8 when the tap's is.
+func FuzzBridgeName(f *testing.F) {
+	for _, s := range []string{"vm0", "abcdefghijklmno", "vm-très-long-01", "日本語のタップ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tap string) {
+		if link.CheckName(tap) != nil {
+			return
+		}
+		got := BridgeName(tap)
+		if err := link.CheckName(got); err != nil || got != BridgeName(tap) || utf8.ValidString(tap) && !utf8.ValidString(got) {
+			t.Fatalf("BridgeName(%q) = %q (%v)", tap, got, err)
+		}
+	})
 }

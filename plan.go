@@ -48,6 +48,7 @@ type Plan struct {
 	restore  []nl.Request // detach: what QuietDev changed on DEV
 	unwire   *tc.Plan     // detach
 	delTap   bool         // detach deletes the tap
+	tapIDs   *[2]*int     // attach: owner and group to give an unowned tap
 
 	// What the other modes' plans carry out (mode.go and a file a mode):
 	mode    Mode         // the mode the plan is for
@@ -144,6 +145,15 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 	dev, tap := s.dev, s.tap
 	p := &Plan{Op: "attach", Options: o, mode: ModeTC, dev: dev, tap: tap, hooks: s.hooks, tapAlias: link.OwnerAlias}
 	tapDev := tc.Dev{Name: o.Tap, Index: newTapIndex}
+	if dev.Master != 0 {
+		// tc's redirect runs before the master's receive handler and
+		// would take the port's frames out of its bridge (or bond).
+		m := name(dev.Master)
+		if m == "" {
+			m = fmt.Sprintf("the device with ifindex %d", dev.Master)
+		}
+		return nil, fmt.Errorf("%s is a port of %s: tc mode would take its frames from it: %w", dev.Name, m, ErrConflict)
+	}
 	if tap != nil {
 		if err := checkTap(tap, o); err != nil {
 			return nil, err
@@ -170,6 +180,14 @@ func decideAttach(o Options, s seen, name func(int32) string) (*Plan, error) {
 		p.wire = wire
 		if o.QuietTap {
 			p.tapPre, _ = quietRequests(tap, s.tapAddrs)
+		}
+		if o.MTU == 0 && tap.MTU != dev.MTU {
+			// The tap gets DEV's MTU, as one Attach creates does (and
+			// as Check wants).
+			t := *tap
+			t.MTU = dev.MTU
+			p.tap = &t
+			p.tapPre = append(p.tapPre, link.SetMTURequest(tap.Index, tap.Name, dev.MTU))
 		}
 		if !tap.Up() {
 			p.tapPre = append(p.tapPre, link.SetUpRequest(tap.Index, tap.Name))
@@ -305,10 +323,17 @@ func checkTap(tap *link.Link, o Options) error {
 	case q == 1 && t.MultiQueue:
 		return mismatch("queues", "multi-queue", "1 (single-queue)")
 	}
-	if o.Owner != nil && !sameID(t.Owner, o.Owner) {
+	// A persistent tap with neither owner nor group lets any local user
+	// attach to it, and read and inject the VM's traffic: refused, unless
+	// the options give them, which Attach then sets (ownTap).
+	unowned := t.Persist && t.Owner == nil && t.Group == nil
+	if unowned && o.Owner == nil && o.Group == nil {
+		return &UnownedTapError{Tap: tap.Name}
+	}
+	if o.Owner != nil && !sameID(t.Owner, o.Owner) && !unowned {
 		return mismatch("owner", idString(t.Owner), fmt.Sprint(*o.Owner))
 	}
-	if o.Group != nil && !sameID(t.Group, o.Group) {
+	if o.Group != nil && !sameID(t.Group, o.Group) && !unowned {
 		return mismatch("group", idString(t.Group), fmt.Sprint(*o.Group))
 	}
 	if o.MTU != 0 && tap.MTU != o.MTU {
@@ -346,11 +371,15 @@ func kindName(kind string) string {
 // conflict turns tc's refusal to wire a device redirected elsewhere into a
 // *ConflictError naming the devices of o.
 func conflict(name func(int32) string, err error, o Options) error {
+	var be *tc.BlockedError
+	if errors.As(err, &be) {
+		return &ForeignError{Dev: be.Dev.Name, Pref: be.Pref, Filters: be.Filters, Err: err}
+	}
 	var re *tc.RedirectedError
 	if !errors.As(err, &re) {
 		return err
 	}
-	ce := &ConflictError{Dev: re.Dev.Name, Want: o.Tap, Pref: re.Redirect.Pref, Handle: re.Redirect.Handle, Err: err}
+	ce := &ConflictError{Dev: re.Dev.Name, Want: o.Tap, Pref: re.Redirect.Pref, Handle: re.Redirect.Handle, Mirror: re.IsMirror(), Err: err}
 	if re.Dev.Name == o.Tap {
 		ce.Want = o.Dev
 	}
@@ -372,8 +401,52 @@ func conflict(name func(int32) string, err error, o Options) error {
 	return ce
 }
 
-// attach carries the plan out on c.
+// ownTap makes the plan give an existing persistent tap with neither
+// owner nor group the ones the options name (checkTap refused it without
+// them), first, so that no frame reaches it while any user may open it.
+func (p *Plan) ownTap() {
+	t := p.tap
+	if t == nil || t.Kind != link.KindTun || t.Tun == nil || !t.Tun.Persist || t.Tun.Owner != nil || t.Tun.Group != nil {
+		return
+	}
+	p.tapIDs = &[2]*int{p.Options.Owner, p.Options.Group}
+	p.Steps = append([]Step{{Cmd: fmt.Sprintf("ioctl(TUNSETOWNER %s, TUNSETGROUP %s) on a file attached to %s: it has neither owner nor group",
+		idString(p.Options.Owner), idString(p.Options.Group), t.Name)}}, p.Steps...)
+}
+
+// setTapIDs sets those of the tap's owner and group given (not nil)
+// through a file attached to it.
+func setTapIDs(name, ns string, ids [2]*int) error {
+	t, err := tuntap.Open(tuntap.OpenConfig{Name: name, NetNS: ns})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	var errs []error
+	if ids[0] != nil {
+		errs = append(errs, t.SetOwner(*ids[0]))
+	}
+	if ids[1] != nil {
+		errs = append(errs, t.SetGroup(*ids[1]))
+	}
+	return errors.Join(errs...)
+}
+
+// attach carries the plan out on c: an unowned tap's owner and group
+// first, then the mode's steps. Should those fail, the owner and group
+// stay: the kernel cannot clear them, and they only narrow who may open
+// the tap.
 func (p *Plan) attach(c *nl.Conn) (*Attachment, error) {
+	if p.tapIDs != nil {
+		if err := setTapIDs(p.tap.Name, p.Options.NetNS, *p.tapIDs); err != nil {
+			return nil, err
+		}
+	}
+	return p.attachMode(c)
+}
+
+// attachMode carries out the mode's steps.
+func (p *Plan) attachMode(c *nl.Conn) (*Attachment, error) {
 	switch {
 	case p.mode == ModeMacvtap && p.tap == nil:
 		return p.attachNewMacvtap(c)
@@ -574,7 +647,7 @@ func wires(h tc.Hook) map[int32]bool {
 
 // planDetachTC reads what tc mode's Detach decides from (DEV and the tap
 // were read), and decides.
-func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link) (*Plan, error) {
+func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link, held bool) (*Plan, error) {
 	var devs []tc.Dev
 	for _, l := range []*link.Link{dev, tap} {
 		if l != nil {
@@ -585,14 +658,14 @@ func planDetachTC(c *nl.Conn, o Options, dev, tap *link.Link) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decideDetach(o, dev, tap, hooks, namer(c))
+	return decideDetach(o, dev, tap, held, hooks, namer(c))
 }
 
 // decideDetach is Detach's plan given what it read: DEV and the tap (nil
-// when missing, not both) and the hooks of those that exist, in that
-// order. It is a pure function but for name, which names a device in a
-// conflict.
-func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
+// when missing, not both), whether a process holds the tap open, and the
+// hooks of those that exist, in that order. It is a pure function but for
+// name, which names a device in a conflict.
+func decideDetach(o Options, dev, tap *link.Link, held bool, hooks []tc.Hook, name func(int32) string) (*Plan, error) {
 	p := &Plan{Op: "detach", Options: o, mode: ModeTC, dev: dev, tap: tap}
 	if tap != nil && (tap.Kind != link.KindTun || tap.Tun == nil) {
 		return nil, fmt.Errorf("%s is a %s device, %w", tap.Name, kindName(tap.Kind), ErrNotTap)
@@ -642,6 +715,8 @@ func decideDetach(o Options, dev, tap *link.Link, hooks []tc.Hook, name func(int
 	switch {
 	case tap == nil:
 		p.Notes = append(p.Notes, o.Tap+" does not exist")
+	case tap.Owned() && held:
+		p.keepInUse(tap.Name)
 	case tap.Owned():
 		p.delTap = true
 		r := link.DeleteRequest(tap.Index, tap.Name)

@@ -120,7 +120,7 @@ func (c *quietCase) setUp(t *testing.T) {
 	c.ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0", "netns", c.far.Name)
 	c.ns.Run("ip", "link", "set", "eth0", "up")
 	if c.userTap {
-		c.ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr")
+		c.ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr", "user", "0")
 	}
 	o := c.o
 	o.NetNS, o.Dev, o.Tap, o.Files = c.ns.Name, "eth0", "tap0", true

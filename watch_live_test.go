@@ -79,7 +79,7 @@ func ifindexIs(ns *nstest.NS, tap string) func(WatchEvent) bool {
 func TestWatchTapRecreated(t *testing.T) {
 	nstest.RequireRoot(t)
 	ns := vethNS(t)
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	r := startWatch(t, []Options{{NetNS: ns.Name, Dev: "eth0", Tap: "tap0"}}, WatchOptions{})
 	r.next(t, EventWired, nil)
 	wiredTo(t, ns, "eth0", "tap0")
@@ -89,7 +89,7 @@ func TestWatchTapRecreated(t *testing.T) {
 		if out := ns.Run("tc", "filter", "show", "dev", "eth0", "ingress"); strings.Count(out, "mirred") != 1 {
 			t.Fatalf("eth0 with tap0 gone: want its redirect kept (frames dropped, not given to eth0):\n%s", out)
 		}
-		ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+		ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 		e := r.next(t, EventRewired, ifindexIs(ns, "tap0"))
 		wiredTo(t, ns, "eth0", "tap0")
 		t.Logf("round %d: rewired in %v", i, e.Latency)
@@ -100,7 +100,7 @@ func TestWatchTapRecreated(t *testing.T) {
 func TestWatchVethRecreated(t *testing.T) {
 	nstest.RequireRoot(t)
 	ns := vethNS(t)
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	r := startWatch(t, []Options{{NetNS: ns.Name, Dev: "eth0", Tap: "tap0"}}, WatchOptions{})
 	r.next(t, EventWired, nil)
 	ns.Run("ip", "link", "del", "eth0")
@@ -119,7 +119,7 @@ func TestWatchBeforeTap(t *testing.T) {
 	if out := ns.Run("ip", "link", "show"); strings.Contains(out, "tap0") {
 		t.Fatalf("Watch made tap0 itself:\n%s", out)
 	}
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	r.next(t, EventWired, nil)
 	wiredTo(t, ns, "eth0", "tap0")
 }
@@ -132,7 +132,7 @@ func TestWatchLinkState(t *testing.T) {
 	ns := vethNS(t)
 	ns.Run("ip", "link", "set", "peer0", "up")
 	ns.Run("ip", "link", "set", "eth0", "up")
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	s := qmptest.New(t, "net0")
 	tell := func(ctx context.Context, up bool) error {
 		c, err := qmp.Dial(ctx, s.Path)
@@ -183,12 +183,12 @@ func TestWatchLinkState(t *testing.T) {
 func TestWatchFlood(t *testing.T) {
 	nstest.RequireRoot(t)
 	ns := vethNS(t)
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	r := startWatch(t, []Options{{NetNS: ns.Name, Dev: "eth0", Tap: "tap0"}}, WatchOptions{})
 	r.next(t, EventWired, nil)
 	var b strings.Builder
 	for i := range 250 {
-		fmt.Fprintf(&b, "link del tap0\ntuntap add tap0 mode tap\nlink set peer0 mtu %d\nlink set peer0 mtu 1500\n", 1400+i)
+		fmt.Fprintf(&b, "link del tap0\ntuntap add tap0 mode tap user 0\nlink set peer0 mtu %d\nlink set peer0 mtu 1500\n", 1400+i)
 	}
 	ns.Run("sh", "-c", "ip -force -batch - <<'EOF'\n"+b.String()+"EOF")
 	r.next(t, EventRewired, ifindexIs(ns, "tap0"))

@@ -83,6 +83,49 @@ type Action struct {
 	// them gets anywhere; the ingress qdisc counts those of a target down
 	// or without carrier as its own drops, not those of a deleted one.
 	Overlimits uint64
+	// Control is the action's control (tc_gen's action: what the frame's
+	// classification does next), decoded from dumps for the kinds whose
+	// parameters tcwire knows (actionParms); nil for the others, and for a
+	// gact with a random second control.
+	Control *Control
+}
+
+// actionParms is, for the actions whose parameters begin with struct
+// tc_gen (index, capab, action …), the attribute that holds them: 2 after
+// TCA_*_TM for most, 1 where PARMS comes first (<linux/tc_act/*.h>).
+var actionParms = map[string]uint16{
+	KindMirred: 2, "gact": 2, "skbedit": 2, "vlan": 2, "pedit": 2, "tunnel_key": 2, "skbmod": 2, "sample": 2,
+	"nat": 1, "csum": 1, "connmark": 1, "ct": 1,
+}
+
+// tcaGactProb is TCA_GACT_PROB: a gact that picks its control at random.
+const tcaGactProb = 3
+
+// tcGenLen is sizeof(struct tc_gen) up to its action field.
+const tcGenLen = 12
+
+// decodeControl reads the control out of an action's options nest, for the
+// kinds actionParms knows.
+func decodeControl(kind string, opts []byte) *Control {
+	want, ok := actionParms[kind]
+	if !ok || opts == nil {
+		return nil
+	}
+	attrs, err := nl.ParseAttrs(opts)
+	if err != nil {
+		return nil
+	}
+	var c *Control
+	for _, at := range attrs {
+		switch {
+		case kind == "gact" && at.Type == tcaGactProb:
+			return nil
+		case at.Type == want && len(at.Data) >= tcGenLen && c == nil:
+			v := Control(nl.Uint32(at.Data[8:]))
+			c = &v
+		}
+	}
+	return c
 }
 
 // encodeActions writes an action table (tcf_action_init's input): one nest
@@ -175,6 +218,7 @@ func (a *Action) UnmarshalBinary(b []byte) error {
 			}
 		}
 	}
+	a.Control = decodeControl(a.Kind, opts)
 	if a.Kind == KindMirred && opts != nil {
 		a.Mirred = new(Mirred)
 		if err := a.Mirred.UnmarshalBinary(opts); err != nil {

@@ -129,6 +129,7 @@ func FuzzFilterUnmarshal(f *testing.F) {
 		}
 		_ = (Hook{Filters: []Filter{fl}}).Redirects()
 		_ = PlanUnwire(Hook{Dev: Dev{"a", 1}, Qdisc: KindIngress, Filters: []Filter{fl}}, Hook{Dev: Dev{"b", 2}})
+		checkForeign(t, fl)
 		if fl.U32 == nil || fl.Kind != KindU32 {
 			return
 		}
@@ -223,6 +224,12 @@ func FuzzActionUnmarshal(f *testing.F) {
 			return
 		}
 		_ = a.spec()
+		if a.Mirred != nil && (a.Control == nil || *a.Control != a.Mirred.Action) {
+			t.Fatalf("mirred's control %v, but Control %v", a.Mirred.Action, a.Control)
+		}
+		if a.Control != nil && actionParms[a.Kind] == 0 {
+			t.Fatalf("a control decoded for kind %q, whose parameters tcwire does not know", a.Kind)
+		}
 		if len(b) > 60000 {
 			return // a cookie this long would not fit the entry's nla_len again
 		}
@@ -298,4 +305,28 @@ func FuzzParseText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkForeign: a decoded filter is tcwire's or foreign, never both; what
+// Ends says of it is consistent with its kind and said; what tcwire cannot
+// decode is assumed to end classification.
+func checkForeign(t *testing.T, fl Filter) {
+	t.Helper()
+	fl.Handle |= 1 // a filter, not an instance's entry
+	h := Hook{Dev: Dev{"a", 1}, Qdisc: KindIngress, Filters: []Filter{fl}}
+	foreign := h.Foreign()
+	ends, why := Ends(fl)
+	switch {
+	case why == "":
+		t.Fatalf("Ends(%+v) says no why", fl)
+	case IsOwn(fl) && len(foreign) != 0:
+		t.Fatalf("tcwire's filter %+v listed as foreign", fl)
+	case !IsOwn(fl) && (fl.U32 == nil || fl.U32.Divisor == 0) && len(foreign) != 1:
+		t.Fatalf("filter %+v: %d foreign, want 1", fl, len(foreign))
+	case (fl.Chain == nil || *fl.Chain == 0) && fl.Kind != KindU32 && !ends:
+		t.Fatalf("a %q filter said not to end classification: %s", fl.Kind, why)
+	}
+	if blocking := h.Blocking(0); len(blocking) > len(foreign) {
+		t.Fatalf("%d blocking of %d foreign", len(blocking), len(foreign))
+	}
 }

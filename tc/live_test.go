@@ -373,9 +373,9 @@ func TestWireBesideForeign(t *testing.T) {
 		hook                 string // how tc names the hook in filter commands
 	}{
 		{"clsact", KindClsact,
-			"tc filter add dev eth0 ingress pref 5 protocol ip u32 match ip protocol 17 0xff action mirred egress mirror dev peer1", "ingress"},
+			"tc filter add dev eth0 ingress pref 5 protocol ip u32 match ip protocol 17 0xff action mirred egress mirror dev peer1 continue", "ingress"},
 		{"ingress", KindIngress,
-			"tc filter add dev eth0 parent ffff: pref 5 protocol ip u32 match ip protocol 17 0xff action mirred egress mirror dev peer1", "parent ffff:"},
+			"tc filter add dev eth0 parent ffff: pref 5 protocol ip u32 match ip protocol 17 0xff action mirred egress mirror dev peer1 continue", "parent ffff:"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ns := newWireNS(t, "eth1")

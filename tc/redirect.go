@@ -43,6 +43,12 @@ func (r Redirect) IsWire() bool {
 	return r.CatchAll && r.Eaction == TCA_EGRESS_REDIR && r.Action == TC_ACT_STOLEN
 }
 
+// IsMirror reports whether r is the mirror tcwire installs: a catch-all
+// u32 with mirred egress mirror (PIPE).
+func (r Redirect) IsMirror() bool {
+	return r.CatchAll && r.Eaction == TCA_EGRESS_MIRROR && r.Action == TC_ACT_PIPE
+}
+
 // Hook is the ingress side of one device: which qdisc holds it, and its
 // filters.
 type Hook struct {
@@ -163,40 +169,6 @@ func (h Hook) Redirects() []Redirect {
 	return out
 }
 
-// ErrRedirected is returned (wrapped) when a device already redirects its
-// frames to a device other than the one asked for.
-var ErrRedirected = errors.New("already redirected to another device")
-
-// ErrTargetGone is the ErrRedirected of a redirect whose target was deleted:
-// the kernel then reports the target as ifindex 0, and the redirect drops
-// every frame until it is removed: PlanUnwire with, as the other hook, one
-// whose Dev has index 0 plans its removal.
-var ErrTargetGone = fmt.Errorf("%w, one that no longer exists", ErrRedirected)
-
-// RedirectedError is the refusal of PlanWire to wire a device that already
-// redirects its frames elsewhere. errors.Is(err, ErrRedirected) holds, and
-// errors.Is(err, ErrTargetGone) too when the target no longer exists.
-type RedirectedError struct {
-	Dev      Dev
-	Redirect Redirect // the redirect found on Dev's ingress hook
-}
-
-func (e *RedirectedError) Error() string {
-	r := e.Redirect
-	if r.TargetIfindex == 0 {
-		return fmt.Sprintf("tc: %s: %v (pref %d, handle %s)", e.Dev, ErrTargetGone, r.Pref, U32HandleString(r.Handle))
-	}
-	return fmt.Sprintf("tc: %s: %v (ifindex %d, pref %d, handle %s)", e.Dev, ErrRedirected, r.TargetIfindex, r.Pref, U32HandleString(r.Handle))
-}
-
-// Unwrap returns ErrTargetGone or ErrRedirected.
-func (e *RedirectedError) Unwrap() error {
-	if e.Redirect.TargetIfindex == 0 {
-		return ErrTargetGone
-	}
-	return ErrRedirected
-}
-
 // WireOptions tunes the filters Wire adds. The zero value gives the filters
 // of `tc filter add … protocol all u32 match u8 0 0 action mirred egress
 // redirect dev …` with no pref, byte-identical to what tc sends.
@@ -228,8 +200,13 @@ type Plan struct {
 // PlanWire decides how to wire a and b both ways given their hooks (as
 // ReadHook returns them; an empty Hook means no qdisc). It adds an ingress
 // qdisc where there is none, reuses an ingress or clsact qdisc, leaves
-// foreign filters alone, skips a direction already wired, and refuses a
-// device already redirected elsewhere.
+// foreign filters alone, skips a direction already wired, and replaces a
+// wire of tcwire's shape whose target no longer exists (a veth or tap
+// recreated: that wire drops every frame). It refuses a device already
+// wired elsewhere or mirroring (a wire would go ahead of the mirror, which
+// would then never run) with a *RedirectedError, and one whose hook has
+// foreign filters that would end the classification before the wire runs
+// with a *BlockedError.
 func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 	if ha.Dev.Index == hb.Dev.Index {
 		return nil, fmt.Errorf("tc: cannot wire %s to itself", ha.Dev)
@@ -237,20 +214,45 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 	p := &Plan{}
 	for _, dir := range [2][2]Hook{{ha, hb}, {hb, ha}} {
 		from, to := dir[0], dir[1].Dev
-		done := false
+		done, stale := false, false
 		for _, r := range from.Redirects() {
-			if r.Eaction != TCA_EGRESS_REDIR && r.Eaction != TCA_INGRESS_REDIR {
-				continue // a mirror takes nothing away
-			}
-			if r.TargetIfindex == 0 || r.TargetIfindex != to.Index {
+			mirror := r.Eaction == TCA_EGRESS_MIRROR || r.Eaction == TCA_INGRESS_MIRROR
+			switch {
+			case !r.CatchAll, mirror && !r.IsMirror():
+				continue // not tcwire's shape: a foreign filter, below
+			case mirror:
 				return nil, &RedirectedError{Dev: from.Dev, Redirect: r}
-			}
-			if r.IsWire() {
+			case r.TargetIfindex == 0 && r.IsWire():
+				stale = true
+			case r.TargetIfindex != to.Index:
+				return nil, &RedirectedError{Dev: from.Dev, Redirect: r}
+			case r.IsWire():
 				done = true
 			}
 		}
-		if done {
+		if done && !stale {
 			continue
+		}
+		if stale {
+			reqs, qdiscGone := unwireDir(from, 0)
+			for _, r := range reqs {
+				p.add(r, nil) // a wire into nothing is not put back
+			}
+			if qdiscGone {
+				from.Qdisc, from.Filters = "", nil
+			} else {
+				from.Filters = withoutWiresTo(from.Filters, 0)
+			}
+			if done {
+				continue
+			}
+		}
+		if blocking := from.Blocking(o.Pref); len(blocking) > 0 {
+			pref := o.Pref
+			if pref == 0 {
+				pref = AutoPref(from.Filters)
+			}
+			return nil, &BlockedError{Dev: from.Dev, Pref: pref, Filters: blocking}
 		}
 		if from.Qdisc == "" {
 			q := Ingress(from.Dev.Index, from.Dev.Name)
@@ -265,6 +267,17 @@ func PlanWire(ha, hb Hook, o WireOptions) (*Plan, error) {
 		p.add(req, func(c *nl.Conn) error { return removeNew(c, f, before) })
 	}
 	return p, nil
+}
+
+// withoutWiresTo is fs without the wire filters into target.
+func withoutWiresTo(fs []Filter, target int32) []Filter {
+	var out []Filter
+	for _, f := range fs {
+		if !isWireTo(f, target) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (p *Plan) add(r nl.Request, undo func(*nl.Conn) error) {
@@ -333,46 +346,54 @@ func (p *Plan) Undo(c *nl.Conn, errs []error) error {
 func PlanUnwire(ha, hb Hook) *Plan {
 	p := &Plan{}
 	for _, dir := range [2][2]Hook{{ha, hb}, {hb, ha}} {
-		from, to := dir[0], dir[1].Dev
-		// Key nodes per classifier instance (pref and chain). Neither the
-		// hash tables nor the handle-0 entry a dump gives for each
-		// instance count.
-		nodes := map[[2]uint32]int{}
-		for _, f := range from.Filters {
-			if isKeyNode(f) {
-				nodes[instance(f)]++
-			}
-		}
-		kept := 0
-		var wires []Filter
-		for _, f := range from.Filters {
-			switch {
-			case isWireTo(f, to.Index):
-				wires = append(wires, f)
-			case isKeyNode(f):
-				kept++ // a filter that is not ours
-			}
-		}
-		if len(wires) == 0 {
-			continue
-		}
-		if from.Qdisc == KindIngress && kept == 0 {
-			// Deleting the qdisc takes its filters with it.
-			p.add(DelQdiscRequest(Ingress(from.Dev.Index, from.Dev.Name)), nil)
-			continue
-		}
-		for _, f := range wires {
-			f.Dev = from.Dev.Name
-			if n := nodes[instance(f)]; n == 0 || n == 1 && isKeyNode(f) {
-				// Delete the pref, not just the key node: with other
-				// u32 prefs on the hook, the kernel would keep this
-				// one with an empty hash table.
-				f.Handle = 0
-			}
-			p.add(DelFilterRequest(f), nil)
+		reqs, _ := unwireDir(dir[0], dir[1].Dev.Index)
+		for _, r := range reqs {
+			p.add(r, nil)
 		}
 	}
 	return p
+}
+
+// unwireDir removes the wire filters of from into target: the ingress
+// qdisc when they are all it holds (qdiscGone), else each of them.
+func unwireDir(from Hook, target int32) (reqs []nl.Request, qdiscGone bool) {
+	// Key nodes per classifier instance (pref and chain). Neither the
+	// hash tables nor the handle-0 entry a dump gives for each instance
+	// count.
+	nodes := map[[2]uint32]int{}
+	for _, f := range from.Filters {
+		if isKeyNode(f) {
+			nodes[instance(f)]++
+		}
+	}
+	kept := 0
+	var wires []Filter
+	for _, f := range from.Filters {
+		switch {
+		case isWireTo(f, target):
+			wires = append(wires, f)
+		case isKeyNode(f):
+			kept++ // a filter that is not ours
+		}
+	}
+	if len(wires) == 0 {
+		return nil, false
+	}
+	if from.Qdisc == KindIngress && kept == 0 {
+		// Deleting the qdisc takes its filters with it.
+		return []nl.Request{DelQdiscRequest(Ingress(from.Dev.Index, from.Dev.Name))}, true
+	}
+	for _, f := range wires {
+		f.Dev = from.Dev.Name
+		if n := nodes[instance(f)]; n == 0 || n == 1 && isKeyNode(f) {
+			// Delete the pref, not just the key node: with other u32
+			// prefs on the hook, the kernel would keep this one with an
+			// empty hash table.
+			f.Handle = 0
+		}
+		reqs = append(reqs, DelFilterRequest(f))
+	}
+	return reqs, false
 }
 
 // isKeyNode reports whether f is a filter proper: not the handle-0 entry a

@@ -164,6 +164,20 @@ func (t *Tap) SetPersist(on bool) error {
 	})
 }
 
+// SetOwner sets the uid allowed to attach to the device without
+// CAP_NET_ADMIN (TUNSETOWNER), as Config.Owner does at creation. On an
+// existing persistent device: Open it, SetOwner, Close. The kernel cannot
+// clear it again (it refuses uid -1 with EINVAL).
+func (t *Tap) SetOwner(uid int) error {
+	return t.control(0, "TUNSETOWNER", func(fd int) error { return unix.IoctlSetInt(fd, TUNSETOWNER, uid) })
+}
+
+// SetGroup sets the gid allowed to attach (TUNSETGROUP), as Config.Group
+// does; like the owner, it cannot be cleared.
+func (t *Tap) SetGroup(gid int) error {
+	return t.control(0, "TUNSETGROUP", func(fd int) error { return unix.IoctlSetInt(fd, TUNSETGROUP, gid) })
+}
+
 // AttachQueue re-enables queue i of a multi-queue device (TUNSETQUEUE with
 // IFF_ATTACH_QUEUE). The kernel answers EINVAL if the queue is attached.
 func (t *Tap) AttachQueue(i int) error { return t.setQueue(i, IFF_ATTACH_QUEUE) }

@@ -850,3 +850,39 @@ func lookupIn(ns, name string) (l *link.Link, err error) {
 	})
 	return l, err
 }
+
+// TestSetOwnerExisting: a persistent tap made with neither owner nor group
+// (any user may attach to it) gets them through Open, SetOwner, SetGroup
+// and Close, and stays; a tap a reader holds cannot be opened to do so.
+func TestSetOwnerExisting(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Run("ip", "tuntap", "add", "own0", "mode", "tap", "vnet_hdr")
+	if d := infoData(t, ns, "own0"); d["user"] != nil || d["group"] != nil {
+		t.Fatalf("own0 made with an owner or group: %v", d)
+	}
+	tap, err := Open(OpenConfig{Name: "own0", NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tap.SetOwner(1234); err != nil {
+		t.Fatal(err)
+	}
+	if err := tap.SetGroup(5678); err != nil {
+		t.Fatal(err)
+	}
+	if err := tap.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := infoData(t, ns, "own0")
+	if fmt.Sprint(d["user"]) != "1234" || fmt.Sprint(d["group"]) != "5678" || d["persist"] != true || d["vnet_hdr"] != true {
+		t.Errorf("own0 after SetOwner/SetGroup: %v", d)
+	}
+	held, err := Open(OpenConfig{Name: "own0", NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if _, err := Open(OpenConfig{Name: "own0", NetNS: ns.Name}); !errors.Is(err, unix.EBUSY) {
+		t.Errorf("Open of a held single-queue tap: %v, want EBUSY", err)
+	}
+}

@@ -612,7 +612,7 @@ func TestCNIPluginDelKeepsForeign(t *testing.T) {
 
 	// clsact on eth0 stays; a tap made by someone else stays.
 	ns.Run("tc", "qdisc", "add", "dev", "eth0", "clsact")
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	mustPlugin(t, "ADD", ns, conf("1.1.0", true))
 	mustPlugin(t, "DEL", ns, conf("1.1.0", true))
 	if !strings.Contains(ns.Run("tc", "qdisc", "show", "dev", "eth0"), "clsact") {
@@ -641,7 +641,7 @@ func TestCNIPluginErrors(t *testing.T) {
 	if e.Code != cniErrConflict || !strings.Contains(e.Details, "not a tap") {
 		t.Errorf("tap name of a veth: %+v", e)
 	}
-	ns.Run("ip", "tuntap", "add", "other", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "other", "mode", "tap", "user", "0")
 	tcWire(ns, "eth0", "other")
 	e = cniErr(t, cniPlugin(t, "ADD", ns, conf))
 	if e.Code != cniErrConflict || !strings.Contains(e.Details, "is wired to") {

@@ -99,7 +99,7 @@ func fixtureRequest(t *testing.T, name string) (msg []byte, ifindex map[string]i
 // only requests that read).
 func TestExplain(t *testing.T) {
 	ns := vethNS(t)
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	for _, tc := range []struct {
 		what     string
 		before   []string // tcwire commands run first
@@ -373,7 +373,7 @@ var errorCases = []errorCase{
 // iproute2) is the same after each case as before the first.
 func TestErrors(t *testing.T) {
 	ns := vethNS(t)
-	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap", "vnet_hdr")
+	ns.Run("ip", "tuntap", "add", "tap9", "mode", "tap", "vnet_hdr", "user", "0")
 	before := snapshot(t, ns)
 	for _, tc := range errorCases {
 		args := tc.args

@@ -49,7 +49,7 @@ func TestMessagesTellTruth(t *testing.T) {
 	}
 	// A name with control bytes that exists: show prints it escaped.
 	ns.Run("ip", "link", "add", "e\x1bx", "type", "veth", "peer", "name", "p\x1bx")
-	ns.Run("ip", "tuntap", "add", "tap7", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap7", "mode", "tap", "user", "0")
 	tcWire(ns, "e\x1bx", "tap7")
 	r := mustTcwire(t, "--netns", ns.Name, "show")
 	controlFree(t, "show", r.stdout)

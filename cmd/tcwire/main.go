@@ -45,6 +45,7 @@ import (
 
 	"github.com/tcwire/tcwire/internal/netns"
 	"github.com/tcwire/tcwire/link"
+	"github.com/tcwire/tcwire/tc"
 )
 
 const usageText = `usage: tcwire [--netns NS] [--json] COMMAND ARGS
@@ -190,7 +191,17 @@ func report(err error, stdout, stderr io.Writer) int {
 func hint(err error) string {
 	var ce *tcwire.ConflictError
 	var me *tcwire.MismatchError
+	var fe *tcwire.ForeignError
+	var ue *tcwire.UnownedTapError
 	switch {
+	case errors.As(err, &ue):
+		return "; give it an owner or a group (--owner UID, --group GID), which attach sets on it"
+	case errors.As(err, &fe):
+		var cmds []string
+		for _, f := range fe.Filters {
+			cmds = append(cmds, fmt.Sprintf("`tc filter del dev %s %s pref %d`", escapeControls(f.Dev.Name), hookSpec(f.Parent), f.Pref))
+		}
+		return fmt.Sprintf("; tcwire leaves foreign filters alone: %s removes them, if they are not needed", strings.Join(cmds, " and "))
 	case errors.As(err, &ce) && ce.Handle != 0 && ce.Target == "":
 		return fmt.Sprintf("; `tcwire detach %s %s` removes the stale redirect", escapeControls(ce.UndoDev), escapeControls(ce.UndoTap))
 	case errors.As(err, &ce) && ce.UndoDev != "":
@@ -199,6 +210,15 @@ func hint(err error) string {
 		return fmt.Sprintf("; delete it (`tcwire tap del %s`) or ask for what it has", escapeControls(me.Tap))
 	}
 	return ""
+}
+
+// hookSpec names a filter's parent as tc takes it: clsact's ingress hook
+// by name, an ingress qdisc's as parent ffff:.
+func hookSpec(p tc.Handle) string {
+	if p == tc.ClsactIngress {
+		return "ingress"
+	}
+	return "parent " + p.String()
 }
 
 // command is a parsed and checked command line, ready to run. Only -batch

@@ -77,7 +77,7 @@ func TestAttachExistingTapMismatch(t *testing.T) {
 	ns := vethNS(t)
 	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "vnet_hdr", "user", "1234")
 	ns.Run("ip", "link", "set", "tap0", "mtu", "1400")
-	ns.Run("ip", "tuntap", "add", "tapm", "mode", "tap", "multi_queue")
+	ns.Run("ip", "tuntap", "add", "tapm", "mode", "tap", "multi_queue", "user", "0")
 	before := snapshot(t, ns)
 	for _, tc := range []struct {
 		args []string

@@ -24,7 +24,7 @@ func TestE2EWatch(t *testing.T) {
 		t.Run(map[bool]string{false: "pair", true: "batch"}[batch], func(t *testing.T) {
 			ns := nstest.New(t)
 			ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
-			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 			args := []string{"--netns", ns.Name, "--json", "watch", "eth0", "tap0"}
 			if batch {
 				f := filepath.Join(t.TempDir(), "pairs")
@@ -73,7 +73,7 @@ func TestE2EWatch(t *testing.T) {
 			want("wired")
 			ns.Run("ip", "link", "del", "tap0")
 			want("unwired")
-			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+			ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 			m := want("rewired")
 			if m["tap_ifindex"] != float64(ns.Ifindex("tap0")) || m["dev"] != "eth0" || m["why"] == "" {
 				t.Errorf("rewired event %v: want tap_ifindex %d, dev eth0, a why", m, ns.Ifindex("tap0"))
@@ -99,7 +99,7 @@ func TestE2EWatchExec(t *testing.T) {
 	ns := nstest.New(t)
 	ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
 	ns.Run("ip", "link", "set", "peer0", "up")
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	vm, err := tuntap.Open(tuntap.OpenConfig{Name: "tap0", NetNS: ns.Name})
 	if err != nil {
 		t.Fatal(err)
