@@ -188,7 +188,7 @@ func TestWatchFlood(t *testing.T) {
 	r.next(t, EventWired, nil)
 	var b strings.Builder
 	for i := range 250 {
-		fmt.Fprintf(&b, "link del tap0\ntuntap add tap0 mode tap\nlink set peer0 mtu %d\nlink set peer0 mtu 1500\n", 1400+i)
+		fmt.Fprintf(&b, "link del tap0\ntuntap add tap0 mode tap user 0\nlink set peer0 mtu %d\nlink set peer0 mtu 1500\n", 1400+i)
 	}
 	ns.Run("sh", "-c", "ip -force -batch - <<'EOF'\n"+b.String()+"EOF")
 	r.next(t, EventRewired, ifindexIs(ns, "tap0"))
