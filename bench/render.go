@@ -147,6 +147,7 @@ func Table(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	batchTable(w, r)
 	if len(r.CNI) > 0 {
 		fmt.Fprintln(w, "CNI: cnitool add/del of ptp + host-local + the tap plugin, in a namespace playing the host")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -439,6 +440,7 @@ func Markdown(w io.Writer, r *Report, svg string) error {
 		}
 		fmt.Fprintln(w)
 	}
+	batchMarkdown(w, r)
 	if len(r.CNI) > 0 {
 		fmt.Fprintf(w, "## CNI\n\n`cnitool add` and `cnitool del` of a conflist chaining ptp (host-local IPAM) and the tap plugin, for a fresh container namespace each time, run in a namespace playing the host (the times include `ip netns exec` and cnitool's own start, alike for every plugin).\n\n")
 		fmt.Fprintf(w, "| plugin | ADD ms (min–max) | DEL ms (min–max) | trials | how |\n|---|---:|---:|---:|---|\n")

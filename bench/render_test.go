@@ -158,3 +158,29 @@ func TestGuidance(t *testing.T) {
 		t.Errorf("bulk advice: %s", a.Why)
 	}
 }
+
+// TestBatchMarkdown: the batch section's rows and its goals, met or not.
+func TestBatchMarkdown(t *testing.T) {
+	kib := 20.0 * 1024
+	r := &Report{Floors: FloorsNames{Batch: "floor", BatchTcwire: "tcwire-batch", BatchIPTC: "ip+tc-batch", BatchPerPair: "tcwire-per-pair"},
+		Batch: []Batch{
+			{Name: "floor", Shape: "1000", Pairs: 1000, Ms: 500, Ratio: 1},
+			{Name: "tcwire-batch", Shape: "1000", Pairs: 1000, Ms: 600, UsPerPair: 600, Ratio: 1.2, MaxRSSKiB: &kib},
+			{Name: "ip+tc-batch", Shape: "1000", Pairs: 1000, Ms: 1500, Ratio: 3},
+			{Name: "tcwire-per-pair", Shape: "1000", Pairs: 1000, Ms: 30000, Ratio: 60},
+		}}
+	var b strings.Builder
+	batchMarkdown(&b, r)
+	for _, want := range []string{"## Batch", "| 1000 | tcwire-batch | 600.0 (0.0–0.0) | 600.0 | 1.20 | 20.0 | 2.5× / 50.0× |",
+		"2.5× faster than ip+tc-batch (goal ≥ 2×: met)", "1.20× the floor (goal ≤ 1.3×: met)", "max RSS 20.0 MiB (goal ≤ 30 MiB: met)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in\n%s", want, b.String())
+		}
+	}
+	r.Batch[1].Ratio = 1.5
+	b.Reset()
+	batchMarkdown(&b, r)
+	if !strings.Contains(b.String(), "1.50× the floor (goal ≤ 1.3×: **not met**)") {
+		t.Errorf("a goal missed is not said so:\n%s", b.String())
+	}
+}

@@ -18,6 +18,7 @@ type Report struct {
 	ControlPlane []Control   `json:"control_plane"`
 	Scale        []Scale     `json:"scale"`
 	Bulk         []Bulk      `json:"bulk"`
+	Batch        []Batch     `json:"batch,omitempty"`
 	CNI          []CNI       `json:"cni,omitempty"`
 	Watch        []Watch     `json:"watch,omitempty"`
 	Trafgen      *Trafgen    `json:"trafgen,omitempty"`
@@ -30,6 +31,12 @@ type Report struct {
 type FloorsNames struct {
 	Datapath     string `json:"datapath"`
 	ControlPlane string `json:"control_plane"`
+	// Batch is the batch section's floor; BatchTcwire, BatchIPTC and
+	// BatchPerPair name the rows its goals compare.
+	Batch        string `json:"batch,omitempty"`
+	BatchTcwire  string `json:"batch_tcwire,omitempty"`
+	BatchIPTC    string `json:"batch_ip_tc,omitempty"`
+	BatchPerPair string `json:"batch_per_pair,omitempty"`
 	Watch        string `json:"watch,omitempty"`
 }
 

@@ -50,6 +50,8 @@ type contender struct {
 var contenders = []contender{
 	{name: "netlink-floor", desc: "the same four requests pre-encoded, one write(2) on a raw NETLINK_ROUTE socket, four acks read", run: attachFloor, fixed: 1},
 	{name: "tcwire", desc: "tc.Wire in process: probes both hooks in one sendmsg (no dump on fresh devices), plans, sends the four requests in one sendmsg", run: attachTcwire},
+	{name: "tcwire-attach", desc: "tcwire.Attach in process, one call a pair (each opens and closes a Handle: socket, namespace thread, lock)", run: attachOneShot},
+	{name: "tcwire-attachall", desc: "Handle.AttachAll in process: every pair in one call on one Handle (lookups, probes and wiring batched)", run: attachAll},
 	{name: "vishvananda", desc: "vishvananda/netlink in process (bench/vishvananda): QdiscAdd ×2, FilterAdd ×2 (U32 + MirredAction), one request each", run: attachVishvananda, fixed: 4},
 	{name: "tcwire-cli", desc: "one `tcwire --netns NS attach VETH TAP` process per attach", run: attachTcwireCLI, trips: func(h *harness, ns string, p cpPair) (float64, error) {
 		return straceSendmsgs(h.tcwireBin, "--netns", ns, "attach", p.veth.Name, p.tap.Name)

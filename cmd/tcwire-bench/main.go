@@ -106,7 +106,7 @@ network namespaces (root needed). Progress on stderr, report on stdout.
                       (default $TCWIRE_BENCH_TC_REDIRECT_TAP; skipped without it)
   --trafgen PATH      netsniff-ng's trafgen for the harness check (default:
                       from PATH; "none" skips it)
-  --only LIST         datapath,bulk,control,watch,scale,trafgen (default: all)
+  --only LIST         datapath,bulk,control,watch,batch,scale,trafgen (default: all)
   --from-json FILE    measure nothing: render a report saved with --json
   --rounds N          rounds per contender (default 7, quick 3)
   --pairs N           attaches per control-plane round (default 100, quick 10)
@@ -163,10 +163,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Only = map[string]bool{}
 		for _, f := range strings.Split(*only, ",") {
 			switch f {
-			case "datapath", "bulk", "control", "watch", "scale", "trafgen":
+			case "datapath", "bulk", "control", "watch", "batch", "scale", "trafgen":
 				c.Only[f] = true
 			default:
-				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, watch, scale, trafgen)", f)
+				return c, fmt.Errorf("--only: unknown part %q (datapath, bulk, control, watch, batch, scale, trafgen)", f)
 			}
 		}
 	}
@@ -290,6 +290,10 @@ func Run(ctx context.Context, cfg config, stderr io.Writer) (*bench.Report, erro
 	if part("watch") && ctx.Err() == nil {
 		r.Watch = h.runWatch()
 		h.progress("watch done after %s", fmtDur(time.Since(start)))
+	}
+	if part("batch") && ctx.Err() == nil {
+		r.Batch = h.runBatch()
+		h.progress("batch done after %s", fmtDur(time.Since(start)))
 	}
 	if part("scale") && ctx.Err() == nil {
 		r.Scale = h.runScale()

@@ -254,11 +254,16 @@ func parseDetach(g *globals, args []string) (command, error) {
 		if g.json {
 			return json.NewEncoder(stdout).Encode(detachResultOf(d))
 		}
-		for _, k := range d.Kept {
-			fmt.Fprintf(stdout, "%s stays: %s\n", escapeControls(k.Name), k.Why)
-		}
+		printDetachment(stdout, d)
 		return nil
 	}, nil
+}
+
+// printDetachment prints what detach prints without --json: what it left.
+func printDetachment(w io.Writer, d *tcwire.Detachment) {
+	for _, k := range d.Kept {
+		fmt.Fprintf(w, "%s stays: %s\n", escapeControls(k.Name), k.Why)
+	}
 }
 
 // detach is Detach on a Handle of its own, for the Detachment.

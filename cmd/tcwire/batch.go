@@ -57,19 +57,25 @@ func (b *batchFlags) command(fs *flag.FlagSet, g globals, rest []string) (comman
 	}
 	file, force := b.file, b.force
 	return func(stdout, stderr io.Writer) error {
-		name, r := file, io.Reader(os.Stdin)
-		if file == "-" {
-			name = "stdin"
-		} else {
-			f, err := os.Open(file)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			r = f
+		name, r, err := openBatch(file)
+		if err != nil {
+			return err
 		}
+		defer r.Close()
 		return runBatch(name, r, g, force, stdout, stderr)
 	}, nil
+}
+
+// openBatch opens a batch file (- is stdin) and names it as errors do.
+func openBatch(file string) (name string, r io.ReadCloser, err error) {
+	if file == "-" {
+		return "stdin", io.NopCloser(os.Stdin), nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", nil, err
+	}
+	return file, f, nil
 }
 
 // batchLine is a line of a batch file, parsed.

@@ -116,12 +116,13 @@ func runBatch(name string, r io.Reader, g globals, force bool, stdout, stderr io
 // fail reports line n's failure and stops the batch unless --force.
 func (b *batchRun) fail(n int, err error) {
 	b.failed++
-	fmt.Fprintf(b.stderr, "%s:%d: %s\n", b.name, n, escapeControls(err.Error()))
+	msg := escapeControls(err.Error()) + hint(err)
+	fmt.Fprintf(b.stderr, "%s:%d: %s\n", b.name, n, msg)
 	if b.g.json {
 		b.printJSON(struct {
 			Line  int    `json:"line"`
 			Error string `json:"error"`
-		}{n, err.Error()})
+		}{n, msg})
 	}
 	if !b.force {
 		b.stop = n
@@ -171,8 +172,8 @@ func (b *batchRun) exec(ls []batchLine) (int, error) {
 	ctx := context.Background()
 	if ls[0].op == "detach" {
 		ds, err := h.DetachAll(ctx, opts)
-		for i := range ds {
-			b.printDetach(ls[i])
+		for i, d := range ds {
+			b.printDetach(ls[i], d)
 		}
 		return len(ds), err
 	}
@@ -229,10 +230,12 @@ func (b *batchRun) printAttach(l batchLine, a *tcwire.Attachment) {
 	}{l.n, l.op, resultOf(a)})
 }
 
-// printDetach prints nothing for a detach, as detach does, but with
-// --json an object naming it.
-func (b *batchRun) printDetach(l batchLine) {
+// printDetach prints what detach prints for a line (the devices it left),
+// or with --json the object detach --json prints with the line's number,
+// command and devices first.
+func (b *batchRun) printDetach(l batchLine, d *tcwire.Detachment) {
 	if !b.g.json {
+		printDetachment(b.stdout, d)
 		return
 	}
 	b.printJSON(struct {
@@ -240,8 +243,8 @@ func (b *batchRun) printDetach(l batchLine) {
 		Op   string `json:"op"`
 		Dev  string `json:"dev"`
 		Tap  string `json:"tap"`
-		Mode string `json:"mode,omitempty"`
-	}{l.n, l.op, l.opts.Dev, l.opts.Tap, string(l.opts.Mode)})
+		detachResult
+	}{l.n, l.op, l.opts.Dev, l.opts.Tap, detachResultOf(d)})
 }
 
 // printJSON prints one object of the batch's array.

@@ -59,7 +59,7 @@ commands:
   ifup TAP
   explain attach|detach DEV TAP [--mode tc|macvtap|bridge] [--mirror]
   watch [--link-state] [--qmp PATH --qmp-netdev ID] [--exec CMD] DEV TAP   (or watch -batch FILE: a pair a line)
-  [--force] -batch FILE|-   (each line: attach|detach DEV TAP [flags] [--netns NS]; - is stdin)
+  [--force] -batch FILE|-   (each line: [--netns NS] attach|detach DEV TAP [flags]; - is stdin)
 with CNI_COMMAND set, tcwire is a chained CNI plugin (a drop-in for tc-redirect-tap; see README)`
 
 // usageError is a bad command line: exit status 2 and a usage line.

@@ -149,28 +149,25 @@ type jsonEvent struct {
 }
 
 // readWatchBatch reads the pairs of a watch batch file ("-" is stdin): a
-// pair and its flags a line, blank lines and # comments skipped. A bad
+// pair and its flags a line, split as -batch splits its lines (batch.go),
+// blank lines and # comments skipped. A bad
 // line is a usage error naming it.
 func readWatchBatch(g *globals, file string) ([]*watchPair, error) {
-	name, r := file, io.Reader(os.Stdin)
-	if file == "-" {
-		name = "stdin"
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, usagef(watchUsage, "-batch: %v", err)
-		}
-		defer f.Close()
-		r = f
+	name, r, err := openBatch(file)
+	if err != nil {
+		return nil, usagef(watchUsage, "-batch: %v", err)
 	}
+	defer r.Close()
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, usagef(watchUsage, "-batch: %v", err)
 	}
 	var pairs []*watchPair
 	for n, line := range strings.Split(string(b), "\n") {
-		line, _, _ = strings.Cut(line, "#")
-		words := strings.Fields(line)
+		words, err := splitLine(line)
+		if err != nil {
+			return nil, usagef(watchUsage, "%s:%d: %v", name, n+1, err)
+		}
 		if len(words) == 0 {
 			continue
 		}

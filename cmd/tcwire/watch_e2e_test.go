@@ -99,7 +99,7 @@ func TestE2EWatchExec(t *testing.T) {
 	ns := nstest.New(t)
 	ns.Run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
 	ns.Run("ip", "link", "set", "peer0", "up")
-	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap")
+	ns.Run("ip", "tuntap", "add", "tap0", "mode", "tap", "user", "0")
 	vm, err := tuntap.Open(tuntap.OpenConfig{Name: "tap0", NetNS: ns.Name})
 	if err != nil {
 		t.Fatal(err)
