@@ -128,3 +128,27 @@ func TestCNIPluginTruthfulErrors(t *testing.T) {
 		t.Errorf("STATUS without capabilities: %+v", e)
 	}
 }
+
+// TestCNIDelKeepsTapInUse: DEL removes the wiring but leaves a tap the VM
+// holds open (it can still write); once closed, DEL deletes it.
+func TestCNIDelKeepsTapInUse(t *testing.T) {
+	ns := vethNS(t)
+	conf := `{"cniVersion":"1.0.0","name":"n","type":"tcwire","prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"` + ns.Path() + `"}]}}`
+	mustPlugin(t, "ADD", ns, conf)
+	f, release := holdTap(t, ns.Name, "tap0")
+	mustPlugin(t, "DEL", ns, conf)
+	if linkOf(t, ns, "tap0") == nil {
+		t.Fatal("DEL deleted tap0 under the VM holding it")
+	}
+	if _, err := f.Write(vmFrame); err != nil {
+		t.Errorf("the VM's write after DEL: %v", err)
+	}
+	if fl := ingressFilters(t, ns, "eth0"); strings.Contains(fl, "mirred") {
+		t.Errorf("DEL left eth0 wired:\n%s", fl)
+	}
+	release()
+	mustPlugin(t, "DEL", ns, conf)
+	if linkOf(t, ns, "tap0") != nil {
+		t.Error("DEL once closed left tap0")
+	}
+}

@@ -11,7 +11,8 @@
 //	        VM's interface. A repeated ADD converges.
 //	DEL     removes what ADD made — its filters, the ingress qdisc when that
 //	        leaves it empty (never a clsact), the tap only if it carries
-//	        tcwire's alias — and succeeds when it is already gone, when
+//	        tcwire's alias and no process (the VM) holds it open — and
+//	        succeeds when it is already gone, when
 //	        CNI_NETNS is empty or when the namespace no longer exists.
 //	CHECK   verifies the tap (exists, is a tap, is tcwire's, is up, MTU,
 //	        owner and group), the qdiscs and both redirects, and the VM's
