@@ -166,6 +166,11 @@ func conflict(name func(int32) string, err error, o Options) error {
 	default:
 		ce.UndoDev, ce.UndoTap = o.Dev, ce.Target
 	}
+	if ce.Target == ce.Want {
+		// Wired to that very device by tc, where another mode was asked.
+		ce.Target += " by tc"
+		ce.Want += " in " + string(o.mode()) + " mode"
+	}
 	return ce
 }
 
