@@ -2,7 +2,7 @@ package cni
 
 // The JSON of the CNI protocol (network configuration, results, errors,
 // VERSION), decoded and built with encoding/json only, as pure functions:
-// cni.go does the kernel work, through package tcwire.
+// commands.go and status.go do the kernel work, through package tcwire.
 //
 // Spec versions tcwire speaks, and what differs between them for a chained
 // plugin that adds interfaces and copies addresses:
