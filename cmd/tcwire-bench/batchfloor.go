@@ -145,27 +145,8 @@ func floorBufs(reqs []nl.Request) ([]floorBuf, error) {
 // holds requests.
 func floorSend(fd int, bufs []floorBuf, rbuf []byte) error {
 	for _, b := range bufs {
-		if _, err := unix.Write(fd, b.b); err != nil {
+		if err := writeAcked(fd, b.b, b.n, rbuf); err != nil {
 			return err
-		}
-		for acks := 0; acks < b.n; {
-			n, err := unix.Read(fd, rbuf)
-			if err != nil {
-				return err
-			}
-			for off := 0; off+16 <= n; {
-				l := int(binary.NativeEndian.Uint32(rbuf[off:]))
-				if binary.NativeEndian.Uint16(rbuf[off+4:]) == unix.NLMSG_ERROR {
-					if e := int32(binary.NativeEndian.Uint32(rbuf[off+16:])); e != 0 {
-						return fmt.Errorf("netlink: %w", unix.Errno(-e))
-					}
-					acks++
-				}
-				if l < 16 {
-					break
-				}
-				off += (l + 3) &^ 3
-			}
 		}
 	}
 	return nil

@@ -84,28 +84,37 @@ func (fl *floor) close() {
 // four acknowledgements.
 func (fl *floor) attach() error {
 	for _, b := range fl.bufs {
-		if _, err := unix.Write(fl.fd, b); err != nil {
+		if err := writeAcked(fl.fd, b, 4, fl.rbuf); err != nil {
 			return err
 		}
-		for acks := 0; acks < 4; {
-			n, err := unix.Read(fl.fd, fl.rbuf)
-			if err != nil {
-				return err
-			}
-			for off := 0; off+16 <= n; {
-				l := int(binary.NativeEndian.Uint32(fl.rbuf[off:]))
-				typ := binary.NativeEndian.Uint16(fl.rbuf[off+4:])
-				if typ == unix.NLMSG_ERROR {
-					if e := int32(binary.NativeEndian.Uint32(fl.rbuf[off+16:])); e != 0 {
-						return fmt.Errorf("netlink: %w", unix.Errno(-e))
-					}
-					acks++
+	}
+	return nil
+}
+
+// writeAcked writes b, which holds want requests, on the raw netlink socket
+// fd, and reads into rbuf until it has their acknowledgements; a refusal is
+// an error wrapping its errno.
+func writeAcked(fd int, b []byte, want int, rbuf []byte) error {
+	if _, err := unix.Write(fd, b); err != nil {
+		return err
+	}
+	for acks := 0; acks < want; {
+		n, err := unix.Read(fd, rbuf)
+		if err != nil {
+			return err
+		}
+		for off := 0; off+16 <= n; {
+			l := int(binary.NativeEndian.Uint32(rbuf[off:]))
+			if binary.NativeEndian.Uint16(rbuf[off+4:]) == unix.NLMSG_ERROR {
+				if e := int32(binary.NativeEndian.Uint32(rbuf[off+16:])); e != 0 {
+					return fmt.Errorf("netlink: %w", unix.Errno(-e))
 				}
-				if l < 16 {
-					break
-				}
-				off += (l + 3) &^ 3
+				acks++
 			}
+			if l < 16 {
+				break
+			}
+			off += (l + 3) &^ 3
 		}
 	}
 	return nil
