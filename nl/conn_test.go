@@ -229,22 +229,22 @@ func TestDialErrors(t *testing.T) {
 		{
 			name:  "regular file",
 			netns: notNS,
-			want:  []string{notNS, "is not a network namespace"},
+			want:  []string{notNS, "not a network namespace"},
 		},
 		{
 			name:  "directory",
 			netns: t.TempDir(),
-			want:  []string{"is not a network namespace"},
+			want:  []string{"not a network namespace"},
 		},
 		{
 			name:  "mount namespace",
 			netns: "/proc/self/ns/mnt",
-			want:  []string{"/proc/self/ns/mnt", "is not a network namespace"},
+			want:  []string{"/proc/self/ns/mnt", "not a network namespace"},
 		},
 		{
 			name:  "proc file that is not a namespace",
 			netns: "/proc/self/status",
-			want:  []string{`"/proc/self/status"`},
+			want:  []string{"/proc/self/status: not a network namespace"},
 		},
 		{
 			name:  "invalid name",

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tcwire/tcwire/internal/netns"
 
@@ -45,7 +46,7 @@ func makePairs(ns string, n int, up bool) ([]cpPair, error) {
 	}
 	err = netns.Do(ns, func() error {
 		for i := range n {
-			t, err := tuntap.Create(tuntap.Config{Name: fmt.Sprintf("tap%d", i), Persist: true})
+			t, err := tuntap.Create(tuntap.Config{Name: fmt.Sprintf("tap%d", i), Persist: true, Owner: new(os.Geteuid())})
 			if err != nil {
 				return err
 			}
