@@ -183,7 +183,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("control plane %s: us_per_attach %v", name, m["us_per_attach"])
 		}
 		_, hasAllocs := m["allocs_per_attach"].(float64)
-		inProcess := name == "tcwire" || name == "vishvananda" || name == "netlink-floor"
+		inProcess := name == "tcwire" || name == "tcwire-attach" || name == "tcwire-attachall" || name == "vishvananda" || name == "netlink-floor"
 		if hasAllocs != inProcess {
 			t.Errorf("control plane %s: allocs_per_attach %v", name, m["allocs_per_attach"])
 		}
