@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/tcwire/tcwire/link"
 	"github.com/tcwire/tcwire/nl"
@@ -46,6 +47,7 @@ const allRun = 256
 // *BatchError, and the entries before it stay done.
 func (h *Handle) AttachAll(ctx context.Context, os []Options) ([]*Attachment, error) {
 	out := make([]*Attachment, 0, len(os))
+	os = slices.Clone(os) // own sets each entry's namespace: not the caller's
 	for i := range os {
 		if err := h.own(&os[i]); err != nil {
 			return out, &BatchError{Index: i, Err: err}
@@ -86,6 +88,7 @@ func (h *Handle) AttachAll(ctx context.Context, os []Options) ([]*Attachment, er
 // *BatchError.
 func (h *Handle) DetachAll(ctx context.Context, os []Options) ([]*Detachment, error) {
 	out := make([]*Detachment, 0, len(os))
+	os = slices.Clone(os)
 	for i := range os {
 		if err := h.own(&os[i]); err != nil {
 			return out, &BatchError{Index: i, Err: err}
