@@ -648,13 +648,3 @@ func TestLiveSetNetNSAndDelete(t *testing.T) {
 		t.Errorf("second Delete: %v", err)
 	}
 }
-
-// netnsInode is the inode of the calling thread's network namespace.
-func netnsInode(t *testing.T) uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Ino
-}
